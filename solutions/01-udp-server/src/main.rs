@@ -1,0 +1,113 @@
+//! 第 1 课:一次性的 UDP 服务器(参考答案)
+//!
+//! 它绑定一个地址,收下一个数据报,打印内容和发送方,把同样的字节原样发回给
+//! 发送方,然后道别退出。对应 Python 教程里的 `recvfrom` / `sendto` 服务器。
+//!
+//! 协议:客户端发来一个数据报(最多 65507 字节),服务器把完全相同的字节
+//! 作为一个数据报发回到「发送方的地址」。
+//!
+//! 手动试一试(课本:book/src/01-udp-server.md):
+//!
+//! ```text
+//! cargo run -p solution-01
+//! # 另一个终端:输入一行文字后回车,会看到它被原样发回
+//! nc -u 127.0.0.1 7852
+//! ```
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+/// IPv4 上一个 UDP 数据报最多能带 65507 字节的数据。缓冲区按最大值准备,
+/// 否则超出缓冲区的部分会被悄悄丢掉(Python 教程里的 `recvfrom(500)` 就有这个坑)。
+const MAX_DATAGRAM: usize = 65_507;
+
+// ANCHOR: args
+/// 第 1 课:一次性的 UDP 服务器。收一个数据报,原样回给发送方,然后退出。
+#[derive(Parser)]
+#[command(
+    disable_help_flag = true,
+    help_template = "{about}\n\n用法: {usage}\n\n选项:\n{options}"
+)]
+struct Args {
+    /// 要绑定的 IP 地址(默认只在本机回环地址上监听)
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口
+    #[arg(short, long, default_value_t = 7852)]
+    port: u16,
+
+    /// 显示帮助
+    #[arg(short, long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+// ANCHOR_END: args
+
+// ANCHOR: main
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` 会把整条错误链打印出来,例如「无法绑定 …: Address already in use」。
+            eprintln!("错误: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+// ANCHOR_END: main
+
+// ANCHOR: run
+fn run(args: &Args) -> Result<()> {
+    let socket = bind(&args.host, args.port)?;
+
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let (data, peer) = receive(&socket, &mut buf)?;
+    reply(&socket, data, peer)?;
+
+    println!("再见!");
+    Ok(())
+}
+// ANCHOR_END: run
+
+// ANCHOR: bind
+/// 第 1 步:绑定地址,并打印「实际」绑定到的地址。
+fn bind(host: &str, port: u16) -> Result<UdpSocket> {
+    let socket =
+        UdpSocket::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
+    // 端口写 0 时,系统会挑一个空闲端口;只有 local_addr() 知道挑的是哪个。
+    let addr = socket.local_addr().context("无法读取绑定的地址")?;
+    println!("UDP 服务器已启动,正在监听 {addr}");
+    Ok(socket)
+}
+// ANCHOR_END: bind
+
+// ANCHOR: receive
+/// 第 2 步:等一个数据报,打印它的内容和发送方。
+fn receive<'buf>(socket: &UdpSocket, buf: &'buf mut [u8]) -> Result<(&'buf [u8], SocketAddr)> {
+    // recv_from 会一直等,直到有数据报到来;n 是这个数据报的真实长度。
+    let (n, peer) = socket.recv_from(buf).context("接收数据报失败")?;
+    let data = &buf[..n];
+    // 收到的是字节,不一定是合法的 UTF-8:from_utf8_lossy 把坏字节显示成 �,绝不 panic。
+    println!(
+        "收到来自 {peer} 的 {n} 字节: {}",
+        String::from_utf8_lossy(data)
+    );
+    Ok((data, peer))
+}
+// ANCHOR_END: receive
+
+// ANCHOR: reply
+/// 第 3 步:把收到的字节原样发回给「发送方」的地址。
+fn reply(socket: &UdpSocket, data: &[u8], peer: SocketAddr) -> Result<()> {
+    // 只发 data(也就是 &buf[..n]),不要发整个缓冲区。
+    socket
+        .send_to(data, peer)
+        .with_context(|| format!("无法回复 {peer}"))?;
+    println!("已把 {} 字节原样发回给 {peer}", data.len());
+    Ok(())
+}
+// ANCHOR_END: reply

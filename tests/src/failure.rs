@@ -1,0 +1,150 @@
+//! 一次失败 = 给初学者的一份小诊断书。
+//!
+//! 评分步骤用构建器写出它知道的部分(发了什么、期望什么、收到了什么、提示、怎么手动重现);
+//! 评分器再补上步骤名、程序自己的输出和该读的章节,然后渲染成中文。
+
+use crate::text::{indent, show_bytes};
+
+/// 一个步骤没有通过的原因。
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Failure {
+    /// 一句话说清发生了什么(用学员的话)。
+    pub headline: String,
+    /// 评分器怎么运行的程序(命令行)。
+    pub ran: Option<String>,
+    /// 评分器发了什么(已转义),以及发给了谁。
+    pub sent: Vec<String>,
+    /// 期望看到什么。
+    pub expected: Option<String>,
+    /// 实际看到什么。
+    pub actual: Option<String>,
+    /// 最可能的原因。
+    pub hint: Option<String>,
+    /// 怎么手动重现。
+    pub reproduce: Option<String>,
+    /// 更具体的章节小节(默认是本课的章节)。
+    pub read: Option<String>,
+}
+
+impl Failure {
+    pub fn new(headline: impl Into<String>) -> Failure {
+        Failure {
+            headline: headline.into(),
+            ..Failure::default()
+        }
+    }
+
+    /// 换一句更具体的一句话原因。
+    pub fn headline(mut self, headline: impl Into<String>) -> Failure {
+        self.headline = headline.into();
+        self
+    }
+
+    /// 记下发出的一段字节(会被转义显示)和它的去向。
+    pub fn sent(mut self, bytes: &[u8], to: impl std::fmt::Display) -> Failure {
+        self.sent.push(format!("{} → {to}", show_bytes(bytes)));
+        self
+    }
+
+    /// 记下评分器运行程序用的命令行。
+    pub fn ran(mut self, command: impl Into<String>) -> Failure {
+        self.ran = Some(command.into());
+        self
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Failure {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn actual(mut self, actual: impl Into<String>) -> Failure {
+        self.actual = Some(actual.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn reproduce(mut self, reproduce: impl Into<String>) -> Failure {
+        self.reproduce = Some(reproduce.into());
+        self
+    }
+
+    pub fn read(mut self, section: impl Into<String>) -> Failure {
+        self.read = Some(section.into());
+        self
+    }
+
+    /// 已经有提示时不覆盖(更具体的提示优先)。
+    pub fn hint_if_none(mut self, hint: impl Into<String>) -> Failure {
+        self.hint.get_or_insert_with(|| hint.into());
+        self
+    }
+}
+
+/// 一个被测程序在失败时的样子:它叫什么,怎么结束的,说了什么。
+pub struct ProgramOutput {
+    pub label: String,
+    pub ending: String,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// 渲染失败信息的全部材料。
+pub struct Rendering<'a> {
+    pub step: String,
+    pub failure: &'a Failure,
+    pub programs: &'a [ProgramOutput],
+    pub chapter: String,
+}
+
+impl Rendering<'_> {
+    pub fn render(&self) -> String {
+        let f = self.failure;
+        let mut out = vec![format!("✗ {}没有通过:{}", self.step, f.headline)];
+
+        let mut block = |label: &str, text: &str| {
+            out.push(String::new());
+            out.push(label.to_owned());
+            out.push(indent(text, "    "));
+        };
+        if let Some(command) = &f.ran {
+            block("运行:", command);
+        }
+        if !f.sent.is_empty() {
+            block("发送了:", &f.sent.join("\n"));
+        }
+        if let Some(expected) = &f.expected {
+            block("期望:", expected);
+        }
+        if let Some(actual) = &f.actual {
+            block("实际:", actual);
+        }
+        for program in self.programs {
+            let streams = format!(
+                "stdout:\n{}\nstderr:\n{}",
+                indent(&program.stdout, "    "),
+                indent(&program.stderr, "    ")
+            );
+            block(
+                &format!("{} 的输出({}):", program.label, program.ending),
+                &streams,
+            );
+        }
+        if let Some(hint) = &f.hint {
+            block("提示:", hint);
+        }
+        if let Some(reproduce) = &f.reproduce {
+            block("手动重现:", reproduce);
+        }
+        let read = match &f.read {
+            Some(section) => format!("{},「{section}」一节", self.chapter),
+            None => self.chapter.clone(),
+        };
+        block("阅读:", &read);
+        out.join("\n")
+    }
+}

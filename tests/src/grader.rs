@@ -1,0 +1,539 @@
+//! 评分器:按顺序运行一课的各个步骤,记录每一步的结果,失败时给出诊断。
+//!
+//! 每一步都启动一份新的被测程序,所以步骤之间互不影响;默认在第一个失败处停下
+//! (学员只需要看一个问题),设置 `COURSE_KEEP_GOING=1` 则跑完所有步骤(老师按步给分)。
+//! 设置 `COURSE_REPORT=文件` 会把每一步的结果以一行 JSON 追加到该文件,供程序读取。
+
+use std::fmt::Write as _;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::failure::{Failure, ProgramOutput, Rendering};
+use crate::program::{Ending, Launch, Output, Program, WaitError};
+use crate::text::find_socket_addr;
+
+/// 一课:编号、标题、对应的章节,以及有序的步骤。
+pub struct Lesson {
+    /// 两位数的课号,和目录、包名一致,比如 "01"。
+    pub number: &'static str,
+    pub title: &'static str,
+    /// 相对仓库根目录的章节文件,失败信息里会让学员去读它。
+    pub chapter: &'static str,
+    pub steps: &'static [Step],
+}
+
+impl Lesson {
+    /// 给人看的课号:"01" → "1"。
+    pub fn display_number(&self) -> &'static str {
+        self.number.trim_start_matches('0')
+    }
+}
+
+/// 一个步骤:一句描述行为的话,分值,以及检查它的函数。
+pub struct Step {
+    pub name: &'static str,
+    pub points: u32,
+    pub check: fn(&mut Session) -> Result<(), Failure>,
+}
+
+/// 一个步骤运行时的环境:被测程序在哪,以及这一步启动过的程序(失败时要展示它们的输出)。
+pub struct Session {
+    program: PathBuf,
+    name: String,
+    started: Vec<(String, Arc<Output>)>,
+}
+
+/// 一个已经启动、并报出了自己地址的服务器。
+#[must_use = "Server 被 drop 时会立刻结束服务器进程"]
+pub struct Server {
+    pub program: Program,
+    pub addr: SocketAddr,
+}
+
+impl Session {
+    pub fn new(program: &Path, name: &str) -> Session {
+        Session {
+            program: program.to_owned(),
+            name: name.to_owned(),
+            started: Vec::new(),
+        }
+    }
+
+    /// 学员在命令行里用的包名,比如 `lesson-01`,用于「手动重现」。
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// 被测程序的路径。
+    pub fn path(&self) -> &Path {
+        &self.program
+    }
+
+    /// 启动被测程序。它的输出会被记下,这一步失败时会展示出来。
+    pub fn spawn(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
+        let launch = Launch {
+            path: &self.program,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        let program = Program::spawn(&launch).map_err(|err| {
+            Failure::new(format!("无法启动程序 {}", self.program.display()))
+                .actual(err.to_string())
+                .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
+        })?;
+        self.started.push((label.to_owned(), program.output()));
+        Ok(program)
+    }
+
+    /// 运行一个会自己结束的程序(比如客户端),最多等 `limit`,超时就结束它。
+    ///
+    /// 用 assert_cmd 运行:它负责带截止时间地等待、超时后结束进程,并收集全部输出。
+    pub fn run_to_end(&mut self, label: &str, args: &[&str], limit: Duration) -> Finished {
+        let limit = scaled(limit);
+        let started = Instant::now();
+        let output = assert_cmd::Command::new(&self.program)
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .env("NO_COLOR", "1")
+            .timeout(limit)
+            .output();
+        let elapsed = started.elapsed();
+        let output = output.unwrap_or_else(|err| std::process::Output {
+            status: failed_status(),
+            stdout: Vec::new(),
+            stderr: format!("(评分器无法启动程序 {}: {err})", self.program.display()).into_bytes(),
+        });
+        // assert_cmd 在超时时结束进程;那样的进程是被信号结束的,没有退出码。
+        let timed_out = output.status.code().is_none() && elapsed >= limit;
+        let record = Arc::new(Output::finished(&output, timed_out));
+        self.started.push((label.to_owned(), Arc::clone(&record)));
+        Finished {
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            timed_out,
+            elapsed,
+        }
+    }
+
+    /// 用 `--port 0` 启动服务器,等它在第一行 stdout 打印出实际绑定的地址。
+    ///
+    /// 端口 0 让操作系统挑一个空闲端口,所以并行运行的测试永远不会抢同一个端口。
+    pub fn start_server(&mut self, extra_args: &[&str]) -> Result<Server, Failure> {
+        let mut args = vec!["--port", "0"];
+        args.extend_from_slice(extra_args);
+        let mut program = self.spawn("服务器", &args)?;
+        let command = format!("{} {}", self.name, args.join(" "));
+
+        let line = match program.first_line(deadline(STARTUP)) {
+            Ok(line) => line,
+            Err(WaitError::Timeout) => {
+                return Err(Failure::new(format!(
+                    "服务器在 {} 秒内没有在 stdout 打印任何一行",
+                    STARTUP.as_secs()
+                ))
+                .ran(&command)
+                .expected("第一行输出里有实际绑定的地址,比如「正在监听 127.0.0.1:40000」")
+                .actual("程序还在运行,但什么都没打印")
+                .hint(
+                    "绑定成功后要立刻用 println! 打印 socket.local_addr() 的结果;\
+                     如果程序先去 recv_from 再打印,它会一直卡在接收上。",
+                ));
+            }
+            Err(WaitError::Closed) => {
+                let status = program.wait_exit(deadline(EXIT));
+                let stderr = program.output().stderr();
+                return Err(Failure::new("服务器还没打印地址就退出了")
+                    .ran(&command)
+                    .expected("程序绑定地址、打印地址,然后继续运行等待数据")
+                    .actual(describe_exit(status))
+                    .hint(diagnose_stderr(&stderr)));
+            }
+        };
+
+        let Some(addr) = find_socket_addr(&line) else {
+            return Err(Failure::new("服务器的第一行输出里找不到地址")
+                .ran(&command)
+                .expected("第一行里有形如 127.0.0.1:40000 的地址(IP:端口)")
+                .actual(format!("第一行是: {line}"))
+                .hint("第一行要打印 socket.local_addr() 的结果,评分器靠它找到你的服务器。"));
+        };
+        if addr.port() == 0 || addr.port() == 7852 || addr.port() == 8998 {
+            return Err(Failure::new(format!("服务器报出的端口是 {}", addr.port()))
+                .ran(&command)
+                .expected("用 --port 0 启动时,系统会分配一个随机的空闲端口,并打印这个真实端口")
+                .actual(format!("第一行是: {line}"))
+                .hint(
+                    "端口 0 的意思是「请系统挑一个」。打印 socket.local_addr()(系统真正给的地址),\
+                     而不是参数里的端口;也要确认你真的用了 --port 参数,而不是写死的端口。",
+                ));
+        }
+        if !addr.ip().is_loopback() {
+            return Err(Failure::new(format!("服务器监听在 {},而不是本机回环地址", addr.ip()))
+                .ran(&command)
+                .expected("默认只绑定 127.0.0.1:只有本机能连上,最安全")
+                .actual(format!("第一行是: {line}"))
+                .hint("--host 的默认值应该是 127.0.0.1。0.0.0.0 会让同一网络里的任何人都能访问你的程序。"));
+        }
+        Ok(Server { program, addr })
+    }
+
+    fn program_outputs(&self) -> Vec<ProgramOutput> {
+        self.started
+            .iter()
+            .map(|(label, output)| {
+                let (lost_out, lost_err) = output.dropped();
+                ProgramOutput {
+                    label: format!("{label} {}", self.name),
+                    ending: describe_ending(output.ending()),
+                    stdout: output.stdout() + &lost_note(lost_out),
+                    stderr: output.stderr() + &lost_note(lost_err),
+                }
+            })
+            .collect()
+    }
+}
+
+/// 一个运行完的程序。
+pub struct Finished {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// 是否因为超过期限而被结束。
+    pub timed_out: bool,
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    /// 用中文描述它是怎么结束的。
+    pub fn describe(&self) -> String {
+        if self.timed_out {
+            format!(
+                "{:.1} 秒后还没有结束,被评分器结束了",
+                self.elapsed.as_secs_f64()
+            )
+        } else {
+            describe_exit(Some(self.status))
+        }
+    }
+
+    /// 是否 panic 了(退出码 101,或 stderr 里有 panicked)。
+    pub fn panicked(&self) -> bool {
+        self.status.code() == Some(101) || self.stderr.contains("panicked")
+    }
+}
+
+#[cfg(unix)]
+fn failed_status() -> std::process::ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    std::process::ExitStatus::from_raw(1 << 8)
+}
+
+#[cfg(windows)]
+fn failed_status() -> std::process::ExitStatus {
+    use std::os::windows::process::ExitStatusExt;
+    std::process::ExitStatus::from_raw(1)
+}
+
+fn lost_note(lost: usize) -> String {
+    match lost {
+        0 => String::new(),
+        n => format!("\n……(还有 {n} 字节输出没有保存)"),
+    }
+}
+
+/// 程序启动后打印地址的期限。
+pub const STARTUP: Duration = Duration::from_secs(10);
+/// 等一个回复的期限。
+pub const REPLY: Duration = Duration::from_secs(5);
+/// 等程序自己退出的期限。
+pub const EXIT: Duration = Duration::from_secs(5);
+
+/// 从现在起 `limit` 之后的时刻。慢机器上可以用 `COURSE_TIMEOUT_SCALE=3` 把所有期限放大。
+pub fn deadline(limit: Duration) -> Instant {
+    Instant::now() + scaled(limit)
+}
+
+/// 按 `COURSE_TIMEOUT_SCALE` 放大的时长。
+pub fn scaled(limit: Duration) -> Duration {
+    let scale = std::env::var("COURSE_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 1.0)
+        .unwrap_or(1.0);
+    limit.mul_f64(scale)
+}
+
+/// 用中文描述程序的退出状态。
+pub fn describe_exit(status: Option<std::process::ExitStatus>) -> String {
+    match status {
+        Some(status) => describe_ending(Some(Ending::Exited(status))),
+        None => "程序关闭了 stdout,但没有退出".to_owned(),
+    }
+}
+
+fn describe_ending(ending: Option<Ending>) -> String {
+    match ending {
+        None => "仍在运行".to_owned(),
+        Some(Ending::Killed) => "仍在运行,已被评分器结束".to_owned(),
+        Some(Ending::Exited(status)) => match status.code() {
+            Some(0) => "已退出,退出码 0".to_owned(),
+            Some(101) => "已退出,退出码 101:程序 panic 了".to_owned(),
+            Some(code) => format!("已退出,退出码 {code}"),
+            None => format!("被信号结束:{status}"),
+        },
+    }
+}
+
+/// 根据程序的 stderr 猜最可能的原因。
+pub fn diagnose_stderr(stderr: &str) -> String {
+    if stderr.contains("not yet implemented") {
+        "程序执行到了一个还没完成的 todo!():stderr 里 `not yet implemented` 后面写着是哪一步。\
+         按课本把那一步的 TODO 换成真正的代码。"
+            .to_owned()
+    } else if stderr.contains("Address already in use") || stderr.contains("AddrInUse") {
+        "地址已被占用。评分器用 --port 0 启动你的程序:确认程序用了 --port 参数,没有写死端口。"
+            .to_owned()
+    } else if stderr.contains("panicked") {
+        "程序 panic 了(见上面的 stderr)。网络程序里的 unwrap() 遇到错误就会 panic;\
+         改用 ? 把错误交给 main 打印。"
+            .to_owned()
+    } else {
+        "看看上面 stderr 里程序自己说了什么。".to_owned()
+    }
+}
+
+/// 一步的结果。
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed,
+    NotRun,
+}
+
+/// 一步的记录。
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    pub number: usize,
+    pub name: &'static str,
+    pub points: u32,
+    pub status: Status,
+    pub millis: u128,
+    /// 失败时完整的诊断信息(已渲染)。
+    pub message: Option<String>,
+    /// 失败时的一句话原因。
+    pub headline: Option<String>,
+}
+
+/// 一课的评分结果。
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub lesson: &'static str,
+    pub title: &'static str,
+    pub program: String,
+    pub steps: Vec<StepReport>,
+}
+
+impl Report {
+    /// 第一个没通过的步骤。
+    pub fn first_failure(&self) -> Option<&StepReport> {
+        self.steps.iter().find(|s| s.status == Status::Failed)
+    }
+
+    pub fn passed(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == Status::Passed)
+            .count()
+    }
+
+    pub fn points(&self) -> (u32, u32) {
+        let earned = self
+            .steps
+            .iter()
+            .filter(|s| s.status == Status::Passed)
+            .map(|s| s.points)
+            .sum();
+        (earned, self.steps.iter().map(|s| s.points).sum())
+    }
+
+    /// 一览:每一步一行。
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "第 {} 课 · {}:通过 {}/{} 步\n",
+            self.lesson.trim_start_matches('0'),
+            self.title,
+            self.passed(),
+            self.steps.len()
+        );
+        for step in &self.steps {
+            let mark = match step.status {
+                Status::Passed => "✓",
+                Status::Failed => "✗",
+                Status::NotRun => "·",
+            };
+            let _ = writeln!(out, "  {mark} 第 {} 步 {}", step.number, step.name);
+        }
+        out
+    }
+
+    /// 一行 JSON,给 `course` 之类的程序读。
+    pub fn to_json(&self) -> String {
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| {
+                let status = match s.status {
+                    Status::Passed => "passed",
+                    Status::Failed => "failed",
+                    Status::NotRun => "not_run",
+                };
+                format!(
+                    "{{\"number\":{},\"name\":{},\"points\":{},\"status\":\"{status}\",\"millis\":{},\"headline\":{},\"message\":{}}}",
+                    s.number,
+                    json_string(s.name),
+                    s.points,
+                    s.millis,
+                    s.headline.as_deref().map_or("null".to_owned(), json_string),
+                    s.message.as_deref().map_or("null".to_owned(), json_string),
+                )
+            })
+            .collect();
+        let (earned, total) = self.points();
+        format!(
+            "{{\"lesson\":{},\"title\":{},\"program\":{},\"passed\":{},\"total\":{},\"points\":{earned},\"max_points\":{total},\"steps\":[{}]}}",
+            json_string(self.lesson),
+            json_string(self.title),
+            json_string(&self.program),
+            self.passed(),
+            self.steps.len(),
+            steps.join(",")
+        )
+    }
+}
+
+/// JSON 字符串(带引号,按 RFC 8259 转义)。
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// 按顺序运行一课的步骤,返回报告(不 panic)。
+///
+/// `name` 是失败信息里「手动重现」要用的包名,通常就是程序的文件名(`lesson-01`)。
+pub fn run(lesson: &Lesson, program: &Path, name: &str) -> Report {
+    let keep_going = std::env::var_os("COURSE_KEEP_GOING").is_some_and(|v| v != "0");
+    let mut report = Report {
+        lesson: lesson.number,
+        title: lesson.title,
+        program: name.to_owned(),
+        steps: Vec::new(),
+    };
+    let mut stopped = false;
+    for (i, step) in lesson.steps.iter().enumerate() {
+        let number = i + 1;
+        let mut record = StepReport {
+            number,
+            name: step.name,
+            points: step.points,
+            status: Status::NotRun,
+            millis: 0,
+            message: None,
+            headline: None,
+        };
+        if !stopped {
+            let started = Instant::now();
+            let mut session = Session::new(program, name);
+            let result = (step.check)(&mut session);
+            record.millis = started.elapsed().as_millis();
+            match result {
+                Ok(()) => record.status = Status::Passed,
+                Err(failure) => {
+                    // 这一步的程序都已经随着 Server/Program 的 drop 被结束了,输出是完整的。
+                    let programs = session.program_outputs();
+                    let rendering = Rendering {
+                        step: format!(
+                            "第 {} 课 · 第 {number} 步「{}」",
+                            lesson.display_number(),
+                            step.name
+                        ),
+                        failure: &failure,
+                        programs: &programs,
+                        chapter: format!(
+                            "第 {} 章「{}」: {}",
+                            lesson.display_number(),
+                            lesson.title,
+                            lesson.chapter
+                        ),
+                    };
+                    record.status = Status::Failed;
+                    record.headline = Some(failure.headline.clone());
+                    record.message = Some(rendering.render());
+                    stopped = !keep_going;
+                }
+            }
+        }
+        report.steps.push(record);
+    }
+    report
+}
+
+/// 给一课评分:全部通过则返回,否则打印诊断并让测试失败。`cargo test -p lesson-NN` 调用的就是它。
+pub fn grade(lesson: &Lesson, program: &str) {
+    let path = Path::new(program);
+    let name = path
+        .file_stem()
+        .map_or_else(|| program.to_owned(), |s| s.to_string_lossy().into_owned());
+    let report = run(lesson, path, &name);
+    write_report(&report);
+    let Some(failed) = report.first_failure() else {
+        println!("{}全部通过!", report.summary());
+        return;
+    };
+    // 诊断写到 stdout(cargo test 会在失败的测试下面原样显示它),然后不经 panic 钩子
+    // 结束测试:这样学员看到的是诊断,而不是评分器自己的 panic 位置和调用栈。
+    println!(
+        "\n{}\n{}\n\n改好以后再运行: cargo test -p {name}\n",
+        report.summary(),
+        failed.message.as_deref().unwrap_or_default()
+    );
+    std::panic::resume_unwind(Box::new(format!(
+        "第 {} 课第 {} 步没有通过",
+        lesson.display_number(),
+        failed.number
+    )));
+}
+
+/// 如果设置了 `COURSE_REPORT`,把报告作为一行 JSON 追加到那个文件。
+fn write_report(report: &Report) {
+    let Some(path) = std::env::var_os("COURSE_REPORT") else {
+        return;
+    };
+    let line = report.to_json() + "\n";
+    let written = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(line.as_bytes()));
+    if let Err(err) = written {
+        eprintln!("无法写入评分报告 {}: {err}", Path::new(&path).display());
+    }
+}

@@ -1,0 +1,241 @@
+//! 第 1 课的评分器:一次性的 UDP 服务器。
+//!
+//! 规格(与 book/src/01-udp-server.md 一致):
+//! - 绑定 `--host`(默认 127.0.0.1)和 `--port`(默认 7852),第一行 stdout 打印实际地址;
+//! - 收一个数据报(最多 65507 字节),打印它的文字(坏的 UTF-8 用 � 显示)和发送方地址;
+//! - 把完全相同的字节发回给发送方,然后以退出码 0 退出;
+//! - 出错时(比如端口被占用)在 stderr 说明原因,以非 0 退出码退出,不 panic。
+
+use std::net::UdpSocket;
+
+use predicates::prelude::*;
+
+use crate::failure::Failure;
+use crate::grader::{EXIT, Lesson, REPLY, Session, Step, deadline, describe_exit, diagnose_stderr};
+use crate::udp::{UdpPeer, expect_echo};
+
+pub const LESSON: Lesson = Lesson {
+    number: "01",
+    title: "UDP 服务器",
+    chapter: "book/src/01-udp-server.md",
+    steps: &[
+        Step {
+            name: "启动后在第一行打印实际绑定的地址",
+            points: 2,
+            check: prints_its_address,
+        },
+        Step {
+            name: "把一个数据报原样发回给发送方",
+            points: 2,
+            check: echoes_one_datagram,
+        },
+        Step {
+            name: "在 stdout 打印收到的文字和发送方地址",
+            points: 1,
+            check: prints_text_and_sender,
+        },
+        Step {
+            name: "回复之后以退出码 0 退出",
+            points: 1,
+            check: exits_after_replying,
+        },
+        Step {
+            name: "8000 字节的数据报也完整地发回(不截断)",
+            points: 2,
+            check: keeps_large_datagrams_whole,
+        },
+        Step {
+            name: "坏的 UTF-8 不会让服务器 panic",
+            points: 1,
+            check: survives_invalid_utf8,
+        },
+        Step {
+            name: "端口被占用时报错退出,而不是 panic",
+            points: 1,
+            check: reports_address_in_use,
+        },
+    ],
+};
+
+/// 第 2 步和第 3 步用的消息:非 ASCII,能抓出字节和字符的混淆。
+const HELLO: &str = "你好,世界";
+
+fn reproduce(name: &str, text: &str) -> String {
+    format!(
+        "终端 1: cargo run -p {name}\n\
+         终端 2: printf '{text}' | nc -u -w1 127.0.0.1 7852\n\
+         (nc 会把服务器的回复打印出来。)"
+    )
+}
+
+/// 一个 `len` 字节、结尾带标记的数据报,截断了一眼就能看出来。
+pub fn large_payload(len: usize) -> Vec<u8> {
+    let mut payload: Vec<u8> = b"0123456789abcdef"
+        .iter()
+        .copied()
+        .cycle()
+        .take(len)
+        .collect();
+    payload[len - 3..].copy_from_slice(b"END");
+    payload
+}
+
+fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
+    session.start_server(&[]).map(drop)
+}
+
+fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    expect_echo(
+        &mut server,
+        &peer,
+        HELLO.as_bytes(),
+        &reproduce(session.name(), HELLO),
+    )
+}
+
+fn prints_text_and_sender(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    expect_echo(
+        &mut server,
+        &peer,
+        HELLO.as_bytes(),
+        &reproduce(session.name(), HELLO),
+    )?;
+
+    let sender = peer.addr().to_string();
+    let shows_both = predicate::str::contains(HELLO).and(predicate::str::contains(sender.as_str()));
+    if server
+        .program
+        .wait_stdout_until(deadline(REPLY), |stdout| shows_both.eval(stdout))
+        .is_ok()
+    {
+        return Ok(());
+    }
+    Err(Failure::new("stdout 里没有同时出现收到的文字和发送方地址")
+        .sent(
+            HELLO.as_bytes(),
+            format!("{}(从 {sender} 发出)", server.addr),
+        )
+        .expected(format!("某一行输出里有「{HELLO}」和发送方地址 {sender}"))
+        .actual("见下面服务器的 stdout")
+        .hint(
+            "把字节转成文字再打印:String::from_utf8_lossy(&buf[..n])。\
+             发送方地址就是 recv_from 返回的第二个值,用 {} 打印它。",
+        )
+        .reproduce(reproduce(session.name(), HELLO)))
+}
+
+fn exits_after_replying(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    expect_echo(
+        &mut server,
+        &peer,
+        HELLO.as_bytes(),
+        &reproduce(session.name(), HELLO),
+    )?;
+
+    let status = server.program.wait_exit(deadline(EXIT));
+    if status.is_some_and(|s| s.success()) {
+        return Ok(());
+    }
+    let failure = Failure::new("回复之后,程序没有以退出码 0 退出")
+        .sent(HELLO.as_bytes(), server.addr)
+        .expected("回复一个数据报以后,说声再见,以退出码 0 退出(这一课的服务器只服务一次)")
+        .reproduce(reproduce(session.name(), HELLO));
+    Err(match status {
+        None => failure
+            .actual(format!("{} 秒后程序还在运行", EXIT.as_secs()))
+            .hint("第 1 课的服务器不循环:收一个、回一个,然后 run 返回 Ok(())。永远运行的版本是第 3 课。"),
+        Some(status) => failure
+            .actual(describe_exit(Some(status)))
+            .hint(diagnose_stderr(&server.program.output().stderr())),
+    })
+}
+
+fn keeps_large_datagrams_whole(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    let reproduce = format!(
+        "终端 1: cargo run -p {}\n\
+         终端 2: python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+         s.sendto(b'a' * 8000, ('127.0.0.1', 7852)); print(len(s.recvfrom(65535)[0]))\"\n\
+         (应该打印 8000。)",
+        session.name()
+    );
+    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)
+}
+
+fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    let payload = b"\xff\xfe hi \xe4\xbd";
+    let reproduce = format!(
+        "终端 1: cargo run -p {}\n终端 2: printf '\\377\\376 hi' | nc -u -w1 127.0.0.1 7852",
+        session.name()
+    );
+    expect_echo(&mut server, &peer, payload, &reproduce)?;
+
+    if server
+        .program
+        .wait_stdout_until(deadline(REPLY), |stdout| stdout.contains('\u{FFFD}'))
+        .is_ok()
+    {
+        return Ok(());
+    }
+    Err(Failure::new("坏的 UTF-8 字节没有显示成 �")
+        .sent(payload, server.addr)
+        .expected("打印收到的文字时,坏的字节显示为 �(U+FFFD)")
+        .actual("见下面服务器的 stdout")
+        .hint("用 String::from_utf8_lossy 把字节转成文字:它不会失败,坏的字节变成 �。")
+        .reproduce(reproduce))
+}
+
+fn reports_address_in_use(session: &mut Session) -> Result<(), Failure> {
+    // 评分器自己先占住一个端口,并且一直占着:这个端口一定是「被占用」的,不存在竞争。
+    let holder = UdpSocket::bind("127.0.0.1:0").expect("评分器无法绑定 127.0.0.1:0");
+    let port = holder
+        .local_addr()
+        .expect("已绑定的套接字一定有地址")
+        .port()
+        .to_string();
+    let run = session.run_to_end("服务器", &["--port", &port], EXIT);
+    drop(holder);
+
+    let failure = Failure::new("端口被占用时,程序没有好好地报错退出")
+        .ran(format!("{} --port {port}(这个端口已经被评分器占用)", session.name()))
+        .expected(format!(
+            "stderr 里有一句说明(含端口 {port}),以非 0 退出码退出;不 panic"
+        ))
+        .actual(run.describe())
+        .reproduce(format!(
+            "终端 1: cargo run -p {name}\n终端 2: cargo run -p {name}   (第二个会因为端口被占用而失败)",
+            name = session.name()
+        ))
+        .read("出错时怎么办");
+
+    if run.timed_out {
+        return Err(failure.hint(
+            "绑定失败以后程序没有退出。绑定出错时用 ? 把错误交给 main,由 main 打印并返回失败的退出码。",
+        ));
+    }
+    if run.panicked() {
+        return Err(failure.hint(
+            "程序 panic 了。绑定失败是正常的运行时错误(端口被别人占了),不是 bug:\
+             不要 unwrap(),用 ? 和 with_context 把「无法绑定 127.0.0.1:端口」这样的说明带给 main。",
+        ));
+    }
+    if run.status.success() {
+        return Err(failure
+            .hint("出错时退出码不能是 0:main 在 run 返回 Err 时应该返回 ExitCode::FAILURE。"));
+    }
+    if !predicate::str::contains(port.as_str()).eval(&run.stderr) {
+        return Err(failure.hint(
+            "错误信息要说清是哪个地址出了问题:with_context(|| format!(\"无法绑定 {host}:{port}\"))。",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Socket 编程实战的评分框架。
+//!
+//! 每一课的评分器都是一个 [`Lesson`]:有序的步骤,每一步启动学员的真实程序,
+//! 用真实的套接字和它对话,再检查它的回复、stdout、stderr 和退出码。
+//! 练习(`lessons/`)和参考答案(`solutions/`)的测试文件都只是把自己的程序交给
+//! [`grade`],所以评分规则只写一次。
+//!
+//! 可靠性的约定:服务器一律用 `--port 0` 启动并读回它打印的地址;每一次等待都有
+//! 截止时间;不用 sleep 做同步;被测程序在任何情况下(包括测试 panic)都会被结束。
+
+// 评分步骤返回 Result<(), Failure>。Failure 只在失败时构造一次,它的大小无关紧要;
+// 装箱只会让每个步骤更难读。
+#![allow(clippy::result_large_err)]
+
+pub mod failure;
+pub mod grader;
+pub mod program;
+pub mod text;
+pub mod udp;
+
+pub mod lesson01;
+
+pub use failure::Failure;
+pub use grader::{Lesson, Report, Session, Status, Step, grade, run};

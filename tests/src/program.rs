@@ -1,0 +1,302 @@
+//! 被测程序:一个总是被「驯服」的子进程。
+//!
+//! - stdin 是空的,stdout 和 stderr 各由一个线程读走(程序不会因为管道写满而卡住);
+//! - 每一次等待都有截止时间,等的是「信号」(新的一行输出、进程退出),从不 sleep;
+//! - `Program` 被 drop 时(包括测试 panic 时)子进程一定被结束并回收。
+
+use std::io::{self, Read};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wait_timeout::ChildExt;
+
+/// 每个流最多保留这么多字节;更多的输出照样读走(以免程序卡住),但不再保存。
+const KEEP_BYTES: usize = 256 * 1024;
+
+/// 启动一个程序时用的设置。
+pub struct Launch<'a> {
+    pub path: &'a Path,
+    pub args: Vec<String>,
+}
+
+/// 一个正在运行(或刚刚结束)的被测程序。
+#[must_use = "Program 被 drop 时会立刻结束子进程"]
+pub struct Program {
+    child: Child,
+    output: Arc<Output>,
+}
+
+/// 程序的 stdout、stderr 和结局。读线程写,评分器读。
+#[derive(Default)]
+pub struct Output {
+    state: Mutex<OutputState>,
+    changed: Condvar,
+}
+
+#[derive(Default, Clone)]
+struct OutputState {
+    stdout: Stream,
+    stderr: Stream,
+    ending: Option<Ending>,
+}
+
+#[derive(Default, Clone)]
+struct Stream {
+    bytes: Vec<u8>,
+    dropped: usize,
+    closed: bool,
+}
+
+/// 程序是怎么结束的。
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// 程序自己退出了。
+    Exited(ExitStatus),
+    /// 评分器结束了它(它没有自己退出)。
+    Killed,
+}
+
+/// 等待 stdout 时可能的结果。
+#[derive(Debug, PartialEq, Eq)]
+pub enum WaitError {
+    /// 截止时间到了。
+    Timeout,
+    /// 程序关掉了 stdout(通常是已经退出了)。
+    Closed,
+}
+
+impl Program {
+    /// 启动程序:stdin 为空,stdout/stderr 由后台线程收集。
+    ///
+    /// 环境里设置 `RUST_BACKTRACE=0` 和 `NO_COLOR=1`,让 panic 信息简短、输出里没有颜色代码,
+    /// 这样失败信息在谁的机器上都一样。
+    pub fn spawn(launch: &Launch<'_>) -> io::Result<Program> {
+        let mut child = Command::new(launch.path)
+            .args(&launch.args)
+            .env("RUST_BACKTRACE", "0")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+
+        let output = Arc::new(Output::default());
+        let stdout = child.stdout.take().expect("stdout 是 piped 的");
+        let stderr = child.stderr.take().expect("stderr 是 piped 的");
+        drain(stdout, Arc::clone(&output), |s| &mut s.stdout);
+        drain(stderr, Arc::clone(&output), |s| &mut s.stderr);
+        Ok(Program { child, output })
+    }
+
+    /// 共享的输出记录;程序结束以后也还能读。
+    pub fn output(&self) -> Arc<Output> {
+        Arc::clone(&self.output)
+    }
+
+    /// 等到 stdout 出现第一行完整的文字,或者截止时间到,或者 stdout 被关闭。
+    pub fn first_line(&self, deadline: Instant) -> Result<String, WaitError> {
+        self.output.wait_stdout(deadline, |stdout| {
+            stdout
+                .split(|&b| b == b'\n')
+                .next()
+                .filter(|_| stdout.contains(&b'\n'))
+                .map(|line| String::from_utf8_lossy(line).trim_end().to_owned())
+        })
+    }
+
+    /// 等到 stdout 满足条件(比如出现了某段文字)。
+    pub fn wait_stdout_until(
+        &self,
+        deadline: Instant,
+        ready: impl Fn(&str) -> bool,
+    ) -> Result<(), WaitError> {
+        self.output.wait_stdout(deadline, |stdout| {
+            ready(&String::from_utf8_lossy(stdout)).then_some(())
+        })
+    }
+
+    /// 程序是否已经自己退出了(不等待)。
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        let status = self.child.try_wait().ok().flatten()?;
+        self.output.set_ending(Ending::Exited(status));
+        Some(status)
+    }
+
+    /// 等程序自己退出,最多等到截止时间。
+    pub fn wait_exit(&mut self, deadline: Instant) -> Option<ExitStatus> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let status = self.child.wait_timeout(left).ok().flatten()?;
+        self.output.set_ending(Ending::Exited(status));
+        Some(status)
+    }
+
+    /// 结束程序(如果它还在运行),并等它的输出被读完。
+    pub fn stop(&mut self) {
+        if self.exited().is_none() {
+            // kill 失败只可能是因为它刚好自己退出了;接下来的 wait 会把结局记下来。
+            let _ = self.child.kill();
+            match self.child.wait() {
+                Ok(status) if self.output.ending().is_none() => {
+                    let ending = if killed_by_us(status) {
+                        Ending::Killed
+                    } else {
+                        Ending::Exited(status)
+                    };
+                    self.output.set_ending(ending);
+                }
+                _ => {}
+            }
+        }
+        // 进程已经没了,管道马上会关闭;只有它的子进程还握着管道时才会等满这一秒。
+        self.output
+            .wait_closed(Instant::now() + Duration::from_secs(1));
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(unix)]
+fn killed_by_us(status: ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(9)
+}
+
+#[cfg(not(unix))]
+fn killed_by_us(_status: ExitStatus) -> bool {
+    true
+}
+
+/// 在后台线程里把一个管道读到底。
+fn drain<R: Read + Send + 'static>(
+    mut pipe: R,
+    output: Arc<Output>,
+    stream: fn(&mut OutputState) -> &mut Stream,
+) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match pipe.read(&mut buf) {
+                Ok(0) | Err(_) => 0,
+                Ok(n) => n,
+            };
+            let mut state = output.lock();
+            let stream = stream(&mut state);
+            if n == 0 {
+                stream.closed = true;
+            } else {
+                let room = KEEP_BYTES.saturating_sub(stream.bytes.len());
+                let keep = n.min(room);
+                stream.bytes.extend_from_slice(&buf[..keep]);
+                stream.dropped += n - keep;
+            }
+            drop(state);
+            output.changed.notify_all();
+            if n == 0 {
+                return;
+            }
+        }
+    });
+}
+
+impl Output {
+    /// 一个已经运行完的程序(比如 assert_cmd 跑完的)的输出记录。
+    pub fn finished(output: &std::process::Output, timed_out: bool) -> Output {
+        let stream = |bytes: &[u8]| Stream {
+            bytes: bytes[..bytes.len().min(KEEP_BYTES)].to_vec(),
+            dropped: bytes.len().saturating_sub(KEEP_BYTES),
+            closed: true,
+        };
+        let ending = if timed_out {
+            Ending::Killed
+        } else {
+            Ending::Exited(output.status)
+        };
+        Output {
+            state: Mutex::new(OutputState {
+                stdout: stream(&output.stdout),
+                stderr: stream(&output.stderr),
+                ending: Some(ending),
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutputState> {
+        // 读线程不会在持锁时 panic;即便发生了,数据也还能用。
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// 等到 `found` 在 stdout 上返回 Some,或者截止时间到,或者 stdout 关闭。
+    fn wait_stdout<T>(
+        &self,
+        deadline: Instant,
+        found: impl Fn(&[u8]) -> Option<T>,
+    ) -> Result<T, WaitError> {
+        let mut state = self.lock();
+        loop {
+            if let Some(value) = found(&state.stdout.bytes) {
+                return Ok(value);
+            }
+            if state.stdout.closed {
+                return Err(WaitError::Closed);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(WaitError::Timeout);
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// 等两个管道都被读到底(最多到截止时间)。
+    fn wait_closed(&self, deadline: Instant) {
+        let mut state = self.lock();
+        while !(state.stdout.closed && state.stderr.closed) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn set_ending(&self, ending: Ending) {
+        self.lock().ending.get_or_insert(ending);
+    }
+
+    /// 程序的结局;还在运行时是 None。
+    pub fn ending(&self) -> Option<Ending> {
+        self.lock().ending
+    }
+
+    /// 到目前为止的 stdout(坏的 UTF-8 显示为 �)。
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.lock().stdout.bytes).into_owned()
+    }
+
+    /// 到目前为止的 stderr(坏的 UTF-8 显示为 �)。
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.lock().stderr.bytes).into_owned()
+    }
+
+    /// 因为太多而没有保存下来的字节数(stdout, stderr)。
+    pub fn dropped(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.stdout.dropped, state.stderr.dropped)
+    }
+}

@@ -1,0 +1,160 @@
+//! 评分器这一端的 UDP 套接字:扮演客户端(测服务器时)或服务器(测客户端时)。
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Instant;
+
+use crate::failure::Failure;
+use crate::grader::{REPLY, Server, deadline, describe_exit, diagnose_stderr, scaled};
+
+/// 评分器能收下的最大数据报(比 UDP 允许的最大值还大一点,保证不会截断任何东西)。
+const RECV_BUFFER: usize = 65_536;
+
+/// 一个绑定在 127.0.0.1 随机端口上的 UDP 套接字。
+pub struct UdpPeer {
+    socket: UdpSocket,
+}
+
+/// 收到的一个数据报。
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    pub data: Vec<u8>,
+    pub from: SocketAddr,
+}
+
+impl UdpPeer {
+    /// 绑定 127.0.0.1:0。失败说明这台机器的网络环境有问题,不是学员的错,所以直接 panic。
+    pub fn bind() -> UdpPeer {
+        let socket =
+            UdpSocket::bind("127.0.0.1:0").expect("评分器无法绑定 127.0.0.1:0 的 UDP 套接字");
+        UdpPeer { socket }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().expect("已绑定的套接字一定有地址")
+    }
+
+    pub fn send_to(&self, data: &[u8], to: SocketAddr) {
+        let sent = self
+            .socket
+            .send_to(data, to)
+            .unwrap_or_else(|err| panic!("评分器无法向 {to} 发送 {} 字节: {err}", data.len()));
+        assert_eq!(sent, data.len(), "UDP 一次发送整个数据报");
+    }
+
+    /// 等一个数据报,最多等到截止时间;超时返回 None。
+    pub fn recv(&self, deadline: Instant) -> Option<Datagram> {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            self.socket
+                .set_read_timeout(Some(left))
+                .expect("非零的超时总是合法的");
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    return Some(Datagram {
+                        data: buf[..n].to_vec(),
+                        from,
+                    });
+                }
+                Err(err) if is_timeout(&err) => return None,
+                // 例如 Windows 上对方端口不可达时的 ConnectionReset:不是回复,继续等。
+                Err(_) => continue,
+            }
+        }
+    }
+}
+
+/// 读超时在 Unix 上是 WouldBlock,在 Windows 上是 TimedOut。
+pub fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// 检查一次「回声」:评分器从 `peer` 发出 `payload`,期望服务器把完全相同的字节
+/// 作为一个数据报、从它绑定的地址发回给 `peer`。不一样时,尽量说出是哪一种错。
+pub fn expect_echo(
+    server: &mut Server,
+    peer: &UdpPeer,
+    payload: &[u8],
+    reproduce: &str,
+) -> Result<(), Failure> {
+    peer.send_to(payload, server.addr);
+    let failure = |headline: String| {
+        Failure::new(headline)
+            .sent(payload, format!("{}(从 {} 发出)", server.addr, peer.addr()))
+            .expected(format!(
+                "同样的 {} 字节作为一个数据报,从 {} 发回到 {}(发送方)",
+                payload.len(),
+                server.addr,
+                peer.addr()
+            ))
+            .reproduce(reproduce)
+    };
+
+    let Some(reply) = peer.recv(deadline(REPLY)) else {
+        let waited = format!("{} 秒内没有收到任何数据报", scaled(REPLY).as_secs());
+        return Err(match server.program.exited() {
+            Some(status) if status.success() => {
+                failure("服务器以退出码 0 退出了,但回复没有到达发送方".to_owned())
+                    .actual(format!("{waited};服务器已经退出"))
+                    .hint(
+                        "回复多半发到了别的地址。send_to 的目标必须是 recv_from 返回的那个地址\
+                         (发送方的 IP 和端口),不要写死地址或端口:每个客户端的端口都不一样。",
+                    )
+            }
+            Some(status) => failure("服务器还没回复就退出了".to_owned())
+                .actual(format!("{waited};{}", describe_exit(Some(status))))
+                .hint(diagnose_stderr(&server.program.output().stderr())),
+            None => failure(format!("服务器在 {} 秒内没有回复", scaled(REPLY).as_secs()))
+                .actual(format!("{waited};服务器还在运行"))
+                .hint(
+                    "检查收到数据以后有没有调用 send_to,目标是不是 recv_from 返回的发送方地址。\
+                     如果 stdout 里也没有「收到」之类的记录,程序可能根本没走到 recv_from。",
+                ),
+        });
+    };
+
+    let got = format!(
+        "从 {} 收到 {}",
+        reply.from,
+        crate::text::show_bytes(&reply.data)
+    );
+    if reply.from != server.addr {
+        return Err(failure("回复不是从服务器绑定的地址发出的".to_owned())
+            .actual(got)
+            .hint("用收到数据的那个套接字回复。新建一个套接字去发,对方看到的就是另一个端口。"));
+    }
+    if reply.data == payload {
+        return Ok(());
+    }
+    let failure = failure("回复的内容和发出去的不一样".to_owned()).actual(got);
+    Err(if payload.starts_with(&reply.data) {
+        failure
+            .headline(format!(
+                "回复被截断了:发出 {} 字节,只收回 {} 字节",
+                payload.len(),
+                reply.data.len()
+            ))
+            .hint(
+                "接收缓冲区太小。recv_from 收到比缓冲区大的数据报时,会把放不下的部分悄悄丢掉,\
+             而且不报错。按 UDP 最大数据报(65507 字节)准备缓冲区。",
+            )
+            .read("数据报的边界")
+    } else if reply.data.starts_with(payload) {
+        failure.hint(
+            "回复比收到的多。发回去的应该是 &buf[..n](n 是 recv_from 返回的长度),\
+             而不是整个缓冲区,也不要加换行或前缀。",
+        )
+    } else {
+        failure.hint(
+            "把收到的字节原样发回:不要加前缀或换行,也不要先转成 String 再转回字节\
+             (from_utf8_lossy 会把坏的 UTF-8 换成 �,字节就变了)。",
+        )
+    })
+}
