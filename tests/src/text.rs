@@ -7,7 +7,7 @@ const SHOW_CHARS: usize = 60;
 
 /// 把字节显示成带引号的文字,看不见的字符和坏的 UTF-8 字节都转义出来,并注明长度。
 ///
-/// `"你好,世界" (15 字节)`、`"\xff\xfehi" (4 字节)`、`"" (0 字节,空数据报)`。
+/// `"你好,世界" (13 字节)`、`"\xff\xfehi" (4 字节)`、`"" (0 字节)`。
 pub fn show_bytes(bytes: &[u8]) -> String {
     let mut shown = String::new();
     let mut chars = 0;
@@ -71,7 +71,7 @@ mod tests {
     fn shows_text_invalid_bytes_and_control_characters() {
         assert_eq!(
             show_bytes("你好,世界".as_bytes()),
-            "\"你好,世界\" (15 字节)"
+            "\"你好,世界\" (13 字节)"
         );
         assert_eq!(show_bytes(b"\xff\xfehi\n"), "\"\\xff\\xfehi\\n\" (5 字节)");
         assert_eq!(show_bytes(b""), "\"\" (0 字节)");

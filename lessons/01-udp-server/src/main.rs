@@ -101,7 +101,7 @@ fn bind(host: &str, port: u16) -> Result<UdpSocket> {
 fn receive<'buf>(socket: &UdpSocket, buf: &'buf mut [u8]) -> Result<(&'buf [u8], SocketAddr)> {
     // TODO: 第 2 步:用 recv_from 等一个数据报,打印它的内容和发送方。
     //   - recv_from 返回 (n, 发送方地址);真正的数据只有 &buf[..n]。
-    //   - 打印一行,同时含有文字和发送方地址,例如「收到来自 127.0.0.1:50000 的 15 字节: 你好,世界」。
+    //   - 打印一行,同时含有文字和发送方地址,例如「收到来自 127.0.0.1:50000 的 13 字节: 你好,世界」。
     //     字节不一定是合法的 UTF-8:用 String::from_utf8_lossy 转成文字,坏字节会显示成 �。
     //   - 返回 (&buf[..n], 发送方地址)。
     todo!("第 2 步:接收一个数据报并打印它和发送方")
