@@ -126,8 +126,8 @@ impl Rendering<'_> {
         for program in self.programs {
             let streams = format!(
                 "stdout:\n{}\nstderr:\n{}",
-                indent(&program.stdout, "    "),
-                indent(&program.stderr, "    ")
+                indent(&clip_lines(&program.stdout), "    "),
+                indent(&clip_lines(&program.stderr), "    ")
             );
             block(
                 &format!("{} 的输出({}):", program.label, program.ending),
@@ -147,4 +147,29 @@ impl Rendering<'_> {
         block("阅读:", &read);
         out.join("\n")
     }
+}
+
+/// 程序输出里每行最多显示这么多个字符。
+const LINE_CHARS: usize = 160;
+/// 程序输出最多显示这么多行(保留最后的几行:崩溃信息通常在最后)。
+const LAST_LINES: usize = 40;
+
+/// 把很长的行截短、把很多的行只留最后一部分,失败信息才不会被一个刷屏的程序淹没。
+fn clip_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let skipped = lines.len().saturating_sub(LAST_LINES);
+    let mut out: Vec<String> = Vec::new();
+    if skipped > 0 {
+        out.push(format!("……(前面还有 {skipped} 行)"));
+    }
+    for line in &lines[skipped..] {
+        let chars = line.chars().count();
+        if chars > LINE_CHARS {
+            let head: String = line.chars().take(LINE_CHARS).collect();
+            out.push(format!("{head}…(这一行共 {chars} 个字符)"));
+        } else {
+            out.push((*line).to_owned());
+        }
+    }
+    out.join("\n")
 }

@@ -115,7 +115,7 @@ impl Session {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             timed_out,
-            elapsed,
+            limit,
         }
     }
 
@@ -204,17 +204,15 @@ pub struct Finished {
     pub stderr: String,
     /// 是否因为超过期限而被结束。
     pub timed_out: bool,
-    pub elapsed: Duration,
+    /// 评分器最多等它多久。
+    pub limit: Duration,
 }
 
 impl Finished {
     /// 用中文描述它是怎么结束的。
     pub fn describe(&self) -> String {
         if self.timed_out {
-            format!(
-                "{:.1} 秒后还没有结束,被评分器结束了",
-                self.elapsed.as_secs_f64()
-            )
+            format!("过了 {} 秒还没有结束,被评分器结束了", self.limit.as_secs())
         } else {
             describe_exit(Some(self.status))
         }
@@ -246,7 +244,7 @@ fn lost_note(lost: usize) -> String {
 }
 
 /// 程序启动后打印地址的期限。
-pub const STARTUP: Duration = Duration::from_secs(10);
+pub const STARTUP: Duration = Duration::from_secs(5);
 /// 等一个回复的期限。
 pub const REPLY: Duration = Duration::from_secs(5);
 /// 等程序自己退出的期限。
@@ -380,6 +378,19 @@ impl Report {
         out
     }
 
+    /// 给学员看的全文:一览,加上第一个失败步骤的诊断和下一步该做什么。
+    pub fn explain(&self) -> String {
+        match self.first_failure() {
+            None => format!("{}全部通过!", self.summary()),
+            Some(failed) => format!(
+                "\n{}\n{}\n\n改好以后再运行: cargo test -p {}\n",
+                self.summary(),
+                failed.message.as_deref().unwrap_or_default(),
+                self.program
+            ),
+        }
+    }
+
     /// 一行 JSON,给 `course` 之类的程序读。
     pub fn to_json(&self) -> String {
         let steps: Vec<String> = self
@@ -504,22 +515,16 @@ pub fn grade(lesson: &Lesson, program: &str) {
         .map_or_else(|| program.to_owned(), |s| s.to_string_lossy().into_owned());
     let report = run(lesson, path, &name);
     write_report(&report);
-    let Some(failed) = report.first_failure() else {
-        println!("{}全部通过!", report.summary());
-        return;
-    };
     // 诊断写到 stdout(cargo test 会在失败的测试下面原样显示它),然后不经 panic 钩子
     // 结束测试:这样学员看到的是诊断,而不是评分器自己的 panic 位置和调用栈。
-    println!(
-        "\n{}\n{}\n\n改好以后再运行: cargo test -p {name}\n",
-        report.summary(),
-        failed.message.as_deref().unwrap_or_default()
-    );
-    std::panic::resume_unwind(Box::new(format!(
-        "第 {} 课第 {} 步没有通过",
-        lesson.display_number(),
-        failed.number
-    )));
+    println!("{}", report.explain());
+    if let Some(failed) = report.first_failure() {
+        std::panic::resume_unwind(Box::new(format!(
+            "第 {} 课第 {} 步没有通过",
+            lesson.display_number(),
+            failed.number
+        )));
+    }
 }
 
 /// 如果设置了 `COURSE_REPORT`,把报告作为一行 JSON 追加到那个文件。

@@ -19,6 +19,19 @@ pub mod text;
 pub mod udp;
 
 pub mod lesson01;
+pub mod lesson02;
+pub mod lesson03;
 
 pub use failure::Failure;
 pub use grader::{Lesson, Report, Session, Status, Step, grade, run};
+
+/// 按课号找评分器:"01"、"1" 都可以。
+pub fn lesson(number: &str) -> Option<&'static Lesson> {
+    LESSONS
+        .iter()
+        .copied()
+        .find(|l| l.number == number || l.display_number() == number)
+}
+
+/// 所有的课,按顺序。
+pub const LESSONS: &[&Lesson] = &[&lesson01::LESSON, &lesson02::LESSON, &lesson03::LESSON];

@@ -2,7 +2,7 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
 use crate::grader::{REPLY, Server, deadline, describe_exit, diagnose_stderr, scaled};
@@ -44,6 +44,35 @@ impl UdpPeer {
 
     /// 等一个数据报,最多等到截止时间;超时返回 None。
     pub fn recv(&self, deadline: Instant) -> Option<Datagram> {
+        self.recv_while(deadline, || true)
+    }
+
+    /// 等一个数据报,但只在 `alive()` 为真时等:对方进程已经退出时就不必等满期限。
+    ///
+    /// 每隔一小段时间问一次 `alive()`。对方退出前发出的数据报早已在我们的接收队列里,
+    /// 所以退出后再收一次(很短的期限)就不会漏掉它。
+    pub fn recv_while(
+        &self,
+        deadline: Instant,
+        mut alive: impl FnMut() -> bool,
+    ) -> Option<Datagram> {
+        const SLICE: Duration = Duration::from_millis(50);
+        loop {
+            let slice_end = deadline.min(Instant::now() + SLICE);
+            if let Some(datagram) = self.recv_until(slice_end) {
+                return Some(datagram);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            if !alive() {
+                return self.recv_until(Instant::now() + SLICE);
+            }
+        }
+    }
+
+    /// 在截止时间之前收一个数据报。
+    fn recv_until(&self, deadline: Instant) -> Option<Datagram> {
         let mut buf = vec![0u8; RECV_BUFFER];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -77,7 +106,7 @@ pub fn is_timeout(err: &io::Error) -> bool {
 }
 
 /// 检查一次「回声」:评分器从 `peer` 发出 `payload`,期望服务器把完全相同的字节
-/// 作为一个数据报、从它绑定的地址发回给 `peer`。不一样时,尽量说出是哪一种错。
+/// 作为一个数据报、从它绑定的地址发回给 `peer`。
 pub fn expect_echo(
     server: &mut Server,
     peer: &UdpPeer,
@@ -85,6 +114,16 @@ pub fn expect_echo(
     reproduce: &str,
 ) -> Result<(), Failure> {
     peer.send_to(payload, server.addr);
+    expect_reply(server, peer, payload, reproduce)
+}
+
+/// 等 `peer` 之前发出的 `payload` 的回声。不一样时,尽量说出是哪一种错。
+pub fn expect_reply(
+    server: &mut Server,
+    peer: &UdpPeer,
+    payload: &[u8],
+    reproduce: &str,
+) -> Result<(), Failure> {
     let failure = |headline: String| {
         Failure::new(headline)
             .sent(payload, format!("{}(从 {} 发出)", server.addr, peer.addr()))
@@ -97,19 +136,22 @@ pub fn expect_echo(
             .reproduce(reproduce)
     };
 
-    let Some(reply) = peer.recv(deadline(REPLY)) else {
+    let Some(reply) = peer.recv_while(deadline(REPLY), || server.program.exited().is_none()) else {
         let waited = format!("{} 秒内没有收到任何数据报", scaled(REPLY).as_secs());
-        return Err(match server.program.exited() {
+        let failure = match server.program.exited() {
             Some(status) if status.success() => {
                 failure("服务器以退出码 0 退出了,但回复没有到达发送方".to_owned())
-                    .actual(format!("{waited};服务器已经退出"))
+                    .actual("没有收到任何数据报;服务器已经退出")
                     .hint(
                         "回复多半发到了别的地址。send_to 的目标必须是 recv_from 返回的那个地址\
                          (发送方的 IP 和端口),不要写死地址或端口:每个客户端的端口都不一样。",
                     )
             }
             Some(status) => failure("服务器还没回复就退出了".to_owned())
-                .actual(format!("{waited};{}", describe_exit(Some(status))))
+                .actual(format!(
+                    "没有收到任何数据报;{}",
+                    describe_exit(Some(status))
+                ))
                 .hint(diagnose_stderr(&server.program.output().stderr())),
             None => failure(format!("服务器在 {} 秒内没有回复", scaled(REPLY).as_secs()))
                 .actual(format!("{waited};服务器还在运行"))
@@ -117,6 +159,17 @@ pub fn expect_echo(
                     "检查收到数据以后有没有调用 send_to,目标是不是 recv_from 返回的发送方地址。\
                      如果 stdout 里也没有「收到」之类的记录,程序可能根本没走到 recv_from。",
                 ),
+        };
+        return Err(if payload.is_empty() {
+            failure
+                .headline("服务器没有回复空数据报")
+                .hint(
+                    "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0\
+                     只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
+                )
+                .read("空数据报不是 EOF")
+        } else {
+            failure
         });
     };
 
@@ -143,7 +196,7 @@ pub fn expect_echo(
             ))
             .hint(
                 "接收缓冲区太小。recv_from 收到比缓冲区大的数据报时,会把放不下的部分悄悄丢掉,\
-             而且不报错。按 UDP 最大数据报(65507 字节)准备缓冲区。",
+                 而且不报错。按 UDP 最大数据报(65507 字节)准备缓冲区。",
             )
             .read("数据报的边界")
     } else if reply.data.starts_with(payload) {

@@ -21,7 +21,7 @@
 //! ```
 
 // 骨架里的 todo!() 让一些参数和导入暂时用不上;三步都写完以后,可以删掉下面这一行。
-#![allow(unused_variables, unused_imports)]
+#![allow(unused_variables, unused_imports, dead_code)]
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;

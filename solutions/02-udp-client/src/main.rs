@@ -1,0 +1,151 @@
+//! 第 2 课:带超时的 UDP 客户端(参考答案)
+//!
+//! 它把 `--message` 作为一个数据报发给服务器,最多等 `--timeout` 秒,把服务器的
+//! 回复打印出来。等不到回复时(UDP 可能丢包,服务器也可能根本没运行),它在 stderr
+//! 说明情况,并以非 0 退出码退出,而不是像 Python 教程里的 `recvfrom` 那样永远等下去。
+//!
+//! 协议:与第 1 课相同。客户端发一个数据报,服务器把回复作为一个数据报发回来。
+//!
+//! 手动试一试(课本:book/src/02-udp-client.md):
+//!
+//! ```text
+//! cargo run -p solution-01
+//! # 另一个终端:
+//! cargo run -p solution-02 -- --message 你好
+//! ```
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Parser;
+
+/// 回复最多 65507 字节(IPv4 上一个 UDP 数据报的上限)。缓冲区小了,多出的部分会被悄悄丢掉。
+const MAX_DATAGRAM: usize = 65_507;
+
+// ANCHOR: args
+/// 第 2 课:带超时的 UDP 客户端。发一个数据报,等服务器的回复并打印。
+#[derive(Parser)]
+#[command(
+    disable_help_flag = true,
+    help_template = "{about}\n\n用法: {usage}\n\n选项:\n{options}"
+)]
+struct Args {
+    /// 服务器的 IP 地址或主机名
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// 服务器的端口
+    #[arg(short, long, default_value_t = 7852)]
+    port: u16,
+
+    /// 要发送的文字
+    #[arg(short, long, default_value = "我爱 Rust")]
+    message: String,
+
+    /// 最多等回复多少秒
+    #[arg(short, long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+
+    /// 显示帮助
+    #[arg(short, long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+// ANCHOR_END: args
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("错误: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ANCHOR: run
+fn run(args: &Args) -> Result<()> {
+    let server = resolve(&args.host, args.port)?;
+    let timeout = Duration::from_secs(args.timeout);
+
+    let socket = open_socket(server, timeout)?;
+    send(&socket, args.message.as_bytes(), server)?;
+
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let reply = receive(&socket, &mut buf, server, timeout)?;
+    println!("服务器回复: {}", String::from_utf8_lossy(reply));
+    Ok(())
+}
+// ANCHOR_END: run
+
+/// 把主机名和端口解析成一个地址(`localhost` 这样的名字也可以)。
+fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("无法解析地址 {host}:{port}"))?
+        .next()
+        .ok_or_else(|| anyhow!("{host}:{port} 没有对应的地址"))
+}
+
+// ANCHOR: open_socket
+/// 第 1 步:打开一个 UDP 套接字,并设置读超时。
+fn open_socket(server: SocketAddr, timeout: Duration) -> Result<UdpSocket> {
+    // 客户端的端口无所谓,写 0 让系统挑一个;服务器回复时会从 recv_from 得知这个端口。
+    // 本机地址的类型要和服务器一致:IPv4 服务器配 0.0.0.0,IPv6 服务器配 [::]。
+    let local: SocketAddr = if server.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    }
+    .parse()
+    .expect("两个写死的地址都是合法的");
+    let socket = UdpSocket::bind(local).context("无法创建 UDP 套接字")?;
+    // 不设超时,recv_from 在没有回复时会永远等下去。
+    socket
+        .set_read_timeout(Some(timeout))
+        .context("无法设置读超时")?;
+    Ok(socket)
+}
+// ANCHOR_END: open_socket
+
+// ANCHOR: send
+/// 第 2 步:把消息作为一个数据报发给服务器。
+fn send(socket: &UdpSocket, message: &[u8], server: SocketAddr) -> Result<()> {
+    let n = socket
+        .send_to(message, server)
+        .with_context(|| format!("无法向 {server} 发送数据"))?;
+    println!("已向 {server} 发送 {n} 字节");
+    Ok(())
+}
+// ANCHOR_END: send
+
+// ANCHOR: receive
+/// 第 3 步:等服务器的回复,最多等 `timeout`。
+fn receive<'buf>(
+    socket: &UdpSocket,
+    buf: &'buf mut [u8],
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<&'buf [u8]> {
+    match socket.recv_from(buf) {
+        Ok((n, _from)) => Ok(&buf[..n]),
+        // 读超时在 Unix 上报 WouldBlock,在 Windows 上报 TimedOut,两种都要认。
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            bail!(
+                "等了 {} 秒,没有收到 {server} 的回复。UDP 不保证送达:\
+                 请确认服务器正在运行、地址和端口没有写错",
+                timeout.as_secs()
+            )
+        }
+        Err(err) => Err(err).with_context(|| format!("接收 {server} 的回复失败")),
+    }
+}
+// ANCHOR_END: receive

@@ -1,0 +1,254 @@
+//! 第 2 课的评分器:带超时的 UDP 客户端。
+//!
+//! 评分器自己扮演服务器(一个绑定在 127.0.0.1 随机端口上的 UDP 套接字),
+//! 用 `--port` 把这个端口告诉客户端。规格(与 book/src/02-udp-client.md 一致):
+//! - 把 `--message` 的 UTF-8 字节作为「一个」数据报发给 `--host`:`--port`;
+//! - 等回复,最多 `--timeout` 秒;收到后在 stdout 打印回复的文字,以退出码 0 退出;
+//! - 等不到回复时,在 stderr 用中文说明,以非 0 退出码退出,不 panic。
+
+use predicates::prelude::*;
+
+use crate::failure::Failure;
+use crate::grader::{
+    EXIT, Lesson, REPLY, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+};
+use crate::lesson01::large_payload;
+use crate::program::Program;
+use crate::text::show_bytes;
+use crate::udp::{Datagram, UdpPeer};
+
+pub const LESSON: Lesson = Lesson {
+    number: "02",
+    title: "UDP 客户端",
+    chapter: "book/src/02-udp-client.md",
+    steps: &[
+        Step {
+            name: "把 --message 作为一个数据报发给服务器",
+            points: 2,
+            check: sends_the_message_as_one_datagram,
+        },
+        Step {
+            name: "打印服务器的回复,并以退出码 0 退出",
+            points: 2,
+            check: prints_the_reply_and_exits,
+        },
+        Step {
+            name: "5000 字节的回复也完整地打印(不截断)",
+            points: 2,
+            check: prints_a_large_reply_whole,
+        },
+        Step {
+            name: "服务器不回复时,超时后用中文报错并以非 0 退出码退出",
+            points: 2,
+            check: gives_up_after_the_timeout,
+        },
+        Step {
+            name: "坏的 UTF-8 回复不会让客户端 panic",
+            points: 1,
+            check: survives_an_invalid_utf8_reply,
+        },
+    ],
+};
+
+const HELLO: &str = "你好,世界";
+
+/// 正常交换时给客户端的 `--timeout`(秒):和评分器等回复的期限一样长。
+/// 评分器收到消息后立刻回复,所以正确的客户端永远等不到超时。
+fn client_timeout() -> String {
+    scaled(REPLY).as_secs().max(1).to_string()
+}
+
+/// 启动客户端,让它向 `server` 发 `message`。
+fn start_client(
+    session: &mut Session,
+    server: &UdpPeer,
+    message: &str,
+) -> Result<Program, Failure> {
+    let port = server.addr().port().to_string();
+    let timeout = client_timeout();
+    session.spawn(
+        "客户端",
+        &["--port", &port, "--message", message, "--timeout", &timeout],
+    )
+}
+
+fn command(session: &Session, server: &UdpPeer, message: &str) -> String {
+    format!(
+        "{} --port {} --message {message} --timeout {}",
+        session.name(),
+        server.addr().port(),
+        client_timeout()
+    )
+}
+
+fn reproduce(session: &Session, message: &str) -> String {
+    format!(
+        "终端 1: cargo run -p solution-01      (参考答案的服务器,端口 7852)\n\
+         终端 2: cargo run -p {} -- --message '{message}'",
+        session.name()
+    )
+}
+
+/// 等客户端发来的数据报,检查它恰好是 `message` 的字节。
+fn receive_message(
+    session: &Session,
+    server: &UdpPeer,
+    client: &mut Program,
+    message: &str,
+) -> Result<Datagram, Failure> {
+    let failure = |headline: &str| {
+        Failure::new(headline)
+            .ran(command(session, server, message))
+            .expected(format!(
+                "评分器的服务器 {} 收到一个数据报,内容恰好是 {}",
+                server.addr(),
+                show_bytes(message.as_bytes())
+            ))
+            .reproduce(reproduce(session, message))
+    };
+    let Some(datagram) = server.recv_while(deadline(REPLY), || client.exited().is_none()) else {
+        let waited = format!("{} 秒内没有收到任何数据报", scaled(REPLY).as_secs());
+        return Err(match client.exited() {
+            Some(status) => failure("客户端还没发出数据报就退出了")
+                .actual(format!(
+                    "没有收到任何数据报;客户端{}",
+                    describe_exit(Some(status))
+                ))
+                .hint(diagnose_stderr(&client.output().stderr())),
+            None => failure("客户端没有发出数据报")
+                .actual(format!("{waited};客户端还在运行"))
+                .hint("检查 send_to 的目标:它应该是 --host 和 --port 组成的地址。"),
+        });
+    };
+    if datagram.data != message.as_bytes() {
+        let hint = if datagram.data.starts_with(message.as_bytes()) {
+            "数据报里多了东西(比如换行)。发送 message.as_bytes(),一个字节也不多。"
+        } else {
+            "数据报应该是 --message 参数的 UTF-8 字节,整条消息放在一个数据报里。"
+        };
+        return Err(failure("收到的数据报和 --message 不一样")
+            .actual(format!("收到 {}", show_bytes(&datagram.data)))
+            .hint(hint));
+    }
+    Ok(datagram)
+}
+
+/// 等客户端结束,检查它以 0 退出并在 stdout 打印了 `reply` 的文字。
+fn expect_printed_reply(
+    session: &Session,
+    server: &UdpPeer,
+    client: &mut Program,
+    message: &str,
+    reply: &[u8],
+) -> Result<(), Failure> {
+    let status = client.wait_exit(deadline(EXIT));
+    let printed = String::from_utf8_lossy(reply).into_owned();
+    let stdout = client.output().stdout();
+    if status.is_some_and(|s| s.success())
+        && predicate::str::contains(printed.as_str()).eval(&stdout)
+    {
+        return Ok(());
+    }
+    let failure = Failure::new("客户端没有打印服务器的回复并正常退出")
+        .ran(command(session, server, message))
+        .sent(reply, "客户端(评分器的服务器回复它)")
+        .expected("stdout 里出现回复的全部文字,然后以退出码 0 退出")
+        .reproduce(reproduce(session, message));
+    Err(match status {
+        None => failure
+            .actual(format!(
+                "收到回复 {} 秒后,客户端还在运行",
+                scaled(EXIT).as_secs()
+            ))
+            .hint("收到回复以后打印它,然后让 run 返回 Ok(())。"),
+        Some(status) if !status.success() => failure
+            .actual(describe_exit(Some(status)))
+            .hint(diagnose_stderr(&client.output().stderr())),
+        Some(_) if reply.len() > 1000 => failure
+            .headline("客户端只打印了回复的一部分")
+            .actual("客户端以退出码 0 退出,但 stdout 里没有完整的回复(见下面的 stdout)")
+            .hint(
+                "接收缓冲区太小:比缓冲区大的数据报,放不下的部分会被悄悄丢掉。\
+                 按 UDP 最大数据报(65507 字节)准备缓冲区。",
+            )
+            .read("缓冲区要多大"),
+        Some(_) => failure
+            .actual("客户端以退出码 0 退出,但 stdout 里没有回复的文字(见下面的 stdout)")
+            .hint("用 String::from_utf8_lossy(&buf[..n]) 把收到的字节转成文字再打印。"),
+    })
+}
+
+fn sends_the_message_as_one_datagram(session: &mut Session) -> Result<(), Failure> {
+    let server = UdpPeer::bind();
+    let mut client = start_client(session, &server, HELLO)?;
+    receive_message(session, &server, &mut client, HELLO).map(drop)
+}
+
+/// 收到消息后回复 `reply`,期望客户端把它打印出来。
+fn exchange(session: &mut Session, reply: &[u8]) -> Result<(), Failure> {
+    let server = UdpPeer::bind();
+    let mut client = start_client(session, &server, HELLO)?;
+    let datagram = receive_message(session, &server, &mut client, HELLO)?;
+    // 回复发到数据报的来源地址:客户端的端口是系统随机分配的。
+    server.send_to(reply, datagram.from);
+    expect_printed_reply(session, &server, &mut client, HELLO, reply)
+}
+
+fn prints_the_reply_and_exits(session: &mut Session) -> Result<(), Failure> {
+    exchange(session, "服务器回信:收到了".as_bytes())
+}
+
+fn prints_a_large_reply_whole(session: &mut Session) -> Result<(), Failure> {
+    exchange(session, &large_payload(5000))
+}
+
+fn survives_an_invalid_utf8_reply(session: &mut Session) -> Result<(), Failure> {
+    exchange(session, b"\xff\xfe ok")
+}
+
+fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
+    // 评分器的「服务器」绑定了端口,但从不读、从不回复:数据报进了它的缓冲区就没有下文了。
+    let silent = UdpPeer::bind();
+    let port = silent.addr().port().to_string();
+    let args = ["--port", &port, "--message", HELLO, "--timeout", "1"];
+    // 客户端等 1 秒;评分器最多等它 1 秒再加上退出的期限。
+    let limit = std::time::Duration::from_secs(1) + EXIT;
+    let run = session.run_to_end("客户端", &args, limit);
+
+    let failure = Failure::new("服务器不回复时,客户端没有好好地超时退出")
+        .ran(format!("{} {}", session.name(), args.join(" ")))
+        .expected(format!(
+            "大约 1 秒后,stderr 里有一句中文说明,以非 0 退出码退出;不 panic。\n\
+             (评分器的服务器 127.0.0.1:{port} 收下数据报,但永远不回复)"
+        ))
+        .actual(run.describe())
+        .reproduce(format!(
+            "只运行客户端,不启动任何服务器:\ncargo run -p {} -- --timeout 1",
+            session.name()
+        ))
+        .read("等不到回复怎么办");
+    if run.timed_out {
+        return Err(failure.hint(
+            "recv_from 默认会永远等下去。在接收之前调用 socket.set_read_timeout(Some(超时)),\
+             用 --timeout 的秒数。",
+        ));
+    }
+    if run.panicked() {
+        return Err(failure.hint(
+            "超时是正常的运行时情况,不是 bug:不要 unwrap() recv_from 的结果。\
+             读超时在 Unix 上是 ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,\
+             把它变成一条说明(bail!)交给 main。",
+        ));
+    }
+    if run.status.success() {
+        return Err(failure.hint("没收到回复就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
+    }
+    let chinese =
+        predicate::function(|s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    if !chinese.eval(&run.stderr) {
+        return Err(failure.hint(
+            "stderr 里要有一句给人看的中文说明,比如「等了 1 秒,没有收到回复,请确认服务器正在运行」。",
+        ));
+    }
+    Ok(())
+}

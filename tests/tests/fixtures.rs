@@ -1,0 +1,149 @@
+//! 评分框架的自测:每个「故意写错的程序」都必须在正确的步骤、在期限内、
+//! 带着说出病因的信息失败。评分器能抓住它们,才能抓住学员的同类错误。
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use harness::grader::{REPLY, STARTUP};
+use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03};
+
+/// 用 `lesson` 的评分器给一个程序打分,并确认它在 `step` 步失败、信息里有 `says`。
+#[track_caller]
+fn fails_at(lesson: &Lesson, program: &str, step: usize, says: &[&str]) -> Report {
+    let report = harness::run(lesson, Path::new(program), "lesson-xx");
+    let failed = report
+        .first_failure()
+        .unwrap_or_else(|| panic!("{program} 应该在第 {step} 步失败,却全部通过了"));
+    let message = failed.message.as_deref().unwrap_or_default();
+    assert_eq!(
+        failed.number, step,
+        "{program} 应该在第 {step} 步失败:\n{message}"
+    );
+    for phrase in says {
+        assert!(
+            message.contains(phrase),
+            "信息里应该有「{phrase}」:\n{message}"
+        );
+    }
+    report
+}
+
+/// 一个永远不打印地址的程序,在启动期限内失败,而不是让测试挂住。
+#[test]
+fn a_program_that_never_prints_its_address_fails_within_the_deadline() {
+    let started = Instant::now();
+    fails_at(
+        &lesson01::LESSON,
+        env!("CARGO_BIN_EXE_fixture-silent"),
+        1,
+        &["没有在 stdout 打印任何一行", "local_addr"],
+    );
+    assert!(started.elapsed() < STARTUP + Duration::from_secs(3));
+}
+
+/// 崩溃的程序:它自己的 stderr 出现在信息里,学员能看到真正的原因。
+#[test]
+fn a_crash_shows_the_programs_own_stderr() {
+    let started = Instant::now();
+    fails_at(
+        &lesson01::LESSON,
+        env!("CARGO_BIN_EXE_fixture-crash"),
+        1,
+        &[
+            "还没打印地址就退出了",
+            "退出码 101",
+            "fixture-crash: 配置文件读不到了",
+            "fixture-crash 故意崩溃",
+        ],
+    );
+    // 崩溃是马上就能看到的,不需要等任何期限。
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// 从不回复的服务器:在回复期限内失败,并说明服务器还在运行。
+#[test]
+fn a_server_that_never_replies_fails_at_the_echo_step() {
+    let started = Instant::now();
+    fails_at(
+        &lesson01::LESSON,
+        env!("CARGO_BIN_EXE_fixture-udp-server-sleeps"),
+        2,
+        &["没有回复", "服务器还在运行", "send_to"],
+    );
+    assert!(started.elapsed() < REPLY + Duration::from_secs(3));
+}
+
+/// 把回复发到写死端口的服务器:信息指出回复没有到达发送方。
+#[test]
+fn a_server_that_replies_to_a_fixed_port_is_told_so() {
+    fails_at(
+        &lesson01::LESSON,
+        env!("CARGO_BIN_EXE_fixture-udp-server-fixed-port"),
+        2,
+        &["回复没有到达发送方", "不要写死地址或端口"],
+    );
+}
+
+/// 500 字节缓冲区的服务器(Python 教程的写法):前四步通过,在大数据报那一步失败。
+#[test]
+fn a_server_with_a_small_buffer_fails_at_the_large_datagram() {
+    let report = fails_at(
+        &lesson01::LESSON,
+        env!("CARGO_BIN_EXE_fixture-udp-server-truncates"),
+        5,
+        &["回复被截断了", "只收回 500 字节", "65507"],
+    );
+    assert_eq!(report.passed(), 4);
+}
+
+/// 没有读超时的客户端:被评分器在期限内结束,信息指向 set_read_timeout。
+#[test]
+fn a_client_without_a_timeout_is_stopped_and_told_why() {
+    let started = Instant::now();
+    fails_at(
+        &lesson02::LESSON,
+        env!("CARGO_BIN_EXE_fixture-udp-client-no-timeout"),
+        4,
+        &["没有结束,被评分器结束了", "set_read_timeout"],
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// 总是回复第一个客户端的循环服务器:在交错的那一步失败,并指出回复被发给了 A。
+#[test]
+fn a_loop_that_replies_to_the_first_client_fails_at_interleaving() {
+    fails_at(
+        &lesson03::LESSON,
+        env!("CARGO_BIN_EXE_fixture-udp-loop-first-client"),
+        4,
+        &["客户端 B 的回复被发给了客户端 A", "我是客户端 B"],
+    );
+}
+
+/// 把空数据报当成 EOF 的循环服务器:信息解释空数据报不是 EOF。
+#[test]
+fn a_loop_that_ignores_empty_datagrams_is_told_they_are_not_eof() {
+    fails_at(
+        &lesson03::LESSON,
+        env!("CARGO_BIN_EXE_fixture-udp-loop-skips-empty"),
+        6,
+        &["没有回复空数据报", "不是 EOF"],
+    );
+}
+
+/// 按步给分时(COURSE_KEEP_GOING),失败之后的步骤照样运行;默认则停在第一个失败。
+#[test]
+fn later_steps_are_not_run_after_a_failure_by_default() {
+    let report = harness::run(
+        &lesson01::LESSON,
+        Path::new(env!("CARGO_BIN_EXE_fixture-udp-server-sleeps")),
+        "lesson-01",
+    );
+    let statuses: Vec<Status> = report.steps.iter().map(|s| s.status.clone()).collect();
+    assert_eq!(statuses[0], Status::Passed);
+    assert_eq!(statuses[1], Status::Failed);
+    assert!(statuses[2..].iter().all(|s| *s == Status::NotRun));
+    let json = report.to_json();
+    assert!(json.starts_with("{\"lesson\":\"01\""), "{json}");
+    assert!(json.contains("\"status\":\"not_run\""), "{json}");
+}
