@@ -118,19 +118,30 @@ impl Program {
         })
     }
 
-    /// 程序是否已经自己退出了(不等待)。
+    /// 程序是否已经自己退出了(不等待它退出)。
+    ///
+    /// 返回 Some 时,它的输出已经读完了:进程退出前写进管道的最后几行,读线程未必已经读到,
+    /// 所以这里要等管道关闭,否则紧接着检查 stdout 就会错过它们。
     pub fn exited(&mut self) -> Option<ExitStatus> {
         let status = self.child.try_wait().ok().flatten()?;
-        self.output.set_ending(Ending::Exited(status));
+        self.finish(Ending::Exited(status));
         Some(status)
     }
 
-    /// 等程序自己退出,最多等到截止时间。
+    /// 等程序自己退出,最多等到截止时间。返回 Some 时,它的输出已经读完了。
     pub fn wait_exit(&mut self, deadline: Instant) -> Option<ExitStatus> {
         let left = deadline.saturating_duration_since(Instant::now());
         let status = self.child.wait_timeout(left).ok().flatten()?;
-        self.output.set_ending(Ending::Exited(status));
+        self.finish(Ending::Exited(status));
         Some(status)
+    }
+
+    /// 记下结局,并等读线程把管道里剩下的输出读完。
+    fn finish(&self, ending: Ending) {
+        self.output.set_ending(ending);
+        // 进程已经没了,管道马上会关闭;只有它的子进程还握着管道时才会等满这一秒。
+        self.output
+            .wait_closed(Instant::now() + Duration::from_secs(1));
     }
 
     /// 结束程序(如果它还在运行),并等它的输出被读完。
@@ -138,21 +149,15 @@ impl Program {
         if self.exited().is_none() {
             // kill 失败只可能是因为它刚好自己退出了;接下来的 wait 会把结局记下来。
             let _ = self.child.kill();
-            match self.child.wait() {
-                Ok(status) if self.output.ending().is_none() => {
-                    let ending = if killed_by_us(status) {
-                        Ending::Killed
-                    } else {
-                        Ending::Exited(status)
-                    };
-                    self.output.set_ending(ending);
-                }
-                _ => {}
+            if let Ok(status) = self.child.wait() {
+                let ending = if killed_by_us(status) {
+                    Ending::Killed
+                } else {
+                    Ending::Exited(status)
+                };
+                self.finish(ending);
             }
         }
-        // 进程已经没了,管道马上会关闭;只有它的子进程还握着管道时才会等满这一秒。
-        self.output
-            .wait_closed(Instant::now() + Duration::from_secs(1));
     }
 }
 
