@@ -176,7 +176,7 @@ fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Fai
          终端 2: printf '\\377\\376' | nc -u -w1 127.0.0.1 7852      (坏的 UTF-8)",
         session.name()
     );
-    expect_echo(&mut server, &peer, b"", &reproduce)?;
+    expect_echo(&mut server, &peer, b"", &reproduce).map_err(|f| f.read("空数据报不是 EOF"))?;
     expect_echo(&mut server, &peer, b"\xff\xfe\xfd", &reproduce)?;
     expect_echo(&mut server, &peer, "还在吗?".as_bytes(), &reproduce)?;
     expect_still_running(&mut server, session.name())

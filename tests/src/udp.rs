@@ -161,13 +161,10 @@ pub fn expect_reply(
                 ),
         };
         return Err(if payload.is_empty() {
-            failure
-                .headline("服务器没有回复空数据报")
-                .hint(
-                    "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0\
+            failure.headline("服务器没有回复空数据报").hint(
+                "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0\
                      只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
-                )
-                .read("空数据报不是 EOF")
+            )
         } else {
             failure
         });

@@ -1,0 +1,218 @@
+//! 书和代码的约定,由 `cargo test` 守着:
+//! - 书里的 Rust 代码块只能 include 编译过的文件里的 ANCHOR,不能手抄;
+//! - 每个 include 的文件和 ANCHOR 都存在,而且不是空的
+//!   (mdBook 0.5 遇到不存在的 ANCHOR 会悄悄渲染出一个空代码块,不报错);
+//! - 每一课都有自己的章节,骨架的开头指向它;
+//! - 失败信息让学员去读的「某某」一节,在那一课的章节里真的有这个标题。
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("harness 在仓库的 tests/ 目录里")
+        .to_owned()
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|err| panic!("无法读取 {}: {err}", path.display()))
+}
+
+/// book/src 下所有的 Markdown 章节:(路径, 内容)。
+fn chapters() -> Vec<(PathBuf, String)> {
+    let dir = root().join("book/src");
+    let mut chapters: Vec<_> = fs::read_dir(&dir)
+        .expect("book/src 存在")
+        .map(|entry| entry.expect("目录项可读").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .map(|path| {
+            let text = read(&path);
+            (path, text)
+        })
+        .collect();
+    chapters.sort();
+    chapters
+}
+
+/// 一个 `{{#include 路径:锚点}}`。
+struct Include {
+    chapter: PathBuf,
+    file: PathBuf,
+    anchor: Option<String>,
+}
+
+fn includes(chapter: &Path, text: &str) -> Vec<Include> {
+    text.match_indices("{{#include ")
+        .map(|(start, _)| {
+            let rest = &text[start + "{{#include ".len()..];
+            let spec = rest[..rest.find("}}").expect("include 以 }} 结尾")].trim();
+            let (file, anchor) = match spec.split_once(':') {
+                Some((file, anchor)) => (file, Some(anchor.to_owned())),
+                None => (spec, None),
+            };
+            Include {
+                chapter: chapter.to_owned(),
+                file: chapter.parent().expect("章节在目录里").join(file),
+                anchor,
+            }
+        })
+        .collect()
+}
+
+/// ANCHOR 之间的代码(不含 ANCHOR 行)。
+fn anchored<'a>(source: &'a str, anchor: &str) -> Option<Vec<&'a str>> {
+    let begin = format!("ANCHOR: {anchor}");
+    let end = format!("ANCHOR_END: {anchor}");
+    let mut lines = source
+        .lines()
+        .skip_while(|l| !l.trim_end().ends_with(&begin));
+    lines.next()?;
+    let body: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.trim_end().ends_with(&end))
+        .collect();
+    source.contains(&end).then_some(body)
+}
+
+/// 每个 include 的文件都存在;带锚点的,锚点存在且有代码;Rust 代码只能按锚点引用,不能按行号。
+#[test]
+fn every_include_in_the_book_points_at_real_non_empty_code() {
+    let mut problems = Vec::new();
+    for (path, text) in chapters() {
+        for include in includes(&path, &text) {
+            let shown = format!(
+                "{}: {{{{#include {}{}}}}}",
+                include.chapter.display(),
+                include.file.display(),
+                include
+                    .anchor
+                    .as_deref()
+                    .map(|a| format!(":{a}"))
+                    .unwrap_or_default()
+            );
+            let Ok(source) = fs::read_to_string(&include.file) else {
+                problems.push(format!("{shown}: 文件不存在"));
+                continue;
+            };
+            let is_rust = include.file.extension().is_some_and(|e| e == "rs");
+            match (&include.anchor, is_rust) {
+                (None, true) => problems.push(format!("{shown}: Rust 代码要按 ANCHOR 引用")),
+                (None, false) => {}
+                (Some(anchor), _) if anchor.chars().all(|c| c.is_ascii_digit() || c == ':') => {
+                    problems.push(format!("{shown}: 不要按行号引用(行号会漂移),用 ANCHOR"));
+                }
+                (Some(anchor), _) => match anchored(&source, anchor) {
+                    None => problems.push(format!(
+                        "{shown}: 找不到 ANCHOR: {anchor} / ANCHOR_END: {anchor}"
+                    )),
+                    Some(body) if body.iter().all(|l| l.trim().is_empty()) => {
+                        problems.push(format!("{shown}: ANCHOR 之间是空的"));
+                    }
+                    Some(_) => {}
+                },
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "书里的 include 有问题:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// 书里的 ```rust 代码块只包含 include:代码都来自编译过、测试过的文件。
+#[test]
+fn rust_code_in_the_book_is_included_never_pasted() {
+    let mut problems = Vec::new();
+    for (path, text) in chapters() {
+        let mut in_rust = false;
+        for (number, line) in text.lines().enumerate() {
+            let trimmed = line.trim();
+            if let Some(fence) = trimmed.strip_prefix("```") {
+                in_rust = !in_rust && fence.trim().starts_with("rust");
+                continue;
+            }
+            if in_rust && !trimmed.is_empty() && !trimmed.starts_with("{{#include ") {
+                problems.push(format!("{}:{}: {line}", path.display(), number + 1));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "书里手抄了 Rust 代码(应该用 {{{{#include 文件:锚点}}}}):\n{}",
+        problems.join("\n")
+    );
+}
+
+/// 每一课都有章节,章节在目录里,骨架和参考答案的开头都指向它。
+#[test]
+fn every_lesson_has_a_chapter_that_its_crates_point_to() {
+    let summary = read(&root().join("book/src/SUMMARY.md"));
+    for lesson in harness::LESSONS {
+        let chapter = root().join(lesson.chapter);
+        assert!(
+            chapter.exists(),
+            "第 {} 课的章节 {} 不存在",
+            lesson.number,
+            lesson.chapter
+        );
+        let file_name = lesson.chapter.trim_start_matches("book/src/");
+        assert!(
+            summary.contains(&format!("({file_name})")),
+            "SUMMARY.md 里没有 {file_name}"
+        );
+        for side in ["lessons", "solutions"] {
+            let dir = fs::read_dir(root().join(side))
+                .expect("目录存在")
+                .map(|e| e.expect("目录项可读").path())
+                .find(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(lesson.number))
+                })
+                .unwrap_or_else(|| panic!("{side}/ 里没有第 {} 课", lesson.number));
+            let main = read(&dir.join("src/main.rs"));
+            assert!(
+                main.contains(lesson.chapter),
+                "{}/src/main.rs 的开头应该写明课本 {}",
+                dir.display(),
+                lesson.chapter
+            );
+        }
+    }
+}
+
+/// 失败信息里的「阅读:某章,「某某」一节」必须真的能在那一章里找到这个标题。
+#[test]
+fn sections_named_by_failure_messages_exist() {
+    let sources = root().join("tests/src");
+    let sections_in = |file: &str| -> Vec<String> {
+        let text = read(&sources.join(file));
+        text.match_indices(".read(\"")
+            .map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                rest[..rest.find('"').expect("字符串有结尾")].to_owned()
+            })
+            .collect()
+    };
+    let mut problems = Vec::new();
+    for lesson in harness::LESSONS {
+        let grader = format!("lesson{}.rs", lesson.number);
+        let mut wanted = sections_in(&grader);
+        // udp.rs 里的共享检查(回声)会出现在每一个用到它的服务器课里。
+        let grader_text = read(&sources.join(&grader));
+        if grader_text.contains("expect_echo") || grader_text.contains("expect_reply") {
+            wanted.extend(sections_in("udp.rs"));
+        }
+        let chapter = read(&root().join(lesson.chapter));
+        for section in wanted {
+            let heading = chapter
+                .lines()
+                .any(|l| l.starts_with('#') && l.trim_start_matches('#').trim() == section);
+            if !heading {
+                problems.push(format!("{} 里没有标题「{section}」", lesson.chapter));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
