@@ -4,7 +4,6 @@
 //! (学员只需要看一个问题),设置 `COURSE_KEEP_GOING=1` 则跑完所有步骤(老师按步给分)。
 //! 设置 `COURSE_REPORT=文件` 会把每一步的结果以一行 JSON 追加到该文件,供程序读取。
 
-use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -13,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::failure::{Failure, ProgramOutput, Rendering};
-use crate::program::{Ending, Launch, Output, Program, WaitError};
+use crate::program::{Ending, Output, Program, WaitError};
+use crate::report::{Report, Status, StepReport};
 use crate::text::find_socket_addr;
 
 /// 一课:编号、标题、对应的章节,以及有序的步骤。
@@ -75,11 +75,7 @@ impl Session {
 
     /// 启动被测程序。它的输出会被记下,这一步失败时会展示出来。
     pub fn spawn(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
-        let launch = Launch {
-            path: &self.program,
-            args: args.iter().map(|a| a.to_string()).collect(),
-        };
-        let program = Program::spawn(&launch).map_err(|err| {
+        let program = Program::spawn(&self.program, args).map_err(|err| {
             Failure::new(format!("无法启动程序 {}", self.program.display()))
                 .actual(err.to_string())
                 .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
@@ -302,149 +298,6 @@ pub fn diagnose_stderr(stderr: &str) -> String {
     } else {
         "看看上面 stderr 里程序自己说了什么。".to_owned()
     }
-}
-
-/// 一步的结果。
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
-    Passed,
-    Failed,
-    NotRun,
-}
-
-/// 一步的记录。
-#[derive(Debug, Clone)]
-pub struct StepReport {
-    pub number: usize,
-    pub name: &'static str,
-    pub points: u32,
-    pub status: Status,
-    pub millis: u128,
-    /// 失败时完整的诊断信息(已渲染)。
-    pub message: Option<String>,
-    /// 失败时的一句话原因。
-    pub headline: Option<String>,
-}
-
-/// 一课的评分结果。
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub lesson: &'static str,
-    pub title: &'static str,
-    pub program: String,
-    pub steps: Vec<StepReport>,
-}
-
-impl Report {
-    /// 第一个没通过的步骤。
-    pub fn first_failure(&self) -> Option<&StepReport> {
-        self.steps.iter().find(|s| s.status == Status::Failed)
-    }
-
-    pub fn passed(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| s.status == Status::Passed)
-            .count()
-    }
-
-    pub fn points(&self) -> (u32, u32) {
-        let earned = self
-            .steps
-            .iter()
-            .filter(|s| s.status == Status::Passed)
-            .map(|s| s.points)
-            .sum();
-        (earned, self.steps.iter().map(|s| s.points).sum())
-    }
-
-    /// 一览:每一步一行。
-    pub fn summary(&self) -> String {
-        let mut out = format!(
-            "第 {} 课 · {}:通过 {}/{} 步\n",
-            self.lesson.trim_start_matches('0'),
-            self.title,
-            self.passed(),
-            self.steps.len()
-        );
-        for step in &self.steps {
-            let mark = match step.status {
-                Status::Passed => "✓",
-                Status::Failed => "✗",
-                Status::NotRun => "·",
-            };
-            let _ = writeln!(out, "  {mark} 第 {} 步 {}", step.number, step.name);
-        }
-        out
-    }
-
-    /// 给学员看的全文:一览,加上第一个失败步骤的诊断和下一步该做什么。
-    pub fn explain(&self) -> String {
-        match self.first_failure() {
-            None => format!("{}全部通过!", self.summary()),
-            Some(failed) => format!(
-                "\n{}\n{}\n\n改好以后再运行: cargo test -p {}\n",
-                self.summary(),
-                failed.message.as_deref().unwrap_or_default(),
-                self.program
-            ),
-        }
-    }
-
-    /// 一行 JSON,给 `course` 之类的程序读。
-    pub fn to_json(&self) -> String {
-        let steps: Vec<String> = self
-            .steps
-            .iter()
-            .map(|s| {
-                let status = match s.status {
-                    Status::Passed => "passed",
-                    Status::Failed => "failed",
-                    Status::NotRun => "not_run",
-                };
-                format!(
-                    "{{\"number\":{},\"name\":{},\"points\":{},\"status\":\"{status}\",\"millis\":{},\"headline\":{},\"message\":{}}}",
-                    s.number,
-                    json_string(s.name),
-                    s.points,
-                    s.millis,
-                    s.headline.as_deref().map_or("null".to_owned(), json_string),
-                    s.message.as_deref().map_or("null".to_owned(), json_string),
-                )
-            })
-            .collect();
-        let (earned, total) = self.points();
-        format!(
-            "{{\"lesson\":{},\"title\":{},\"program\":{},\"passed\":{},\"total\":{},\"points\":{earned},\"max_points\":{total},\"steps\":[{}]}}",
-            json_string(self.lesson),
-            json_string(self.title),
-            json_string(&self.program),
-            self.passed(),
-            self.steps.len(),
-            steps.join(",")
-        )
-    }
-}
-
-/// JSON 字符串(带引号,按 RFC 8259 转义)。
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// 按顺序运行一课的步骤,返回报告(不 panic)。

@@ -11,7 +11,9 @@ use std::net::UdpSocket;
 use predicates::prelude::*;
 
 use crate::failure::Failure;
-use crate::grader::{EXIT, Lesson, REPLY, Session, Step, deadline, describe_exit, diagnose_stderr};
+use crate::grader::{
+    EXIT, Lesson, REPLY, Server, Session, Step, deadline, describe_exit, diagnose_stderr,
+};
 use crate::udp::{UdpPeer, expect_echo};
 
 pub const LESSON: Lesson = Lesson {
@@ -80,30 +82,27 @@ pub fn large_payload(len: usize) -> Vec<u8> {
     payload
 }
 
-fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
+/// 启动服务器,从一个新的客户端发「你好,世界」,期望原样的回复。
+fn echo_hello(session: &mut Session) -> Result<(Server, UdpPeer), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    let reproduce = reproduce(session.name(), HELLO);
+    expect_echo(&mut server, &peer, HELLO.as_bytes(), &reproduce)?;
+    Ok((server, peer))
+}
+
+/// 第 3 课也用这一步。
+pub(crate) fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
     session.start_server(&[]).map(drop)
 }
 
-fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> {
-    let mut server = session.start_server(&[])?;
-    let peer = UdpPeer::bind();
-    expect_echo(
-        &mut server,
-        &peer,
-        HELLO.as_bytes(),
-        &reproduce(session.name(), HELLO),
-    )
+/// 第 3 课也用这一步。
+pub(crate) fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> {
+    echo_hello(session).map(drop)
 }
 
 fn prints_text_and_sender(session: &mut Session) -> Result<(), Failure> {
-    let mut server = session.start_server(&[])?;
-    let peer = UdpPeer::bind();
-    expect_echo(
-        &mut server,
-        &peer,
-        HELLO.as_bytes(),
-        &reproduce(session.name(), HELLO),
-    )?;
+    let (server, peer) = echo_hello(session)?;
 
     let sender = peer.addr().to_string();
     let shows_both = predicate::str::contains(HELLO).and(predicate::str::contains(sender.as_str()));
@@ -129,14 +128,7 @@ fn prints_text_and_sender(session: &mut Session) -> Result<(), Failure> {
 }
 
 fn exits_after_replying(session: &mut Session) -> Result<(), Failure> {
-    let mut server = session.start_server(&[])?;
-    let peer = UdpPeer::bind();
-    expect_echo(
-        &mut server,
-        &peer,
-        HELLO.as_bytes(),
-        &reproduce(session.name(), HELLO),
-    )?;
+    let (mut server, _peer) = echo_hello(session)?;
 
     let status = server.program.wait_exit(deadline(EXIT));
     if status.is_some_and(|s| s.success()) {

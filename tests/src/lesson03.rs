@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::failure::Failure;
 use crate::grader::{Lesson, REPLY, Server, Session, Step, deadline, describe_exit};
-use crate::lesson01::large_payload;
+use crate::lesson01::{self, large_payload};
 use crate::text::show_bytes;
 use crate::udp::{UdpPeer, expect_echo, expect_reply};
 
@@ -22,12 +22,12 @@ pub const LESSON: Lesson = Lesson {
         Step {
             name: "启动后在第一行打印实际绑定的地址",
             points: 1,
-            check: prints_its_address,
+            check: lesson01::prints_its_address,
         },
         Step {
             name: "把一个数据报原样发回给发送方",
             points: 1,
-            check: echoes_one_datagram,
+            check: lesson01::echoes_one_datagram,
         },
         Step {
             name: "一个接一个地回复,每个数据报打印一行,服务器不退出",
@@ -70,21 +70,6 @@ fn expect_still_running(server: &mut Server, name: &str) -> Result<(), Failure> 
             .hint("把「接收、打印、回复」放进 loop {} 里。一个数据报出错时记日志并 continue,不要 return。")
             .reproduce(reproduce(name))),
     }
-}
-
-fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
-    session.start_server(&[]).map(drop)
-}
-
-fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> {
-    let mut server = session.start_server(&[])?;
-    let peer = UdpPeer::bind();
-    expect_echo(
-        &mut server,
-        &peer,
-        "你好,世界".as_bytes(),
-        &reproduce(session.name()),
-    )
 }
 
 fn keeps_serving(session: &mut Session) -> Result<(), Failure> {

@@ -15,6 +15,7 @@
 pub mod failure;
 pub mod grader;
 pub mod program;
+pub mod report;
 pub mod text;
 pub mod udp;
 
@@ -23,7 +24,8 @@ pub mod lesson02;
 pub mod lesson03;
 
 pub use failure::Failure;
-pub use grader::{Lesson, Report, Session, Status, Step, grade, run};
+pub use grader::{Lesson, Session, Step, grade, run};
+pub use report::{Report, Status};
 
 /// 按课号找评分器:"01"、"1" 都可以。
 pub fn lesson(number: &str) -> Option<&'static Lesson> {

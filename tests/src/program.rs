@@ -16,12 +16,6 @@ use wait_timeout::ChildExt;
 /// 每个流最多保留这么多字节;更多的输出照样读走(以免程序卡住),但不再保存。
 const KEEP_BYTES: usize = 256 * 1024;
 
-/// 启动一个程序时用的设置。
-pub struct Launch<'a> {
-    pub path: &'a Path,
-    pub args: Vec<String>,
-}
-
 /// 一个正在运行(或刚刚结束)的被测程序。
 #[must_use = "Program 被 drop 时会立刻结束子进程"]
 pub struct Program {
@@ -73,9 +67,9 @@ impl Program {
     ///
     /// 环境里设置 `RUST_BACKTRACE=0` 和 `NO_COLOR=1`,让 panic 信息简短、输出里没有颜色代码,
     /// 这样失败信息在谁的机器上都一样。
-    pub fn spawn(launch: &Launch<'_>) -> io::Result<Program> {
-        let mut child = Command::new(launch.path)
-            .args(&launch.args)
+    pub fn spawn(path: &Path, args: &[&str]) -> io::Result<Program> {
+        let mut child = Command::new(path)
+            .args(args)
             .env("RUST_BACKTRACE", "0")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

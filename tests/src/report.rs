@@ -1,0 +1,146 @@
+//! 评分结果:每一步通过与否,给人看的一览,以及给程序读的一行 JSON。
+
+use std::fmt::Write as _;
+
+/// 一步的结果。
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed,
+    NotRun,
+}
+
+/// 一步的记录。
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    pub number: usize,
+    pub name: &'static str,
+    pub points: u32,
+    pub status: Status,
+    pub millis: u128,
+    /// 失败时完整的诊断信息(已渲染)。
+    pub message: Option<String>,
+    /// 失败时的一句话原因。
+    pub headline: Option<String>,
+}
+
+/// 一课的评分结果。
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub lesson: &'static str,
+    pub title: &'static str,
+    pub program: String,
+    pub steps: Vec<StepReport>,
+}
+
+impl Report {
+    /// 第一个没通过的步骤。
+    pub fn first_failure(&self) -> Option<&StepReport> {
+        self.steps.iter().find(|s| s.status == Status::Failed)
+    }
+
+    pub fn passed(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == Status::Passed)
+            .count()
+    }
+
+    pub fn points(&self) -> (u32, u32) {
+        let earned = self
+            .steps
+            .iter()
+            .filter(|s| s.status == Status::Passed)
+            .map(|s| s.points)
+            .sum();
+        (earned, self.steps.iter().map(|s| s.points).sum())
+    }
+
+    /// 一览:每一步一行。
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "第 {} 课 · {}:通过 {}/{} 步\n",
+            self.lesson.trim_start_matches('0'),
+            self.title,
+            self.passed(),
+            self.steps.len()
+        );
+        for step in &self.steps {
+            let mark = match step.status {
+                Status::Passed => "✓",
+                Status::Failed => "✗",
+                Status::NotRun => "·",
+            };
+            let _ = writeln!(out, "  {mark} 第 {} 步 {}", step.number, step.name);
+        }
+        out
+    }
+
+    /// 给学员看的全文:一览,加上第一个失败步骤的诊断和下一步该做什么。
+    pub fn explain(&self) -> String {
+        match self.first_failure() {
+            None => format!("{}全部通过!", self.summary()),
+            Some(failed) => format!(
+                "\n{}\n{}\n\n改好以后再运行: cargo test -p {}\n",
+                self.summary(),
+                failed.message.as_deref().unwrap_or_default(),
+                self.program
+            ),
+        }
+    }
+
+    /// 一行 JSON,给 `course` 之类的程序读。
+    pub fn to_json(&self) -> String {
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| {
+                let status = match s.status {
+                    Status::Passed => "passed",
+                    Status::Failed => "failed",
+                    Status::NotRun => "not_run",
+                };
+                format!(
+                    "{{\"number\":{},\"name\":{},\"points\":{},\"status\":\"{status}\",\"millis\":{},\"headline\":{},\"message\":{}}}",
+                    s.number,
+                    json_string(s.name),
+                    s.points,
+                    s.millis,
+                    s.headline.as_deref().map_or("null".to_owned(), json_string),
+                    s.message.as_deref().map_or("null".to_owned(), json_string),
+                )
+            })
+            .collect();
+        let (earned, total) = self.points();
+        format!(
+            "{{\"lesson\":{},\"title\":{},\"program\":{},\"passed\":{},\"total\":{},\"points\":{earned},\"max_points\":{total},\"steps\":[{}]}}",
+            json_string(self.lesson),
+            json_string(self.title),
+            json_string(&self.program),
+            self.passed(),
+            self.steps.len(),
+            steps.join(",")
+        )
+    }
+}
+
+/// JSON 字符串(带引号,按 RFC 8259 转义)。
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
