@@ -197,7 +197,12 @@ pub fn expect_reply(
             )
             .read("数据报的边界")
     } else if reply.data.starts_with(payload) {
-        failure.hint(
+        failure
+            .headline(format!(
+                "回复比发出去的多了 {} 字节",
+                reply.data.len() - payload.len()
+            ))
+            .hint(
             "回复比收到的多。发回去的应该是 &buf[..n](n 是 recv_from 返回的长度),\
              而不是整个缓冲区,也不要加换行或前缀。",
         )
