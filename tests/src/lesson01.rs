@@ -106,9 +106,10 @@ fn prints_text_and_sender(session: &mut Session) -> Result<(), Failure> {
 
     let sender = peer.addr().to_string();
     let shows_both = predicate::str::contains(HELLO).and(predicate::str::contains(sender.as_str()));
+    let one_line_shows_both = |stdout: &str| stdout.lines().any(|line| shows_both.eval(line));
     if server
         .program
-        .wait_stdout_until(deadline(REPLY), |stdout| shows_both.eval(stdout))
+        .wait_stdout_until(deadline(REPLY), one_line_shows_both)
         .is_ok()
     {
         return Ok(());

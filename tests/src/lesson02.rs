@@ -218,7 +218,8 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
     let failure = Failure::new("服务器不回复时,客户端没有好好地超时退出")
         .ran(format!("{} {}", session.name(), args.join(" ")))
         .expected(format!(
-            "大约 1 秒后,stderr 里有一句中文说明,以非 0 退出码退出;不 panic。\n\
+            "大约 1 秒后,stderr 里有一句说明超时的中文(提到「超时」或等了几「秒」),\
+             以非 0 退出码退出;不 panic。\n\
              (评分器的服务器 127.0.0.1:{port} 收下数据报,但永远不回复)"
         ))
         .actual(run.describe())
@@ -243,11 +244,14 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
     if run.status.success() {
         return Err(failure.hint("没收到回复就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
     }
-    let chinese =
-        predicate::function(|s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
-    if !chinese.eval(&run.stderr) {
+    // main 会给任何错误加上「错误:」前缀,所以只看有没有中文是不够的:
+    // 说明里要讲清楚是「超时」了、等了多少「秒」,而不只是系统的一句英文错误。
+    let explains_timeout = predicate::str::contains("超时").or(predicate::str::contains("秒"));
+    if !explains_timeout.eval(&run.stderr) {
         return Err(failure.hint(
-            "stderr 里要有一句给人看的中文说明,比如「等了 1 秒,没有收到回复,请确认服务器正在运行」。",
+            "把读超时变成一句给人看的中文说明:认出 ErrorKind::WouldBlock(Unix)和 TimedOut(Windows),\
+             用 bail! 返回,比如「等了 1 秒,没有收到回复,请确认服务器正在运行」。\
+             只加一个 context 的话,stderr 里只有系统的英文错误,初学者看不懂发生了什么。",
         ));
     }
     Ok(())

@@ -162,7 +162,7 @@ pub fn expect_reply(
         };
         return Err(if payload.is_empty() {
             failure.headline("服务器没有回复空数据报").hint(
-                "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0\
+                "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0 \
                      只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
             )
         } else {
@@ -203,9 +203,9 @@ pub fn expect_reply(
                 reply.data.len() - payload.len()
             ))
             .hint(
-            "回复比收到的多。发回去的应该是 &buf[..n](n 是 recv_from 返回的长度),\
+                "回复比收到的多。发回去的应该是 &buf[..n](n 是 recv_from 返回的长度),\
              而不是整个缓冲区,也不要加换行或前缀。",
-        )
+            )
     } else {
         failure.hint(
             "把收到的字节原样发回:不要加前缀或换行,也不要先转成 String 再转回字节\
