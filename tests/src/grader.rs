@@ -54,6 +54,16 @@ pub struct Server {
     pub addr: SocketAddr,
 }
 
+impl Server {
+    /// 给一个可能正在退出的服务器一点时间(最多 1 秒)把退出做完。
+    ///
+    /// 在失败的路上用:进程关闭套接字和「已退出」之间有一小段时间,立刻去查,
+    /// 同一个错误有时会报成「不接受连接」,有时报成「退出了」。等它一下,信息才每次都一样。
+    pub fn settle(&mut self) {
+        self.program.wait_exit(deadline(Duration::from_secs(1)));
+    }
+}
+
 impl Session {
     pub fn new(program: &Path, name: &str) -> Session {
         Session {
@@ -127,17 +137,21 @@ impl Session {
         let line = match program.first_line(deadline(STARTUP)) {
             Ok(line) => line,
             Err(WaitError::Timeout) => {
+                let on_stderr = find_socket_addr(&program.output().stderr()).is_some();
+                let hint = if on_stderr {
+                    "地址打印到了 stderr(eprintln!)。评分器从 stdout 读地址:用 println!。"
+                } else {
+                    "绑定成功后要立刻用 println! 打印 local_addr() 的结果(要带换行);\
+                     如果程序先去接收数据再打印,它会一直卡在接收上。"
+                };
                 return Err(Failure::new(format!(
                     "服务器在 {} 秒内没有在 stdout 打印任何一行",
-                    STARTUP.as_secs()
+                    scaled(STARTUP).as_secs()
                 ))
                 .ran(&command)
                 .expected("第一行输出里有实际绑定的地址,比如「正在监听 127.0.0.1:40000」")
-                .actual("程序还在运行,但什么都没打印")
-                .hint(
-                    "绑定成功后要立刻用 println! 打印 socket.local_addr() 的结果;\
-                     如果程序先去 recv_from 再打印,它会一直卡在接收上。",
-                ));
+                .actual("程序还在运行,但 stdout 上没有一行完整的输出")
+                .hint(hint));
             }
             Err(WaitError::Closed) => {
                 let status = program.wait_exit(deadline(EXIT));

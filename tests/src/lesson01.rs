@@ -12,7 +12,7 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, Lesson, REPLY, Server, Session, Step, deadline, describe_exit, diagnose_stderr,
+    EXIT, Lesson, REPLY, Server, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
 };
 use crate::udp::{UdpPeer, expect_echo};
 
@@ -82,12 +82,29 @@ pub fn large_payload(len: usize) -> Vec<u8> {
     payload
 }
 
+/// 和 [`expect_echo`] 一样,但失败时给服务器一点时间自己退出。
+///
+/// 第 1 课的服务器回复以后就该退出;等它一下,失败信息里才有它完整的输出和结局,
+/// 而不是恰好在它说「再见」之前被评分器结束(那样每次的信息都可能不一样)。
+fn echo_or_settle(
+    server: &mut Server,
+    peer: &UdpPeer,
+    payload: &[u8],
+    reproduce: &str,
+) -> Result<(), Failure> {
+    let result = expect_echo(server, peer, payload, reproduce);
+    if result.is_err() {
+        server.settle();
+    }
+    result
+}
+
 /// 启动服务器,从一个新的客户端发「你好,世界」,期望原样的回复。
 fn echo_hello(session: &mut Session) -> Result<(Server, UdpPeer), Failure> {
     let mut server = session.start_server(&[])?;
     let peer = UdpPeer::bind();
     let reproduce = reproduce(session.name(), HELLO);
-    expect_echo(&mut server, &peer, HELLO.as_bytes(), &reproduce)?;
+    echo_or_settle(&mut server, &peer, HELLO.as_bytes(), &reproduce)?;
     Ok((server, peer))
 }
 
@@ -141,7 +158,7 @@ fn exits_after_replying(session: &mut Session) -> Result<(), Failure> {
         .reproduce(reproduce(session.name(), HELLO));
     Err(match status {
         None => failure
-            .actual(format!("{} 秒后程序还在运行", EXIT.as_secs()))
+            .actual(format!("{} 秒后程序还在运行", scaled(EXIT).as_secs()))
             .hint("第 1 课的服务器不循环:收一个、回一个,然后 run 返回 Ok(())。永远运行的版本是第 3 课。"),
         Some(status) => failure
             .actual(describe_exit(Some(status)))
@@ -159,7 +176,7 @@ fn keeps_large_datagrams_whole(session: &mut Session) -> Result<(), Failure> {
          (应该打印 8000。)",
         session.name()
     );
-    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)
+    echo_or_settle(&mut server, &peer, &large_payload(8000), &reproduce)
 }
 
 fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
@@ -170,7 +187,7 @@ fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
         "终端 1: cargo run -p {}\n终端 2: printf '\\377\\376 hi' | nc -u -w1 127.0.0.1 7852",
         session.name()
     );
-    expect_echo(&mut server, &peer, payload, &reproduce)?;
+    echo_or_settle(&mut server, &peer, payload, &reproduce)?;
 
     if server
         .program
