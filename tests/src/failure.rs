@@ -47,6 +47,12 @@ impl Failure {
         self
     }
 
+    /// 在「发送了」里补一句说明(比如之前还发生过什么)。
+    pub fn sent_note(mut self, note: impl Into<String>) -> Failure {
+        self.sent.push(note.into());
+        self
+    }
+
     /// 记下评分器运行程序用的命令行。
     pub fn ran(mut self, command: impl Into<String>) -> Failure {
         self.ran = Some(command.into());

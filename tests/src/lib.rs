@@ -16,12 +16,15 @@ pub mod failure;
 pub mod grader;
 pub mod program;
 pub mod report;
+pub mod tcp;
 pub mod text;
 pub mod udp;
 
 pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
+pub mod lesson04;
+pub mod lesson05;
 
 pub use failure::Failure;
 pub use grader::{Lesson, Session, Step, grade, run};
@@ -36,4 +39,10 @@ pub fn lesson(number: &str) -> Option<&'static Lesson> {
 }
 
 /// 所有的课,按顺序。
-pub const LESSONS: &[&Lesson] = &[&lesson01::LESSON, &lesson02::LESSON, &lesson03::LESSON];
+pub const LESSONS: &[&Lesson] = &[
+    &lesson01::LESSON,
+    &lesson02::LESSON,
+    &lesson03::LESSON,
+    &lesson04::LESSON,
+    &lesson05::LESSON,
+];

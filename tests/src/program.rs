@@ -112,6 +112,38 @@ impl Program {
         })
     }
 
+    /// 等到 stdout 和 stderr 合起来满足条件(比如某个地址出现在日志里)。
+    pub fn wait_output_until(
+        &self,
+        deadline: Instant,
+        ready: impl Fn(&str) -> bool,
+    ) -> Result<(), WaitError> {
+        let output = &self.output;
+        let mut state = output.lock();
+        loop {
+            let both = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&state.stdout.bytes),
+                String::from_utf8_lossy(&state.stderr.bytes)
+            );
+            if ready(&both) {
+                return Ok(());
+            }
+            if state.stdout.closed && state.stderr.closed {
+                return Err(WaitError::Closed);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(WaitError::Timeout);
+            }
+            state = output
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
     /// 程序是否已经自己退出了(不等待它退出)。
     ///
     /// 返回 Some 时,它的输出已经读完了:进程退出前写进管道的最后几行,读线程未必已经读到,

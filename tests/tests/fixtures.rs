@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::grader::{REPLY, STARTUP};
-use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03};
+use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03, lesson04, lesson05};
 
 /// 用 `lesson` 的评分器给一个程序打分,并确认它在 `step` 步失败、信息里有 `says`。
 #[track_caller]
@@ -146,4 +146,48 @@ fn later_steps_are_not_run_after_a_failure_by_default() {
     let json = report.to_json();
     assert!(json.starts_with("{\"lesson\":\"01\""), "{json}");
     assert!(json.contains("\"status\":\"not_run\""), "{json}");
+}
+
+/// 一次 read 就当一条消息的 TCP 服务器(Python 教程的 recv(500)):两行一起到达时露馅。
+#[test]
+fn a_tcp_server_that_reads_once_is_told_tcp_is_a_byte_stream() {
+    fails_at(
+        &lesson04::LESSON,
+        env!("CARGO_BIN_EXE_fixture-tcp-server-one-read"),
+        4,
+        &["第二行", "TCP 是字节流", "read_until"],
+    );
+}
+
+/// 只调用一次 write、不看返回值的 TCP 服务器:客户端读得慢时回复不完整,信息指向 write_all。
+#[test]
+fn a_tcp_server_that_ignores_what_write_returns_is_told_to_use_write_all() {
+    fails_at(
+        &lesson04::LESSON,
+        env!("CARGO_BIN_EXE_fixture-tcp-server-write-once"),
+        7,
+        &["回复只到了一半", "write_all"],
+    );
+}
+
+/// 服务完一个客户端就退出的 TCP 服务器:信息说它没有循环。
+#[test]
+fn a_tcp_server_without_a_loop_is_told_to_keep_accepting() {
+    fails_at(
+        &lesson04::LESSON,
+        env!("CARGO_BIN_EXE_fixture-tcp-server-exits-after-first"),
+        3,
+        &["服务器退出了", "已退出,退出码 0", "listener.incoming()"],
+    );
+}
+
+/// 连接被拒绝就 panic 的 TCP 客户端:信息说不要 unwrap,要认出 ConnectionRefused。
+#[test]
+fn a_tcp_client_that_panics_on_refusal_is_told_to_explain_instead() {
+    fails_at(
+        &lesson05::LESSON,
+        env!("CARGO_BIN_EXE_fixture-tcp-client-panics-on-refusal"),
+        5,
+        &["程序 panic 了", "ConnectionRefused", "拒绝"],
+    );
 }

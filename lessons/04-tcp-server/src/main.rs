@@ -1,0 +1,138 @@
+//! 第 4 课:一行一条消息的 TCP 服务器(练习)
+//!
+//! 它在一个循环里接受连接。每个连接:读一条消息,打印它和客户端的地址,回一行
+//! 「收到了谁的什么」,然后关闭连接,去接下一个客户端。一个出了问题的客户端
+//! (什么都不发就走、发坏的 UTF-8、连接被重置、一直不说话)只记一行日志,不影响别人。
+//!
+//! 协议(一行一条消息):
+//! - 客户端发一行文字,以 `\n` 结尾(`\r\n` 也可以);不带换行就关闭发送方向,也算一条完整的消息;
+//! - 服务器回一行 `收到来自 <客户端地址> 的消息: <文字>\n`,然后关闭连接;
+//! - 一条消息最多 64 KiB;每一次读或写最多等 `--timeout` 秒,等不到就断开这个连接。
+//!
+//! 课本:book/src/04-tcp-server.md。完成下面四个 TODO,然后评分:
+//!
+//! ```text
+//! cargo test -p lesson-04
+//! ```
+//!
+//! 手动试一试:
+//!
+//! ```text
+//! cargo run -p lesson-04
+//! # 另一个终端:输入一行文字回车,会收到服务器的回复
+//! nc 127.0.0.1 8998
+//! ```
+
+// 骨架里的 todo!() 让一些参数和导入暂时用不上;所有步骤都写完以后,可以删掉下面这一行。
+#![allow(unused_variables, unused_imports, dead_code)]
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+/// 一条消息最多这么多字节。不设上限的话,一个一直不发换行的客户端能把服务器的内存吃光。
+const MAX_MESSAGE: u64 = 64 * 1024;
+
+/// 第 4 课:一行一条消息的 TCP 服务器。每个连接收一行,回一行,然后关闭。
+#[derive(Parser)]
+#[command(
+    disable_help_flag = true,
+    help_template = "{about}\n\n用法: {usage}\n\n选项:\n{options}"
+)]
+struct Args {
+    /// 要绑定的 IP 地址(默认只在本机回环地址上监听)
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口
+    #[arg(short, long, default_value_t = 8998)]
+    port: u16,
+
+    /// 每一次读或写最多等多少秒;超时就断开这个连接,去服务下一个客户端
+    #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+
+    /// 显示帮助
+    #[arg(short, long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("错误: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<()> {
+    let listener = bind(&args.host, args.port)?;
+    serve(&listener, Duration::from_secs(args.timeout))
+}
+
+// ANCHOR: bind
+/// 第 1 步:绑定并开始监听,打印「实际」绑定到的地址。
+fn bind(host: &str, port: u16) -> Result<TcpListener> {
+    // TODO: 第 1 步:在 (host, port) 上绑定并监听,打印「实际」绑定到的地址。
+    //   - TcpListener::bind((host, port)) 一步完成 Python 的 bind 和 listen;
+    //     失败时用 with_context 说明是哪个地址,例如「无法绑定 127.0.0.1:8998」。
+    //   - 第一行输出必须含有 listener.local_addr() 的结果,例如
+    //     「TCP 服务器已启动,正在监听 127.0.0.1:8998」(评分时 port 是 0)。
+    todo!("第 1 步:在 {host}:{port} 上绑定 TCP 监听套接字,并打印实际地址")
+}
+// ANCHOR_END: bind
+
+// ANCHOR: serve
+/// 第 2 步:一个接一个地接受连接。一个连接出了错,记下来,接着服务下一个。
+fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
+    // TODO: 第 2 步:一个接一个地接受连接,交给 handle 处理,永不停止。
+    //   - for incoming in listener.incoming() { … } 每一轮得到一个 io::Result<TcpStream>。
+    //   - accept 失败、读不到 peer_addr、handle 返回 Err:都只 eprintln! 一行警告
+    //     (带上对方地址,例如「警告: 处理 127.0.0.1:50000 时出错: …」),然后继续循环。
+    //     一个客户端出了问题,不能让服务器停下,更不能影响下一个客户端。
+    todo!("第 2 步:循环接受连接,每个都交给 handle")
+}
+// ANCHOR_END: serve
+
+// ANCHOR: handle
+/// 第 3 步:服务一个连接:读一条消息,打印,回一行。
+fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> {
+    // TODO: 第 3 步:服务一个连接:设超时、读一条消息、打印、回一行。
+    //   - 先用 set_read_timeout / set_write_timeout 设上 timeout:否则一个连上来却
+    //     一言不发的客户端,会让整个服务器永远等下去。
+    //   - 用 read_message(第 4 步)读一条消息;返回 None 时打印一行
+    //     「127.0.0.1:50000 没有发送任何内容就断开了」,然后返回 Ok(())。
+    //   - 用 String::from_utf8_lossy 把消息变成文字,打印一行日志(用 escape_debug 转义)。
+    //   - 回复一行,格式必须是:收到来自 <peer> 的消息: <文字>\n
+    //     用 write_all 发出(write 可能只写出一部分)。函数返回时 stream 被 drop,连接就关闭了。
+    todo!("第 3 步:处理来自 {peer} 的连接")
+}
+// ANCHOR_END: handle
+
+// ANCHOR: read_message
+/// 第 4 步:读一条消息:读到 `\n` 为止,或者读到对方关闭发送方向(EOF)为止。
+///
+/// TCP 是字节流:一次 read 可能只读到半条消息,也可能读到一条半。所以不能「读一次
+/// 就当作一条消息」,而要一直读,直到看到消息的边界(换行)。
+fn read_message(
+    stream: &TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>> {
+    // TODO: 第 4 步:读一条消息:读到 \n 为止,或者读到 EOF 为止。
+    //   - TCP 是字节流:一次 read 可能只读到半条消息,也可能读到一条半。
+    //     用 BufReader::new(stream.take(MAX_MESSAGE + 1)) 包起来,再 read_until(b'\n', &mut message)。
+    //   - read_until 返回 Ok(0):对方什么都没发就关闭了,返回 Ok(None)。
+    //   - 读超时(ErrorKind::WouldBlock 或 TimedOut):用 bail! 说明「{peer} 在 N 秒内没有发完一行」。
+    //   - 去掉行尾的 \n(和 \r);没有换行且超过 MAX_MESSAGE 字节时报错;
+    //     没有换行也没超长,说明读到了 EOF,那也是一条完整的消息。返回 Ok(Some(message))。
+    todo!("第 4 步:从 {peer} 读一行消息")
+}
+// ANCHOR_END: read_message

@@ -1,0 +1,505 @@
+//! 第 4 课的评分器:一行一条消息的 TCP 服务器。
+//!
+//! 规格(与 book/src/04-tcp-server.md 一致):
+//! - 绑定 `--host`(默认 127.0.0.1)和 `--port`(默认 8998),第一行 stdout 打印实际地址;
+//! - 循环接受连接。每个连接:读一条消息(读到 `\n` 为止,`\r\n` 也行;或者读到 EOF 为止),
+//!   回一行 `收到来自 <客户端地址> 的消息: <文字>\n`(坏的 UTF-8 显示为 �),然后关闭连接;
+//! - 每一次读或写最多等 `--timeout` 秒;一个出问题的客户端只记日志,服务器继续服务下一个。
+//!
+//! TCP 是字节流:评分器会把一条消息拆成两次写、把两行放进一次写,
+//! 专门抓「一次 read 就是一条消息」的写法。
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::failure::Failure;
+use crate::grader::{
+    Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+};
+use crate::lesson01::large_payload;
+use crate::tcp::{ReadEnding, Received, TcpClient, stall};
+use crate::text::show_bytes;
+
+pub const LESSON: Lesson = Lesson {
+    number: "04",
+    title: "TCP 服务器",
+    chapter: "book/src/04-tcp-server.md",
+    steps: &[
+        Step {
+            name: "启动后在第一行打印实际绑定的地址",
+            points: 1,
+            check: prints_its_address,
+        },
+        Step {
+            name: "收一行、回一行「收到来自 <地址> 的消息: <文字>」,然后关闭连接",
+            points: 2,
+            check: replies_with_one_line_and_closes,
+        },
+        Step {
+            name: "一个接一个地服务三个客户端,服务器不退出",
+            points: 1,
+            check: serves_clients_one_after_another,
+        },
+        Step {
+            name: "一次写出两行:只有第一行是这条消息",
+            points: 1,
+            check: takes_only_the_first_line,
+        },
+        Step {
+            name: "一条消息分两次到达:读到换行才算完整",
+            points: 2,
+            check: waits_for_the_whole_line,
+        },
+        Step {
+            name: "没有换行就关闭发送方向:EOF 也结束一条消息",
+            points: 1,
+            check: eof_ends_a_message,
+        },
+        Step {
+            name: "60 KiB 的一行,客户端读得很慢,回复也一个字节不少",
+            points: 1,
+            check: writes_all_of_a_long_reply,
+        },
+        Step {
+            name: "一直不说话的客户端不会卡住后面的客户端",
+            points: 1,
+            check: a_silent_client_does_not_block_others,
+        },
+        Step {
+            name: "坏的 UTF-8、半路断开和连接重置之后,服务器照常服务",
+            points: 2,
+            check: survives_bad_input_and_abrupt_clients,
+        },
+    ],
+};
+
+/// 服务器对 `client` 发来的 `text` 应该回的那一行。
+pub fn reply_line(client: SocketAddr, text: &str) -> String {
+    format!("收到来自 {client} 的消息: {text}\n")
+}
+
+fn reproduce(name: &str, input: &str) -> String {
+    format!(
+        "终端 1: cargo run -p {name}\n\
+         终端 2: {input} | nc 127.0.0.1 8998\n\
+         (nc 会打印服务器的回复;服务器关闭连接后 nc 就退出。)"
+    )
+}
+
+fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
+    session.start_server(&[]).map(drop)
+}
+
+/// 连上服务器。服务器报出了地址却连不上,多半是 bind 之后出了事(比如崩溃了)。
+fn connect(server: &mut Server) -> Result<TcpClient, Failure> {
+    TcpClient::connect(server.addr, deadline(STARTUP)).map_err(|err| {
+        // 服务器报过地址,现在却连不上:它多半正在退出。等它退完,信息才准确。
+        server.settle();
+        let failure = Failure::new(format!("连不上服务器 {}", server.addr))
+            .actual(crate::tcp::describe_io_error(&err));
+        match server.program.exited() {
+            Some(status) => failure
+                .headline("服务器打印了地址,但接着就退出了")
+                .actual(describe_exit(Some(status)))
+                .hint(diagnose_stderr(&server.program.output().stderr())),
+            None => failure.hint(
+                "服务器打印了地址,却不接受连接:确认用的是 TcpListener::bind,并且在循环里 accept。",
+            ),
+        }
+    })
+}
+
+/// 读服务器的回复,一直读到它关闭连接,然后和 `expected` 比较。
+///
+/// `sent` 是这一次发出去的字节(失败信息里展示),`mismatch_hint` 是内容不对时最可能的原因。
+fn expect_reply(
+    server: &mut Server,
+    client: &TcpClient,
+    sent: &[u8],
+    expected: &str,
+    mismatch_hint: &str,
+    reproduce: &str,
+) -> Result<(), Failure> {
+    let received = client.read_to_close(deadline(REPLY), || server.program.exited().is_none());
+    check_reply(
+        server,
+        client,
+        sent,
+        expected,
+        mismatch_hint,
+        reproduce,
+        &received,
+    )
+}
+
+fn check_reply(
+    server: &mut Server,
+    client: &TcpClient,
+    sent: &[u8],
+    expected: &str,
+    mismatch_hint: &str,
+    reproduce: &str,
+    received: &Received,
+) -> Result<(), Failure> {
+    let got = show_bytes(&received.bytes);
+    let failure = |headline: &str| {
+        Failure::new(headline)
+            .sent(sent, format!("{}(从 {} 发出)", server.addr, client.addr()))
+            .expected(format!(
+                "回复 {},然后服务器关闭连接",
+                show_bytes(expected.as_bytes())
+            ))
+            .reproduce(reproduce)
+    };
+    let right_bytes = received.bytes == expected.as_bytes();
+    match &received.ending {
+        ReadEnding::Closed if right_bytes => Ok(()),
+        ReadEnding::GaveUp if right_bytes => Err(failure("回复对了,但服务器没有关闭连接")
+            .actual(format!("收到 {got},之后连接一直开着"))
+            .hint("每个连接只处理一条消息:回复以后让 TcpStream 离开作用域(drop),连接就关闭了。")),
+        ReadEnding::GaveUp if received.bytes.is_empty() => {
+            let failure = failure("服务器没有回复");
+            Err(match server.program.exited() {
+                Some(status) => failure
+                    .headline("服务器还没回复就退出了")
+                    .actual(describe_exit(Some(status)))
+                    .hint(diagnose_stderr(&server.program.output().stderr())),
+                None => failure
+                    .actual(format!(
+                        "{} 秒内什么也没收到;服务器还在运行,连接也还开着",
+                        scaled(REPLY).as_secs()
+                    ))
+                    .hint(
+                        "服务器可能在等连接关闭:read_to_end / read_to_string 要读到 EOF 才返回,\
+                         而客户端还开着连接等你的回复,两边就这样互相等着。\
+                         一条消息以换行结束:用 BufReader 的 read_until(b'\\n', …) 读到换行就停。",
+                    ),
+            })
+        }
+        ReadEnding::Closed if received.bytes.is_empty() => Err(failure("服务器没有回复就关闭了连接")
+            .actual("一个字节也没收到,连接就关闭了")
+            .hint(format!(
+                "{mismatch_hint}\n服务器多半在处理这条消息时出了错,然后关闭了连接:看看上面 stderr 里它记下的错误。\
+                 常见的原因:把没有换行的消息当成了错误(读到 EOF 时,已经读到的内容就是一条完整的消息);\
+                 用 read_line 读到了坏的 UTF-8(它会报 InvalidData 错误;用 read_until 读字节)。"
+            ))),
+        ReadEnding::Error(err) if received.bytes.is_empty() => {
+            Err(failure("连接出错,没有收到回复").actual(err.clone()).hint(
+                "服务器可能崩溃了,或者在还有数据没读完时就关闭了连接(那样内核会发出 RST,\
+                 也就是「连接被重置」)。",
+            ))
+        }
+        _ => {
+            let failure = failure("回复不对").actual(match &received.ending {
+                ReadEnding::Closed => format!("收到 {got},然后连接关闭了"),
+                ReadEnding::Error(err) => format!("收到 {got},然后{err}"),
+                _ => format!("收到 {got},之后连接一直开着"),
+            });
+            let hint = if !received.bytes.ends_with(b"\n")
+                && expected.starts_with(&*String::from_utf8_lossy(&received.bytes))
+            {
+                "回复只到了一半。write 可能只写出一部分,返回值才是真正写出的字节数;\
+                 用 write_all,它会一直写到全部写完。"
+            } else if !received.bytes.ends_with(b"\n") {
+                "回复也是一行:以 \\n 结尾。"
+            } else {
+                mismatch_hint
+            };
+            Err(failure.hint(hint))
+        }
+    }
+}
+
+/// 发一条完整的消息,期望标准的回复。
+fn exchange(server: &mut Server, text: &str, reproduce: &str) -> Result<(), Failure> {
+    let client = connect(server)?;
+    let line = format!("{text}\n");
+    client.send(line.as_bytes()).map_err(|err| {
+        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+    })?;
+    let expected = reply_line(client.addr(), text);
+    expect_reply(
+        server,
+        &client,
+        line.as_bytes(),
+        &expected,
+        "回复的格式是「收到来自 <客户端地址> 的消息: <文字>」加一个换行:地址用 peer_addr() 或 accept 返回的地址,\
+         文字去掉行尾的 \\n(和 \\r)。",
+        reproduce,
+    )
+}
+
+/// 服务器应该还在运行;它退出了,说明它不是一个循环,或者被某个客户端弄崩了。
+fn expect_still_running(server: &mut Server, reproduce: &str) -> Result<(), Failure> {
+    match server.program.exited() {
+        None => Ok(()),
+        Some(status) => Err(Failure::new("服务器退出了")
+            .expected("服务器一直运行,服务完一个客户端就去 accept 下一个")
+            .actual(describe_exit(Some(status)))
+            .hint(format!(
+                "{}\n如果它是服务完一个客户端就正常退出的:把 accept 放进循环(for stream in listener.incoming())。\
+                 如果是出错退出的:处理一个连接的错误要在循环里记日志,然后 continue,不要用 ? 把错误交出循环。",
+                diagnose_stderr(&server.program.output().stderr())
+            ))
+            .reproduce(reproduce)),
+    }
+}
+
+fn replies_with_one_line_and_closes(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    exchange(
+        &mut server,
+        "你好,世界",
+        &reproduce(session.name(), "printf '你好,世界\\n'"),
+    )
+}
+
+fn serves_clients_one_after_another(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let reproduce = reproduce(session.name(), "printf '第 1 位客户端\\n'");
+    for n in 1..=3 {
+        let text = format!("第 {n} 位客户端");
+        if let Err(failure) = exchange(&mut server, &text, &reproduce) {
+            server.settle();
+            expect_still_running(&mut server, &reproduce)?;
+            return Err(failure);
+        }
+    }
+    expect_still_running(&mut server, &reproduce)
+}
+
+const BYTE_STREAM_HINT: &str = "TCP 是字节流,不是一条一条的消息:一次 read 可能只读到半条消息,\
+     也可能读到一条半。不能「读一次就当作一条消息」,要一直读到换行为止:\
+     用 BufReader::new(&stream) 的 read_until(b'\\n', …)(它读字节;read_line 遇到坏的 UTF-8 会报错)。";
+
+fn takes_only_the_first_line(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let client = connect(&mut server)?;
+    let sent = "第一行\n第二行\n".as_bytes();
+    client.send(sent).map_err(|err| {
+        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+    })?;
+    let expected = reply_line(client.addr(), "第一行");
+    expect_reply(
+        &mut server,
+        &client,
+        sent,
+        &expected,
+        BYTE_STREAM_HINT,
+        &reproduce(session.name(), "printf '第一行\\n第二行\\n'"),
+    )
+}
+
+fn waits_for_the_whole_line(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let client = connect(&mut server)?;
+    let line = "你好,世界\n".as_bytes();
+    // 在「界」字的三个字节中间切开:第一段连一个完整的字符都不是。
+    let (first, rest) = line.split_at(11);
+    let reproduce = reproduce(
+        session.name(),
+        "(printf '你好,世'; sleep 1; printf '界\\n')",
+    );
+    let send = |part: &[u8]| {
+        client.send(part).map_err(|err| {
+            Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+        })
+    };
+
+    send(first)?;
+    // 故障注入:停顿一下再发后半段。停顿期间就收到回复,说明服务器把半条消息当成了一整条。
+    let early = client.pause_and_listen(scaled(Duration::from_millis(300)));
+    if !early.is_empty() {
+        return Err(Failure::new("消息还没发完,服务器就回复了")
+            .sent(
+                first,
+                format!("{}(这是一条消息的前 11 字节,后半段还没发)", server.addr),
+            )
+            .expected("服务器继续读,直到看到换行,才回复")
+            .actual(format!("停顿期间就收到了 {}", show_bytes(&early)))
+            .hint(BYTE_STREAM_HINT)
+            .reproduce(reproduce)
+            .read("TCP 是字节流"));
+    }
+    send(rest)?;
+    let expected = reply_line(client.addr(), "你好,世界");
+    expect_reply(
+        &mut server,
+        &client,
+        line,
+        &expected,
+        BYTE_STREAM_HINT,
+        &reproduce,
+    )
+    .map_err(|f| f.read("TCP 是字节流"))
+}
+
+fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let client = connect(&mut server)?;
+    let sent = "没有换行的消息".as_bytes();
+    client.send(sent).map_err(|err| {
+        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+    })?;
+    // 关闭发送方向:服务器会读到 EOF,而我们还能读它的回复。
+    client.finish_sending();
+    let expected = reply_line(client.addr(), "没有换行的消息");
+    expect_reply(
+        &mut server,
+        &client,
+        sent,
+        &expected,
+        "读到 EOF(read 返回 Ok(0))时,已经读到的内容就是一条完整的消息,照样回复。",
+        &format!(
+            "终端 1: cargo run -p {}\n\
+             终端 2: printf '没有换行的消息' | nc -N 127.0.0.1 8998\n\
+             (-N:输入结束后关闭发送方向,服务器就会读到 EOF。)",
+            session.name()
+        ),
+    )
+    .map_err(|f| {
+        f.sent_note("然后关闭了发送方向(shutdown(Write)),服务器会读到 EOF")
+            .read("消息的边界:换行或 EOF")
+    })
+}
+
+fn writes_all_of_a_long_reply(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let client = TcpClient::connect_with_small_buffer(server.addr, deadline(STARTUP))
+        .map_err(|err| Failure::new("连不上服务器").actual(crate::tcp::describe_io_error(&err)))?;
+    let text = String::from_utf8(large_payload(60_000)).expect("large_payload 是 ASCII");
+    let line = format!("{text}\n");
+    client.send(line.as_bytes()).map_err(|err| {
+        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+    })?;
+    // 故障注入:一个读得很慢的客户端。回复比两边的缓冲区加起来还大,
+    // 服务器的写会被堵住,直到我们开始读:只调用一次 write 的服务器,这时只写出了一部分。
+    stall(scaled(Duration::from_secs(1)));
+    let expected = reply_line(client.addr(), &text);
+    expect_reply(
+        &mut server,
+        &client,
+        line.as_bytes(),
+        &expected,
+        "回复要包含完整的消息。",
+        &format!(
+            "终端 1: cargo run -p {}\n\
+             终端 2: python3 -c \"print('x' * 60000)\" | nc 127.0.0.1 8998 | wc -c",
+            session.name()
+        ),
+    )
+    .map_err(|f| f.read("write 和 write_all"))
+}
+
+fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&["--timeout", "1"])?;
+    // 一个连上来却一言不发的客户端,一直占着连接。
+    let silent = connect(&mut server)?;
+    let reproduce = format!(
+        "终端 1: cargo run -p {} -- --timeout 1\n\
+         终端 2: nc 127.0.0.1 8998          (连上以后什么也不输入)\n\
+         终端 3: printf '我不沉默\\n' | nc 127.0.0.1 8998",
+        session.name()
+    );
+    let talker = connect(&mut server)?;
+    let line = "我不沉默\n".as_bytes();
+    talker.send(line).map_err(|err| {
+        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+    })?;
+    // 服务器最多为沉默的客户端等 1 秒(--timeout 1),然后就该轮到这一位。
+    let received = talker.read_to_close(deadline(Duration::from_secs(1) + REPLY), || {
+        server.program.exited().is_none()
+    });
+    let expected = reply_line(talker.addr(), "我不沉默");
+    check_reply(
+        &mut server,
+        &talker,
+        line,
+        &expected,
+        "回复的格式是「收到来自 <客户端地址> 的消息: <文字>」加一个换行。",
+        &reproduce,
+        &received,
+    )
+    .map_err(|f| {
+        f.sent_note(format!(
+            "在这之前,另一个客户端 {} 连上了服务器,但一个字节也不发(服务器用 --timeout 1 启动)",
+            silent.addr()
+        ))
+        .hint(
+            "服务器在等那个一直不说话的客户端。给每个连接设置读超时\
+             (stream.set_read_timeout(Some(Duration::from_secs(timeout)))),\
+             超时就记一行日志、断开它,去服务下一个客户端。",
+        )
+        .read("不说话的客户端")
+    })?;
+
+    // 沉默的客户端应该在日志里留下它的地址,这样运维的人才知道是谁。
+    let silent_addr = silent.addr().to_string();
+    if server
+        .program
+        .wait_output_until(deadline(Duration::from_secs(1) + REPLY), |output| {
+            output.contains(&silent_addr)
+        })
+        .is_err()
+    {
+        return Err(Failure::new("日志里没有那个不说话的客户端")
+            .sent_note(format!("客户端 {silent_addr} 连上服务器,但一个字节也不发"))
+            .expected(format!("stdout 或 stderr 里有一行提到 {silent_addr}(比如「{silent_addr} 超时,断开」)"))
+            .actual("见下面服务器的输出")
+            .hint("出错或超时的连接,记一行日志,带上对方的地址:eprintln!(\"警告: 处理 {peer} 时出错: {err:#}\")。")
+            .reproduce(reproduce));
+    }
+    expect_still_running(&mut server, &reproduce)
+}
+
+fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let reproduce = format!(
+        "终端 1: cargo run -p {name}\n\
+         终端 2: printf '\\377\\376\\n' | nc 127.0.0.1 8998      (坏的 UTF-8)\n\
+         终端 2: nc -z 127.0.0.1 8998                          (连上就走)\n\
+         终端 2: printf '我还在这里\\n' | nc 127.0.0.1 8998",
+        name = session.name()
+    );
+    let send_failed = |err: std::io::Error| {
+        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
+    };
+
+    // 1. 连上就走,一个字节也不发。
+    drop(connect(&mut server)?);
+
+    // 2. 坏的 UTF-8:服务器照样回复,坏字节显示成 �。
+    let client = connect(&mut server)?;
+    let bad = b"\xff\xfe\n";
+    client.send(bad).map_err(send_failed)?;
+    let expected = reply_line(client.addr(), "\u{FFFD}\u{FFFD}");
+    expect_reply(
+        &mut server,
+        &client,
+        bad,
+        &expected,
+        "用 String::from_utf8_lossy 把字节变成文字:坏的字节变成 �,不会失败,也不会 panic。",
+        &reproduce,
+    )
+    .map_err(|f| f.sent_note("在这之前,一个客户端连上就断开了,什么也没发"))?;
+
+    // 3. 发完就走,不读回复:服务器的回复会撞上一个已经关闭的连接。
+    let hasty = connect(&mut server)?;
+    hasty.send("说完就走\n".as_bytes()).map_err(send_failed)?;
+    drop(hasty);
+
+    // 4. 半句话之后重置连接:服务器的下一次读会得到「连接被重置」。
+    let rude = connect(&mut server)?;
+    rude.send("半句话".as_bytes()).map_err(send_failed)?;
+    rude.reset();
+
+    // 5. 之后来的正常客户端照样得到服务。
+    exchange(&mut server, "我还在这里", &reproduce).map_err(|f| {
+        f.sent_note("在这之前:一个客户端发完一行不等回复就断开了;另一个发了半句话就重置了连接(RST)")
+            .hint(
+                "对方断开、重置,只会让处理这一个连接的读或写返回错误(ConnectionReset、BrokenPipe):\
+             在循环里记一行日志,然后去 accept 下一个。不要 unwrap 这些错误。",
+            )
+    })?;
+    expect_still_running(&mut server, &reproduce)
+}

@@ -1,0 +1,381 @@
+//! 第 5 课的评分器:带超时的 TCP 客户端。
+//!
+//! 评分器扮演服务器(一个监听 127.0.0.1 随机端口的 TcpListener),用 `--port` 告诉客户端。
+//! 规格(与 book/src/05-tcp-client.md 一致):
+//! - 用 `connect_timeout` 连接 `--host`:`--port`,把 `--message` 加上 `\n` 用 write_all 发出;
+//! - 读回复:读到 `\n` 为止(不要等连接关闭),或者读到服务器关闭连接为止;
+//!   在 stdout 打印回复的文字,以退出码 0 退出;
+//! - 连接被拒绝、服务器不回答时,在 stderr 用中文说明,以非 0 退出码退出,不 panic。
+
+use std::time::Duration;
+
+use predicates::prelude::*;
+
+use crate::failure::Failure;
+use crate::grader::{
+    EXIT, Lesson, REPLY, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+};
+use crate::program::Program;
+use crate::tcp::{ReadEnding, RefusingPort, TcpClient, TcpFakeServer, describe_io_error};
+use crate::text::show_bytes;
+
+pub const LESSON: Lesson = Lesson {
+    number: "05",
+    title: "TCP 客户端",
+    chapter: "book/src/05-tcp-client.md",
+    steps: &[
+        Step {
+            name: "连上服务器,把 --message 加上换行作为一行发出",
+            points: 2,
+            check: sends_the_message_as_a_line,
+        },
+        Step {
+            name: "打印服务器的回复行,读到换行就停,以退出码 0 退出",
+            points: 2,
+            check: prints_the_reply_line,
+        },
+        Step {
+            name: "回复分几次到达,也完整地打印",
+            points: 2,
+            check: prints_a_reply_that_arrives_in_pieces,
+        },
+        Step {
+            name: "回复没有换行、以关闭连接结束,也照样打印",
+            points: 1,
+            check: prints_a_reply_ended_by_close,
+        },
+        Step {
+            name: "连接被拒绝时,用中文说明并以非 0 退出码退出(不 panic)",
+            points: 2,
+            check: explains_a_refused_connection,
+        },
+        Step {
+            name: "服务器不回答时,超时后用中文说明并以非 0 退出码退出",
+            points: 1,
+            check: gives_up_on_a_silent_server,
+        },
+    ],
+};
+
+const HELLO: &str = "你好,世界";
+
+/// 正常交换时给客户端的 `--timeout`(秒):和评分器自己的期限一样长。
+fn client_timeout() -> String {
+    scaled(REPLY).as_secs().max(1).to_string()
+}
+
+fn start_client(session: &mut Session, server: &TcpFakeServer) -> Result<Program, Failure> {
+    let port = server.addr().port().to_string();
+    let timeout = client_timeout();
+    session.spawn(
+        "客户端",
+        &["--port", &port, "--message", HELLO, "--timeout", &timeout],
+    )
+}
+
+fn command(session: &Session, server: &TcpFakeServer) -> String {
+    format!(
+        "{} --port {} --message {HELLO} --timeout {}",
+        session.name(),
+        server.addr().port(),
+        client_timeout()
+    )
+}
+
+fn reproduce(session: &Session) -> String {
+    format!(
+        "终端 1: nc -l 127.0.0.1 8998      (你来扮演服务器:看客户端发来什么,再输入一行回复)\n\
+         终端 2: cargo run -p {} -- --message '{HELLO}'\n\
+         也可以用第 4 课的参考答案当服务器:cargo run -p solution-04",
+        session.name()
+    )
+}
+
+/// 等客户端连上来,读它发来的一行,检查它恰好是 `--message` 加上换行。
+fn accept_the_message(
+    session: &Session,
+    server: &TcpFakeServer,
+    client: &mut Program,
+) -> Result<TcpClient, Failure> {
+    let failure = |headline: &str| {
+        Failure::new(headline)
+            .ran(command(session, server))
+            .expected(format!(
+                "客户端连上评分器的服务器 {},发来一行 {}",
+                server.addr(),
+                show_bytes(format!("{HELLO}\n").as_bytes())
+            ))
+            .reproduce(reproduce(session))
+    };
+    let Some(connection) = server.accept(deadline(REPLY), || client.exited().is_none()) else {
+        return Err(match client.exited() {
+            Some(status) => failure("客户端还没连上服务器就退出了")
+                .actual(format!(
+                    "没有收到任何连接;客户端{}",
+                    describe_exit(Some(status))
+                ))
+                .hint(diagnose_stderr(&client.output().stderr())),
+            None => failure("客户端没有连上服务器")
+                .actual(format!(
+                    "{} 秒内没有收到任何连接;客户端还在运行",
+                    scaled(REPLY).as_secs()
+                ))
+                .hint("用 TcpStream::connect_timeout 连接 --host 和 --port 组成的地址。"),
+        });
+    };
+    let received = connection.read_line(deadline(REPLY), || client.exited().is_none());
+    let want = format!("{HELLO}\n");
+    if received.bytes == want.as_bytes() {
+        return Ok(connection);
+    }
+    let got = show_bytes(&received.bytes);
+    Err(match (&received.ending, received.bytes.is_empty()) {
+        (_, true) => failure("客户端连上了,却什么也没发")
+            .actual(format!(
+                "连接上没有收到任何字节({})",
+                ending_text(&received.ending)
+            ))
+            .hint(diagnose_stderr(&client.output().stderr())),
+        (ReadEnding::Found, false) => failure("客户端发来的一行不对")
+            .actual(format!("收到 {got}"))
+            .hint("发送的应该是 --message 的文字加一个 \\n,不多不少。"),
+        (_, false) => failure("客户端发来的消息没有以换行结束")
+            .actual(format!("收到 {got},{}", ending_text(&received.ending)))
+            .hint(
+                "一条消息以 \\n 结束,服务器靠它知道消息到哪里为止:发送 format!(\"{message}\\n\")。\
+                 用 write_all,它会把所有字节都写出去。",
+            ),
+    })
+}
+
+fn ending_text(ending: &ReadEnding) -> String {
+    match ending {
+        ReadEnding::Found => "之后没有更多数据".to_owned(),
+        ReadEnding::Closed => "然后客户端关闭了连接".to_owned(),
+        ReadEnding::Error(err) => format!("然后{err}"),
+        ReadEnding::GaveUp => format!("等了 {} 秒也没有更多数据", scaled(REPLY).as_secs()),
+    }
+}
+
+/// 等客户端退出,检查它以 0 退出、在 stdout 打印了 `reply` 的文字。
+fn expect_printed(
+    session: &Session,
+    server: &TcpFakeServer,
+    client: &mut Program,
+    what_happened: &str,
+    reply: &str,
+    keeps_open: bool,
+) -> Result<(), Failure> {
+    let status = client.wait_exit(deadline(EXIT));
+    let stdout = client.output().stdout();
+    if status.is_some_and(|s| s.success()) && predicate::str::contains(reply).eval(&stdout) {
+        return Ok(());
+    }
+    let failure = Failure::new("客户端没有打印完整的回复并正常退出")
+        .ran(command(session, server))
+        .sent_note(what_happened)
+        .expected(format!(
+            "stdout 里出现回复的全部文字「{reply}」,然后以退出码 0 退出"
+        ))
+        .reproduce(reproduce(session));
+    Err(match status {
+        None if keeps_open => failure
+            .headline("客户端收到了回复行,却一直没有结束")
+            .actual(format!("回复发出 {} 秒后,客户端还在运行", scaled(EXIT).as_secs()))
+            .hint(
+                "客户端多半在等连接关闭(read_to_end / read_to_string 要读到 EOF 才返回),\
+                 而服务器发完一行以后并没有关闭连接。回复以换行结束:用 read_until(b'\\n', …) 读到换行就停。",
+            )
+            .read("读到哪里为止"),
+        None => failure
+            .actual(format!("{} 秒后客户端还在运行", scaled(EXIT).as_secs()))
+            .hint("收到回复以后打印它,然后让 run 返回 Ok(())。"),
+        Some(status) if !status.success() => failure
+            .actual(describe_exit(Some(status)))
+            .hint(diagnose_stderr(&client.output().stderr())),
+        Some(_) => failure
+            .headline("客户端只打印了回复的一部分")
+            .actual("客户端以退出码 0 退出,但 stdout 里没有完整的回复(见下面的 stdout)")
+            .hint(
+                "TCP 是字节流:回复可能分好几次到达,一次 read 只拿到其中一段。\
+                 要一直读到换行(或者连接关闭)为止:BufReader::new(&stream).read_until(b'\\n', &mut buf)。",
+            )
+            .read("TCP 是字节流"),
+    })
+}
+
+fn sends_the_message_as_a_line(session: &mut Session) -> Result<(), Failure> {
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    accept_the_message(session, &server, &mut client).map(drop)
+}
+
+fn prints_the_reply_line(session: &mut Session) -> Result<(), Failure> {
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    let connection = accept_the_message(session, &server, &mut client)?;
+    let reply = "服务器回信:收到了";
+    // 发完这一行,连接先不关:正确的客户端读到换行就该停下。
+    connection
+        .send(format!("{reply}\n").as_bytes())
+        .map_err(|err| {
+            Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
+        })?;
+    expect_printed(
+        session,
+        &server,
+        &mut client,
+        "评分器的服务器回复了一行「服务器回信:收到了\\n」,之后连接保持打开",
+        reply,
+        true,
+    )
+}
+
+fn prints_a_reply_that_arrives_in_pieces(session: &mut Session) -> Result<(), Failure> {
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    let connection = accept_the_message(session, &server, &mut client)?;
+    let reply = "服务器回信:分三次到达";
+    let line = format!("{reply}\n");
+    let bytes = line.as_bytes();
+    // 故障注入:在字符中间切两刀(「器」和「次」都被切开),每段之间停顿一下。
+    let pieces = [&bytes[..8], &bytes[8..24], &bytes[24..]];
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            connection.pause_and_listen(scaled(Duration::from_millis(200)));
+        }
+        if connection.send(piece).is_err() {
+            break; // 客户端已经断开了(比如只读了一次就退出):下面会解释。
+        }
+    }
+    expect_printed(
+        session,
+        &server,
+        &mut client,
+        "评分器的服务器把一行回复分三次写出,每次之间停顿 0.2 秒,之后连接保持打开",
+        reply,
+        true,
+    )
+}
+
+fn prints_a_reply_ended_by_close(session: &mut Session) -> Result<(), Failure> {
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    let connection = accept_the_message(session, &server, &mut client)?;
+    let reply = "没有换行的回复";
+    connection.send(reply.as_bytes()).map_err(|err| {
+        Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
+    })?;
+    drop(connection);
+    expect_printed(
+        session,
+        &server,
+        &mut client,
+        "评分器的服务器回复「没有换行的回复」(没有 \\n),然后关闭了连接",
+        reply,
+        false,
+    )
+    .map_err(|f| f.read("读到哪里为止"))
+}
+
+fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
+    // 这个端口被评分器占着却不监听:连接它一定被拒绝,也不会有别的程序抢走它。
+    let refusing = RefusingPort::bind();
+    let port = refusing.addr().port().to_string();
+    // 超时给得宽一些:Windows 上,连接本机一个没人监听的端口,要重试两秒左右才报「拒绝」。
+    let timeout = client_timeout();
+    let args = [
+        "--port",
+        port.as_str(),
+        "--message",
+        HELLO,
+        "--timeout",
+        timeout.as_str(),
+    ];
+    let run = session.run_to_end("客户端", &args, scaled(REPLY) + EXIT);
+    drop(refusing);
+
+    let failure = Failure::new("连接被拒绝时,客户端没有好好地报错退出")
+        .ran(format!("{} {}", session.name(), args.join(" ")))
+        .expected(format!(
+            "stderr 里有一句中文说明:连接 127.0.0.1:{port} 被「拒绝」了,请确认服务器已经启动、\
+             地址和端口没有写错;以非 0 退出码退出;不 panic"
+        ))
+        .actual(run.describe())
+        .reproduce(format!(
+            "不启动任何服务器,直接运行客户端:\ncargo run -p {}",
+            session.name()
+        ))
+        .read("连接被拒绝");
+    if run.timed_out {
+        return Err(failure.hint("连接被拒绝以后,客户端应该马上报错退出,而不是继续等待或重试。"));
+    }
+    if run.panicked() {
+        return Err(failure.hint(
+            "程序 panic 了。服务器没启动是再常见不过的情况,不是 bug:不要 unwrap() connect 的结果。\
+             认出 io::ErrorKind::ConnectionRefused,用 bail! 返回一句说明。",
+        ));
+    }
+    if run.status.success() {
+        return Err(failure.hint("连不上就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
+    }
+    let explains = predicate::str::contains("拒绝").and(predicate::str::contains(port.as_str()));
+    if !explains.eval(&run.stderr) {
+        return Err(failure.hint(
+            "说明要讲清楚三件事:连的是哪个地址(含端口)、被「拒绝」了、该检查什么(服务器启动了吗?端口对吗?)。\
+             匹配 err.kind() == io::ErrorKind::ConnectionRefused,用 bail! 返回这句话。",
+        ));
+    }
+    Ok(())
+}
+
+fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
+    // 评分器的服务器在监听,连接会被内核接受并排队,但它永远不读、也不回答。
+    let silent = TcpFakeServer::bind();
+    let port = silent.addr().port().to_string();
+    let args = [
+        "--port",
+        port.as_str(),
+        "--message",
+        HELLO,
+        "--timeout",
+        "1",
+    ];
+    let run = session.run_to_end("客户端", &args, Duration::from_secs(1) + EXIT);
+    drop(silent);
+
+    let failure = Failure::new("服务器不回答时,客户端没有好好地超时退出")
+        .ran(format!("{} {}", session.name(), args.join(" ")))
+        .expected(
+            "大约 1 秒后,stderr 里有一句说明超时的中文(提到「超时」或等了几「秒」),\
+             以非 0 退出码退出;不 panic。\n(评分器的服务器接受了连接,但永远不回答)",
+        )
+        .actual(run.describe())
+        .reproduce(format!(
+            "终端 1: nc -l 127.0.0.1 8998      (什么也不输入)\n终端 2: cargo run -p {} -- --timeout 1",
+            session.name()
+        ))
+        .read("服务器不回答");
+    if run.timed_out {
+        return Err(failure.hint(
+            "read 默认会永远等下去。连接以后调用 stream.set_read_timeout(Some(超时)),用 --timeout 的秒数。",
+        ));
+    }
+    if run.panicked() {
+        return Err(failure.hint(
+            "超时是正常的运行时情况,不是 bug:不要 unwrap() 读的结果。读超时在 Unix 上是 \
+             ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,用 bail! 把它变成一句说明。",
+        ));
+    }
+    if run.status.success() {
+        return Err(failure.hint("没收到回复就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
+    }
+    let explains = predicate::str::contains("超时").or(predicate::str::contains("秒"));
+    if !explains.eval(&run.stderr) {
+        return Err(failure.hint(
+            "把读超时变成一句给人看的中文说明,比如「等了 1 秒,服务器还没有回复」。\
+             只加一个 context 的话,stderr 里只有系统的英文错误。",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! 评分器这一端的 TCP:扮演客户端(测服务器时)或服务器(测客户端时),
+//! 并且会「使坏」:分两次写、慢慢读、一言不发、半路重置连接。
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, SockRef, Socket, Type};
+
+use crate::udp::is_timeout;
+
+/// 每隔这么久问一次对方进程是否还活着(见 [`TcpClient::read_until`])。
+const SLICE: Duration = Duration::from_millis(50);
+
+/// 评分器的一个 TCP 连接。
+pub struct TcpClient {
+    stream: TcpStream,
+}
+
+/// 从连接上读到的东西,以及读是怎么停下来的。
+#[derive(Debug, Default)]
+pub struct Received {
+    pub bytes: Vec<u8>,
+    pub ending: ReadEnding,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub enum ReadEnding {
+    /// 等到了想要的东西(比如一个换行)。
+    #[default]
+    Found,
+    /// 对方关闭了连接(读到 EOF)。
+    Closed,
+    /// 连接被重置或出了别的错。
+    Error(String),
+    /// 期限到了,或者对方进程已经退出。
+    GaveUp,
+}
+
+impl TcpClient {
+    /// 连接 `addr`,最多等到截止时间。
+    pub fn connect(addr: SocketAddr, deadline: Instant) -> io::Result<TcpClient> {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(SLICE);
+        let stream = TcpStream::connect_timeout(&addr, left)?;
+        Ok(TcpClient { stream })
+    }
+
+    /// 连接 `addr`,但把自己的接收缓冲区设得很小:对方写得多了就只能等我们读。
+    pub fn connect_with_small_buffer(addr: SocketAddr, deadline: Instant) -> io::Result<TcpClient> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        socket.set_recv_buffer_size(4096)?;
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(SLICE);
+        socket.connect_timeout(&addr.into(), left)?;
+        Ok(TcpClient {
+            stream: socket.into(),
+        })
+    }
+
+    /// 这个连接在评分器这一端的地址(服务器看到的「客户端地址」)。
+    pub fn addr(&self) -> SocketAddr {
+        self.stream.local_addr().expect("已连接的套接字一定有地址")
+    }
+
+    /// 把字节全部写出去。对方已经关闭或重置了连接时会失败。
+    pub fn send(&self, bytes: &[u8]) -> io::Result<()> {
+        (&self.stream).write_all(bytes)
+    }
+
+    /// 关闭发送方向:对方会读到 EOF,但我们还能继续读它的回复。
+    pub fn finish_sending(&self) {
+        // 连接已经断了时会失败;那样的话对方本来就会读到 EOF 或错误,无需处理。
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    /// 一直读到 `done(已读到的字节)` 为真、对方关闭连接、出错,或者放弃为止。
+    ///
+    /// 放弃的条件:到了截止时间,或者 `alive()` 为假(对方进程已经退出,
+    /// 那之后它写下的东西早已在我们的接收缓冲区里,再读一小会儿就够了)。
+    pub fn read_until(
+        &self,
+        deadline: Instant,
+        mut alive: impl FnMut() -> bool,
+        done: impl Fn(&[u8]) -> bool,
+    ) -> Received {
+        let mut received = Received::default();
+        let mut buf = [0u8; 8192];
+        let mut last_slice = false;
+        loop {
+            if done(&received.bytes) {
+                received.ending = ReadEnding::Found;
+                return received;
+            }
+            let now = Instant::now();
+            if now >= deadline || last_slice {
+                received.ending = ReadEnding::GaveUp;
+                return received;
+            }
+            let slice = (deadline - now).min(SLICE);
+            self.stream
+                .set_read_timeout(Some(slice))
+                .expect("非零的超时总是合法的");
+            match (&self.stream).read(&mut buf) {
+                Ok(0) => {
+                    received.ending = ReadEnding::Closed;
+                    return received;
+                }
+                Ok(n) => received.bytes.extend_from_slice(&buf[..n]),
+                Err(err) if is_timeout(&err) => last_slice = !alive(),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    received.ending = ReadEnding::Error(describe_io_error(&err));
+                    return received;
+                }
+            }
+        }
+    }
+
+    /// 读到对方关闭连接为止。
+    pub fn read_to_close(&self, deadline: Instant, alive: impl FnMut() -> bool) -> Received {
+        self.read_until(deadline, alive, |_| false)
+    }
+
+    /// 读到第一个换行为止。
+    pub fn read_line(&self, deadline: Instant, alive: impl FnMut() -> bool) -> Received {
+        self.read_until(deadline, alive, |bytes| bytes.contains(&b'\n'))
+    }
+
+    /// 停顿 `pause`,同时留意对方有没有在这段时间里发来东西。
+    ///
+    /// 这是故障注入的一部分(比如「消息分两次写,中间停一下」),不是同步手段:
+    /// 停顿期间收到回复,本身就说明对方没等消息写完就回复了。
+    pub fn pause_and_listen(&self, pause: Duration) -> Vec<u8> {
+        self.read_until(Instant::now() + pause, || true, |_| false)
+            .bytes
+    }
+
+    /// 重置连接:把 SO_LINGER 设为 0 再关闭,内核会发 RST 而不是正常的 FIN。
+    /// 对方下一次读写会得到「连接被重置」(ConnectionReset)。
+    pub fn reset(self) {
+        // 设置失败的话,退而求其次,就是一次普通的关闭。
+        let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+        drop(self.stream);
+    }
+}
+
+/// 故障注入里的停顿:模拟一个慢吞吞的对方(比如读得很慢的客户端)。
+///
+/// 这是场景的一部分,不是同步手段:评分从不靠停顿来「等对方做完什么」,
+/// 等待一律是有期限地等一个信号(数据、输出、退出)。停顿要短。
+pub fn stall(pause: Duration) {
+    thread::sleep(pause);
+}
+
+/// 用中文描述一个 I/O 错误。
+pub fn describe_io_error(err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::ConnectionReset => format!("连接被对方重置({err})"),
+        io::ErrorKind::ConnectionAborted => format!("连接被中止({err})"),
+        io::ErrorKind::BrokenPipe => format!("对方已经关闭了连接({err})"),
+        _ => err.to_string(),
+    }
+}
+
+/// 评分器扮演的 TCP 服务器(测客户端用):绑定在 127.0.0.1 的随机端口上。
+pub struct TcpFakeServer {
+    listener: TcpListener,
+}
+
+impl TcpFakeServer {
+    pub fn bind() -> TcpFakeServer {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").expect("评分器无法绑定 127.0.0.1:0 的 TCP 端口");
+        TcpFakeServer { listener }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("已绑定的套接字一定有地址")
+    }
+
+    /// 等一个连接,最多等到截止时间,或者直到 `alive()` 为假(客户端进程已经退出)。
+    ///
+    /// 标准库的 accept 没有超时,所以在另一个线程里 accept;放弃时自己连一下,
+    /// 把那个线程叫醒,再回收它,不留下任何线程。
+    pub fn accept(&self, deadline: Instant, mut alive: impl FnMut() -> bool) -> Option<TcpClient> {
+        let listener = self.listener.try_clone().expect("监听套接字可以复制");
+        let (tx, rx) = mpsc::channel();
+        let waiter = thread::spawn(move || {
+            // 接收方已经放弃时 send 会失败,那个连接随之被丢弃,正合适。
+            let _ = tx.send(listener.accept());
+        });
+        let wrap = |accepted: io::Result<(TcpStream, SocketAddr)>| {
+            accepted.ok().map(|(stream, _)| TcpClient { stream })
+        };
+        loop {
+            match rx.recv_timeout(SLICE) {
+                Ok(accepted) => {
+                    let _ = waiter.join();
+                    return wrap(accepted);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if Instant::now() < deadline && alive() {
+                        continue;
+                    }
+                    // 客户端刚退出时,它的连接可能已经在排队了:再等一小会儿。
+                    if let Ok(accepted) = rx.recv_timeout(SLICE) {
+                        let _ = waiter.join();
+                        return wrap(accepted);
+                    }
+                    // 自己连一下,叫醒 accept 线程;它接到的连接直接丢掉。
+                    // (叫不醒的话就不等它了:宁可留下一个线程,也不能让评分挂住。)
+                    let _ = TcpStream::connect_timeout(&self.addr(), SLICE);
+                    if rx.recv_timeout(Duration::from_secs(1)).is_ok() {
+                        let _ = waiter.join();
+                    }
+                    return None;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let _ = waiter.join();
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// 一个被评分器占着、但没有在监听的端口:连接它一定被拒绝(ConnectionRefused)。
+///
+/// 先绑定后释放的「空闲端口」可能被别的程序抢走;一直占着就不会。
+pub struct RefusingPort {
+    socket: Socket,
+}
+
+impl RefusingPort {
+    pub fn bind() -> RefusingPort {
+        let socket =
+            Socket::new(Domain::IPV4, Type::STREAM, None).expect("评分器无法创建 TCP 套接字");
+        let addr: SocketAddr = "127.0.0.1:0".parse().expect("合法的地址");
+        socket
+            .bind(&addr.into())
+            .expect("评分器无法绑定 127.0.0.1:0");
+        RefusingPort { socket }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.socket
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .expect("已绑定的套接字一定有地址")
+    }
+}
