@@ -193,14 +193,16 @@ impl Drop for Program {
     }
 }
 
+/// 进程是不是被我们(或 assert_cmd)结束的:Unix 上那是 SIGKILL。
 #[cfg(unix)]
-fn killed_by_us(status: ExitStatus) -> bool {
+pub(crate) fn killed_by_us(status: ExitStatus) -> bool {
     use std::os::unix::process::ExitStatusExt;
     status.signal() == Some(9)
 }
 
+/// Windows 上被结束的进程只有一个普通的退出码,分不出来;调用方要另作判断。
 #[cfg(not(unix))]
-fn killed_by_us(_status: ExitStatus) -> bool {
+pub(crate) fn killed_by_us(_status: ExitStatus) -> bool {
     true
 }
 

@@ -76,17 +76,22 @@ impl Report {
         out
     }
 
-    /// 给学员看的全文:一览,加上第一个失败步骤的诊断和下一步该做什么。
+    /// 给学员看的全文:一览,加上每个失败步骤的诊断(默认只有一个)和下一步该做什么。
     pub fn explain(&self) -> String {
-        match self.first_failure() {
-            None => format!("{}全部通过!", self.summary()),
-            Some(failed) => format!(
-                "\n{}\n{}\n\n改好以后再运行: cargo test -p {}\n",
-                self.summary(),
-                failed.message.as_deref().unwrap_or_default(),
-                self.program
-            ),
+        let failures: Vec<&str> = self
+            .steps
+            .iter()
+            .filter_map(|s| s.message.as_deref())
+            .collect();
+        if failures.is_empty() {
+            return format!("{}全部通过!", self.summary());
         }
+        format!(
+            "\n{}\n{}\n\n改好以后再运行: cargo test -p {}\n",
+            self.summary(),
+            failures.join("\n\n────────\n\n"),
+            self.program
+        )
     }
 
     /// 一行 JSON,给 `course` 之类的程序读。

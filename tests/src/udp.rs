@@ -192,8 +192,8 @@ pub fn expect_reply(
                 reply.data.len()
             ))
             .hint(
-                "接收缓冲区太小。recv_from 收到比缓冲区大的数据报时,会把放不下的部分悄悄丢掉,\
-                 而且不报错。按 UDP 最大数据报(65507 字节)准备缓冲区。",
+                "接收缓冲区太小。recv_from 收到比缓冲区大的数据报时,放不下的部分就丢了\
+                 (Linux 和 macOS 上连错误都不报,Windows 上会报错)。按 UDP 最大数据报(65507 字节)准备缓冲区。",
             )
             .read("数据报的边界")
     } else if reply.data.starts_with(payload) {

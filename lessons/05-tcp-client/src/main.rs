@@ -39,23 +39,23 @@ const MAX_REPLY: u64 = 64 * 1024;
 #[derive(Parser)]
 #[command(
     disable_help_flag = true,
-    help_template = "{about}\n\n用法: {usage}\n\n选项:\n{options}"
+    help_template = "{about}\n\n用法: {bin} [选项]\n\n选项:\n{options}"
 )]
 struct Args {
-    /// 服务器的 IP 地址或主机名
-    #[arg(long, default_value = "127.0.0.1")]
+    /// 服务器的 IP 地址或主机名(默认 127.0.0.1)
+    #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
     host: String,
 
-    /// 服务器的端口
-    #[arg(short, long, default_value_t = 8998)]
+    /// 服务器的端口(默认 8998)
+    #[arg(short, long, default_value_t = 8998, hide_default_value = true)]
     port: u16,
 
-    /// 要发送的文字(一行)
-    #[arg(short, long, default_value = "我爱 Rust")]
+    /// 要发送的文字,一行(默认「我爱 Rust」)
+    #[arg(short, long, default_value = "我爱 Rust", hide_default_value = true)]
     message: String,
 
-    /// 连接和等回复各最多等多少秒
-    #[arg(short, long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    /// 连接和等回复各最多等多少秒(默认 3)
+    #[arg(short, long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..), hide_default_value = true)]
     timeout: u64,
 
     /// 显示帮助
@@ -88,11 +88,19 @@ fn run(args: &Args) -> Result<()> {
 // ANCHOR_END: run
 
 /// 把主机名和端口解析成一个地址(`localhost` 这样的名字也可以)。
+///
+/// 一个名字可能对应好几个地址,比如 `localhost` 常常既是 ::1 又是 127.0.0.1。
+/// 这门课的服务器默认只绑定 127.0.0.1,所以有 IPv4 地址时优先用它。
 fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
-    (host, port)
+    let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .with_context(|| format!("无法解析地址 {host}:{port}"))?
-        .next()
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.is_ipv4())
+        .or(addrs.first())
+        .copied()
         .ok_or_else(|| anyhow!("{host}:{port} 没有对应的地址"))
 }
 

@@ -29,15 +29,15 @@ const MAX_DATAGRAM: usize = 65_507;
 #[derive(Parser)]
 #[command(
     disable_help_flag = true,
-    help_template = "{about}\n\n用法: {usage}\n\n选项:\n{options}"
+    help_template = "{about}\n\n用法: {bin} [选项]\n\n选项:\n{options}"
 )]
 struct Args {
-    /// 要绑定的 IP 地址(默认只在本机回环地址上监听)
-    #[arg(long, default_value = "127.0.0.1")]
+    /// 要绑定的 IP 地址(默认 127.0.0.1:只在本机回环地址上监听)
+    #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
     host: String,
 
-    /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口
-    #[arg(short, long, default_value_t = 7852)]
+    /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口(默认 7852)
+    #[arg(short, long, default_value_t = 7852, hide_default_value = true)]
     port: u16,
 
     /// 显示帮助

@@ -32,19 +32,19 @@ const MAX_MESSAGE: u64 = 64 * 1024;
 #[derive(Parser)]
 #[command(
     disable_help_flag = true,
-    help_template = "{about}\n\n用法: {usage}\n\n选项:\n{options}"
+    help_template = "{about}\n\n用法: {bin} [选项]\n\n选项:\n{options}"
 )]
 struct Args {
-    /// 要绑定的 IP 地址(默认只在本机回环地址上监听)
-    #[arg(long, default_value = "127.0.0.1")]
+    /// 要绑定的 IP 地址(默认 127.0.0.1:只在本机回环地址上监听)
+    #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
     host: String,
 
-    /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口
-    #[arg(short, long, default_value_t = 8998)]
+    /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口(默认 8998)
+    #[arg(short, long, default_value_t = 8998, hide_default_value = true)]
     port: u16,
 
-    /// 每一次读或写最多等多少秒;超时就断开这个连接,去服务下一个客户端
-    #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    /// 每一次读或写最多等多少秒;超时就断开这个连接,去服务下一个客户端(默认 5)
+    #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), hide_default_value = true)]
     timeout: u64,
 
     /// 显示帮助

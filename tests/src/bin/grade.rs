@@ -6,6 +6,7 @@
 //! ```
 //!
 //! 第三个参数是失败信息里「手动重现」用的包名(默认是程序的文件名)。
+//! 和 `cargo test` 一样认 `COURSE_KEEP_GOING`、`COURSE_REPORT` 和 `COURSE_TIMEOUT_SCALE`。
 //! 输出和 `cargo test -p lesson-NN` 的诊断完全一样;全部通过时退出码为 0,否则为 1。
 //! 课程作者用它生成书里的失败示例(.ci/examples),老师也可以用它给单个程序打分。
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             .map_or_else(|| program.clone(), |s| s.to_string_lossy().into_owned()),
     };
     let report = harness::run(lesson, path, &name);
+    harness::grader::write_report(&report);
     println!("{}", report.explain());
     if report.first_failure().is_some() {
         ExitCode::FAILURE
