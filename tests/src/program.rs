@@ -85,6 +85,11 @@ impl Program {
         Ok(Program { child, output })
     }
 
+    /// 操作系统给这个进程的编号。
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// 共享的输出记录;程序结束以后也还能读。
     pub fn output(&self) -> Arc<Output> {
         Arc::clone(&self.output)

@@ -191,3 +191,21 @@ fn a_tcp_client_that_panics_on_refusal_is_told_to_explain_instead() {
         &["程序 panic 了", "ConnectionRefused", "拒绝"],
     );
 }
+
+/// 忽略 SIGTERM 的程序也逃不掉:评分器用 SIGKILL 结束程序,并且等它真的没了才继续。
+#[cfg(target_os = "linux")]
+#[test]
+fn a_program_that_ignores_sigterm_is_gone_once_the_grader_is_done_with_it() {
+    use harness::program::Program;
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ignores-sigterm.sh");
+    let program = Program::spawn(&script, &[]).expect("能启动 fixtures/ignores-sigterm.sh");
+    let pid = program.id();
+    let line = program.first_line(Instant::now() + STARTUP);
+    assert!(line.is_ok(), "脚本应该先打印一行:{line:?}");
+    drop(program);
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "进程 {pid} 在评分器结束它以后还在"
+    );
+}

@@ -1,0 +1,244 @@
+//! 负载工具:测一测参考答案的服务器能撑住多少请求。
+//!
+//! 它是一个普通的程序,不是测试:速度的数字要能重跑、能比较,而不是藏在一个会因为机器忙
+//! 就失败的「计时测试」里。所有流量只发往本机回环地址,每一轮都有次数和时间的上限,跑完就停。
+//!
+//! ```text
+//! cargo build --release -p solution-03 -p load
+//! target/release/load udp --server target/release/solution-03 --clients 1,4,16 --seconds 5
+//! ```
+//!
+//! `--server` 给的程序会用 `--port 0` 启动(和评分器一样读它第一行打印的地址),测完就结束它;
+//! 也可以用 `--addr` 指向一个已经在运行的服务器。
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::{Parser, Subcommand};
+use harness::program::Program;
+use harness::text::find_socket_addr;
+
+/// 给参考答案的服务器施加负载并测量。只连本机回环地址。
+#[derive(Parser)]
+#[command(
+    disable_help_flag = true,
+    help_template = "{about}\n\n用法: {usage}\n\n命令:\n{subcommands}\n\n选项:\n{options}"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+
+    /// 显示帮助
+    #[arg(short, long, action = clap::ArgAction::Help, global = true)]
+    help: Option<bool>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// UDP 回声服务器(第 3 课):许多客户端同时「发一个、等回声」,测每秒往返次数和延迟
+    Udp(UdpArgs),
+}
+
+#[derive(clap::Args)]
+struct UdpArgs {
+    /// 要启动的服务器程序(用 --port 0 启动,测完结束它)
+    #[arg(long, conflicts_with = "addr")]
+    server: Option<PathBuf>,
+
+    /// 已经在运行的服务器地址(只能是本机回环地址)
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+
+    /// 同时运行的客户端数;逗号分隔可以测好几档,比如 1,4,16
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,4,16",
+        hide_default_value = true
+    )]
+    clients: Vec<usize>,
+
+    /// 每一档测多少秒(1 到 60)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60), hide_default_value = true)]
+    seconds: u64,
+
+    /// 每个数据报多少字节
+    #[arg(long, default_value_t = 64, hide_default_value = true)]
+    size: usize,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Udp(udp) => run_udp(&udp),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("错误: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_udp(args: &UdpArgs) -> Result<()> {
+    ensure!(
+        (1..=65_507).contains(&args.size),
+        "--size 要在 1 到 65507 之间"
+    );
+    ensure!(
+        args.clients.iter().all(|&n| (1..=1024).contains(&n)),
+        "--clients 每一档要在 1 到 1024 之间"
+    );
+    // 服务器要一直活到测完:Program 被 drop 时会结束它。
+    let (_server, addr) = match (&args.server, args.addr) {
+        (Some(path), _) => {
+            let (program, addr) = start_server(path)?;
+            (Some(program), addr)
+        }
+        (None, Some(addr)) => (None, addr),
+        (None, None) => {
+            bail!("用 --server 给出要启动的服务器程序,或者用 --addr 给出已经在运行的服务器")
+        }
+    };
+    ensure!(
+        addr.ip().is_loopback(),
+        "只对本机回环地址施加负载,{addr} 不是"
+    );
+
+    println!(
+        "UDP 回声 {addr},每个数据报 {} 字节,每档 {} 秒",
+        args.size, args.seconds
+    );
+    // 表头直接写成对齐好的文字:一个汉字占两列,用 {:>N} 对不齐。
+    println!("   客户端        往返/秒       丢失        p50        p99       最慢");
+    for &clients in &args.clients {
+        let round = udp_round(addr, clients, args.size, Duration::from_secs(args.seconds))?;
+        println!(
+            "{:>9} {:>14.0} {:>10} {:>10} {:>10} {:>10}",
+            clients,
+            round.replies as f64 / round.elapsed.as_secs_f64(),
+            round.lost,
+            show(percentile(&round.latencies, 0.50)),
+            show(percentile(&round.latencies, 0.99)),
+            show(round.latencies.last().copied()),
+        );
+        ensure!(
+            round.wrong == 0,
+            "有 {} 个回复和发出去的不一样",
+            round.wrong
+        );
+    }
+    Ok(())
+}
+
+/// 启动服务器,读出它第一行打印的地址。
+fn start_server(path: &Path) -> Result<(Program, SocketAddr)> {
+    let program = Program::spawn(path, &["--port", "0"])
+        .with_context(|| format!("无法启动 {}", path.display()))?;
+    let line = program
+        .first_line(Instant::now() + Duration::from_secs(10))
+        .map_err(|err| anyhow::anyhow!("服务器没有打印地址({err:?})"))?;
+    let addr =
+        find_socket_addr(&line).with_context(|| format!("服务器的第一行里没有地址: {line}"))?;
+    Ok((program, addr))
+}
+
+/// 一档负载的结果。
+struct Round {
+    replies: u64,
+    lost: u64,
+    wrong: u64,
+    elapsed: Duration,
+    /// 每一次往返的耗时,从小到大排好。
+    latencies: Vec<Duration>,
+}
+
+/// `clients` 个线程各用自己的套接字,在 `length` 时间里不停地「发一个、等回声」。
+fn udp_round(addr: SocketAddr, clients: usize, size: usize, length: Duration) -> Result<Round> {
+    let started = Instant::now();
+    let deadline = started + length;
+    let workers: Vec<_> = (0..clients)
+        .map(|id| thread::spawn(move || udp_client(addr, id, size, deadline)))
+        .collect();
+    let mut round = Round {
+        replies: 0,
+        lost: 0,
+        wrong: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    for worker in workers {
+        let part = worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("一个客户端线程 panic 了"))??;
+        round.replies += part.replies;
+        round.lost += part.lost;
+        round.wrong += part.wrong;
+        round.latencies.extend(part.latencies);
+    }
+    round.elapsed = started.elapsed();
+    round.latencies.sort_unstable();
+    Ok(round)
+}
+
+fn udp_client(addr: SocketAddr, id: usize, size: usize, deadline: Instant) -> Result<Round> {
+    let socket = UdpSocket::bind("127.0.0.1:0").context("无法绑定客户端套接字")?;
+    // UDP 会丢包:等一个回复最多 1 秒,等不到就记为丢失,接着发下一个。
+    socket.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let mut part = Round {
+        replies: 0,
+        lost: 0,
+        wrong: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    let mut payload = vec![b'x'; size];
+    let mut buf = vec![0u8; 65_536];
+    let mut sequence: u64 = 0;
+    while Instant::now() < deadline {
+        sequence += 1;
+        // 每个数据报带上客户端编号和序号:迟到的旧回复认得出来,不会被算成新的。
+        let tag = format!("{id}:{sequence}:");
+        let n = tag.len().min(size);
+        payload[..n].copy_from_slice(&tag.as_bytes()[..n]);
+        let sent = Instant::now();
+        socket.send_to(&payload, addr)?;
+        loop {
+            match socket.recv_from(&mut buf) {
+                Ok((len, _)) if buf[..len] == payload[..] => {
+                    part.replies += 1;
+                    part.latencies.push(sent.elapsed());
+                    break;
+                }
+                Ok((len, _)) if buf[..n.min(len)] != tag.as_bytes()[..n] => continue, // 迟到的旧回复
+                Ok(_) => {
+                    part.wrong += 1;
+                    break;
+                }
+                Err(_) => {
+                    part.lost += 1;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(part)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    let last = sorted.len().checked_sub(1)?;
+    Some(sorted[((last as f64) * p).round() as usize])
+}
+
+fn show(d: Option<Duration>) -> String {
+    match d {
+        None => "-".to_owned(),
+        Some(d) if d < Duration::from_millis(1) => format!("{}µs", d.as_micros()),
+        Some(d) => format!("{:.1}ms", d.as_secs_f64() * 1000.0),
+    }
+}
