@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use predicates::Predicate;
+
 use crate::failure::{Failure, ProgramOutput, Rendering};
 use crate::program::{Ending, Output, Program, WaitError};
 use crate::report::{Report, Status, StepReport};
@@ -238,6 +240,45 @@ impl Finished {
     pub fn panicked(&self) -> bool {
         self.status.code() == Some(101) || self.stderr.contains("panicked")
     }
+
+    /// 一个「应该好好地报错退出」的程序要过四道关:按时退出、不 panic、退出码不是 0、
+    /// stderr 说清了原因。第一道没过的关,配上它的提示,就是这一步的失败。
+    pub fn expect_error_exit<P: Predicate<str>>(
+        &self,
+        failure: Failure,
+        rules: ErrorExit<'_, P>,
+    ) -> Result<(), Failure> {
+        let hint = if self.timed_out {
+            rules.hung
+        } else if self.panicked() {
+            rules.panicked
+        } else if self.status.success() {
+            rules.succeeded
+        } else if !rules.explains.eval(&self.stderr) {
+            rules.unexplained
+        } else {
+            return Ok(());
+        };
+        Err(failure.hint(hint))
+    }
+}
+
+/// 该失败的程序却以退出码 0 退出时的提示(几课共用)。
+pub const NOT_A_SUCCESS: &str =
+    "这种情况就是失败:run 要返回 Err,main 据此返回非 0 的退出码(ExitCode::FAILURE)。";
+
+/// [`Finished::expect_error_exit`] 的四道关各自的提示,以及「说清原因」的标准。
+pub struct ErrorExit<'a, P> {
+    /// 过了期限还没退出时的提示。
+    pub hung: &'a str,
+    /// panic 时的提示。
+    pub panicked: &'a str,
+    /// 以退出码 0 退出时的提示。
+    pub succeeded: &'a str,
+    /// stderr 要满足的条件。
+    pub explains: P,
+    /// stderr 不满足条件时的提示。
+    pub unexplained: &'a str,
 }
 
 #[cfg(unix)]

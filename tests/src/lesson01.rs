@@ -12,7 +12,8 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, Lesson, REPLY, Server, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, deadline, describe_exit,
+    diagnose_stderr, scaled,
 };
 use crate::udp::{UdpPeer, expect_echo};
 
@@ -227,25 +228,15 @@ fn reports_address_in_use(session: &mut Session) -> Result<(), Failure> {
         ))
         .read("出错时怎么办");
 
-    if run.timed_out {
-        return Err(failure.hint(
-            "绑定失败以后程序没有退出。绑定出错时用 ? 把错误交给 main,由 main 打印并返回失败的退出码。",
-        ));
-    }
-    if run.panicked() {
-        return Err(failure.hint(
-            "程序 panic 了。绑定失败是正常的运行时错误(端口被别人占了),不是 bug:\
-             不要 unwrap(),用 ? 和 with_context 把「无法绑定 127.0.0.1:端口」这样的说明带给 main。",
-        ));
-    }
-    if run.status.success() {
-        return Err(failure
-            .hint("出错时退出码不能是 0:main 在 run 返回 Err 时应该返回 ExitCode::FAILURE。"));
-    }
-    if !predicate::str::contains(port.as_str()).eval(&run.stderr) {
-        return Err(failure.hint(
-            "错误信息要说清是哪个地址出了问题:with_context(|| format!(\"无法绑定 {host}:{port}\"))。",
-        ));
-    }
-    Ok(())
+    run.expect_error_exit(
+        failure,
+        ErrorExit {
+            hung: "绑定失败以后程序没有退出。绑定出错时用 ? 把错误交给 main,由 main 打印并返回失败的退出码。",
+            panicked: "程序 panic 了。绑定失败是正常的运行时错误(端口被别人占了),不是 bug:\
+                       不要 unwrap(),用 ? 和 with_context 把「无法绑定 127.0.0.1:端口」这样的说明带给 main。",
+            succeeded: NOT_A_SUCCESS,
+            explains: predicate::str::contains(port.as_str()),
+            unexplained: "错误信息要说清是哪个地址出了问题:with_context(|| format!(\"无法绑定 {host}:{port}\"))。",
+        },
+    )
 }

@@ -10,7 +10,8 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, Lesson, REPLY, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Session, Step, deadline, describe_exit,
+    diagnose_stderr, scaled,
 };
 use crate::lesson01::large_payload;
 use crate::program::Program;
@@ -228,31 +229,21 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
             session.name()
         ))
         .read("等不到回复怎么办");
-    if run.timed_out {
-        return Err(failure.hint(
-            "recv_from 默认会永远等下去。在接收之前调用 socket.set_read_timeout(Some(超时)),\
-             用 --timeout 的秒数。",
-        ));
-    }
-    if run.panicked() {
-        return Err(failure.hint(
-            "超时是正常的运行时情况,不是 bug:不要 unwrap() recv_from 的结果。\
-             读超时在 Unix 上是 ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,\
-             把它变成一条说明(bail!)交给 main。",
-        ));
-    }
-    if run.status.success() {
-        return Err(failure.hint("没收到回复就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
-    }
     // main 会给任何错误加上「错误:」前缀,所以只看有没有中文是不够的:
     // 说明里要讲清楚是「超时」了、等了多少「秒」,而不只是系统的一句英文错误。
-    let explains_timeout = predicate::str::contains("超时").or(predicate::str::contains("秒"));
-    if !explains_timeout.eval(&run.stderr) {
-        return Err(failure.hint(
-            "把读超时变成一句给人看的中文说明:认出 ErrorKind::WouldBlock(Unix)和 TimedOut(Windows),\
-             用 bail! 返回,比如「等了 1 秒,没有收到回复,请确认服务器正在运行」。\
-             只加一个 context 的话,stderr 里只有系统的英文错误,初学者看不懂发生了什么。",
-        ));
-    }
-    Ok(())
+    run.expect_error_exit(
+        failure,
+        ErrorExit {
+            hung: "recv_from 默认会永远等下去。在接收之前调用 socket.set_read_timeout(Some(超时)),\
+                   用 --timeout 的秒数。",
+            panicked: "超时是正常的运行时情况,不是 bug:不要 unwrap() recv_from 的结果。\
+                       读超时在 Unix 上是 ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,\
+                       把它变成一条说明(bail!)交给 main。",
+            succeeded: NOT_A_SUCCESS,
+            explains: predicate::str::contains("超时").or(predicate::str::contains("秒")),
+            unexplained: "把读超时变成一句给人看的中文说明:认出 ErrorKind::WouldBlock(Unix)和 TimedOut(Windows),\
+                          用 bail! 返回,比如「等了 1 秒,没有收到回复,请确认服务器正在运行」。\
+                          只加一个 context 的话,stderr 里只有系统的英文错误,初学者看不懂发生了什么。",
+        },
+    )
 }

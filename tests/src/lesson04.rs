@@ -17,7 +17,7 @@ use crate::grader::{
     Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
 };
 use crate::lesson01::large_payload;
-use crate::tcp::{ReadEnding, Received, TcpClient, stall};
+use crate::tcp::{ReadEnding, Received, TcpClient, describe_io_error, stall};
 use crate::text::show_bytes;
 
 pub const LESSON: Lesson = Lesson {
@@ -95,8 +95,8 @@ fn connect(server: &mut Server) -> Result<TcpClient, Failure> {
     TcpClient::connect(server.addr, deadline(STARTUP)).map_err(|err| {
         // 服务器报过地址,现在却连不上:它多半正在退出。等它退完,信息才准确。
         server.settle();
-        let failure = Failure::new(format!("连不上服务器 {}", server.addr))
-            .actual(crate::tcp::describe_io_error(&err));
+        let failure =
+            Failure::new(format!("连不上服务器 {}", server.addr)).actual(describe_io_error(&err));
         match server.program.exited() {
             Some(status) => failure
                 .headline("服务器打印了地址,但接着就退出了")
@@ -210,13 +210,18 @@ fn check_reply(
     }
 }
 
+/// 把字节发给服务器。发不出去(比如服务器已经断开了连接)本身就是一次失败。
+fn send(client: &TcpClient, bytes: &[u8]) -> Result<(), Failure> {
+    client
+        .send(bytes)
+        .map_err(|err| Failure::new("无法把消息发给服务器").actual(describe_io_error(&err)))
+}
+
 /// 发一条完整的消息,期望标准的回复。
 fn exchange(server: &mut Server, text: &str, reproduce: &str) -> Result<(), Failure> {
     let client = connect(server)?;
     let line = format!("{text}\n");
-    client.send(line.as_bytes()).map_err(|err| {
-        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-    })?;
+    send(&client, line.as_bytes())?;
     let expected = reply_line(client.addr(), text);
     expect_reply(
         server,
@@ -276,9 +281,7 @@ fn takes_only_the_first_line(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
     let client = connect(&mut server)?;
     let sent = "第一行\n第二行\n".as_bytes();
-    client.send(sent).map_err(|err| {
-        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-    })?;
+    send(&client, sent)?;
     let expected = reply_line(client.addr(), "第一行");
     expect_reply(
         &mut server,
@@ -300,13 +303,7 @@ fn waits_for_the_whole_line(session: &mut Session) -> Result<(), Failure> {
         session.name(),
         "(printf '你好,世'; sleep 1; printf '界\\n')",
     );
-    let send = |part: &[u8]| {
-        client.send(part).map_err(|err| {
-            Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-        })
-    };
-
-    send(first)?;
+    send(&client, first)?;
     // 故障注入:停顿一下再发后半段。停顿期间就收到回复,说明服务器把半条消息当成了一整条。
     let early = client.pause_and_listen(scaled(Duration::from_millis(300)));
     if !early.is_empty() {
@@ -321,7 +318,7 @@ fn waits_for_the_whole_line(session: &mut Session) -> Result<(), Failure> {
             .reproduce(reproduce)
             .read("TCP 是字节流"));
     }
-    send(rest)?;
+    send(&client, rest)?;
     let expected = reply_line(client.addr(), "你好,世界");
     expect_reply(
         &mut server,
@@ -338,9 +335,7 @@ fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
     let client = connect(&mut server)?;
     let sent = "没有换行的消息".as_bytes();
-    client.send(sent).map_err(|err| {
-        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-    })?;
+    send(&client, sent)?;
     // 关闭发送方向:服务器会读到 EOF,而我们还能读它的回复。
     client.finish_sending();
     let expected = reply_line(client.addr(), "没有换行的消息");
@@ -366,12 +361,10 @@ fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
 fn writes_all_of_a_long_reply(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
     let client = TcpClient::connect_with_small_buffer(server.addr, deadline(STARTUP))
-        .map_err(|err| Failure::new("连不上服务器").actual(crate::tcp::describe_io_error(&err)))?;
+        .map_err(|err| Failure::new("连不上服务器").actual(describe_io_error(&err)))?;
     let text = String::from_utf8(large_payload(60_000)).expect("large_payload 是 ASCII");
     let line = format!("{text}\n");
-    client.send(line.as_bytes()).map_err(|err| {
-        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-    })?;
+    send(&client, line.as_bytes())?;
     // 故障注入:一个读得很慢的客户端。回复比两边的缓冲区加起来还大,
     // 服务器的写会被堵住,直到我们开始读:只调用一次 write 的服务器,这时只写出了一部分。
     stall(scaled(Duration::from_secs(1)));
@@ -403,9 +396,7 @@ fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Fa
     );
     let talker = connect(&mut server)?;
     let line = "我不沉默\n".as_bytes();
-    talker.send(line).map_err(|err| {
-        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-    })?;
+    send(&talker, line)?;
     // 服务器最多为沉默的客户端等 1 秒(--timeout 1),然后就该轮到这一位。
     let received = talker.read_to_close(deadline(Duration::from_secs(1) + REPLY), || {
         server.program.exited().is_none()
@@ -461,9 +452,6 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
          终端 2: printf '我还在这里\\n' | nc 127.0.0.1 8998",
         name = session.name()
     );
-    let send_failed = |err: std::io::Error| {
-        Failure::new("无法把消息发给服务器").actual(crate::tcp::describe_io_error(&err))
-    };
 
     // 1. 连上就走,一个字节也不发。
     drop(connect(&mut server)?);
@@ -471,7 +459,7 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
     // 2. 坏的 UTF-8:服务器照样回复,坏字节显示成 �。
     let client = connect(&mut server)?;
     let bad = b"\xff\xfe\n";
-    client.send(bad).map_err(send_failed)?;
+    send(&client, bad)?;
     let expected = reply_line(client.addr(), "\u{FFFD}\u{FFFD}");
     expect_reply(
         &mut server,
@@ -485,12 +473,12 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
 
     // 3. 发完就走,不读回复:服务器的回复会撞上一个已经关闭的连接。
     let hasty = connect(&mut server)?;
-    hasty.send("说完就走\n".as_bytes()).map_err(send_failed)?;
+    send(&hasty, "说完就走\n".as_bytes())?;
     drop(hasty);
 
     // 4. 半句话之后重置连接:服务器的下一次读会得到「连接被重置」。
     let rude = connect(&mut server)?;
-    rude.send("半句话".as_bytes()).map_err(send_failed)?;
+    send(&rude, "半句话".as_bytes())?;
     rude.reset();
 
     // 5. 之后来的正常客户端照样得到服务。

@@ -13,7 +13,8 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, Lesson, REPLY, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Session, Step, deadline, describe_exit,
+    diagnose_stderr, scaled,
 };
 use crate::program::Program;
 use crate::tcp::{ReadEnding, RefusingPort, TcpClient, TcpFakeServer, describe_io_error};
@@ -307,26 +308,18 @@ fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
             session.name()
         ))
         .read("连接被拒绝");
-    if run.timed_out {
-        return Err(failure.hint("连接被拒绝以后,客户端应该马上报错退出,而不是继续等待或重试。"));
-    }
-    if run.panicked() {
-        return Err(failure.hint(
-            "程序 panic 了。服务器没启动是再常见不过的情况,不是 bug:不要 unwrap() connect 的结果。\
-             认出 io::ErrorKind::ConnectionRefused,用 bail! 返回一句说明。",
-        ));
-    }
-    if run.status.success() {
-        return Err(failure.hint("连不上就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
-    }
-    let explains = predicate::str::contains("拒绝").and(predicate::str::contains(port.as_str()));
-    if !explains.eval(&run.stderr) {
-        return Err(failure.hint(
-            "说明要讲清楚三件事:连的是哪个地址(含端口)、被「拒绝」了、该检查什么(服务器启动了吗?端口对吗?)。\
-             匹配 err.kind() == io::ErrorKind::ConnectionRefused,用 bail! 返回这句话。",
-        ));
-    }
-    Ok(())
+    run.expect_error_exit(
+        failure,
+        ErrorExit {
+            hung: "连接被拒绝以后,客户端应该马上报错退出,而不是继续等待或重试。",
+            panicked: "程序 panic 了。服务器没启动是再常见不过的情况,不是 bug:不要 unwrap() connect 的结果。\
+                       认出 io::ErrorKind::ConnectionRefused,用 bail! 返回一句说明。",
+            succeeded: NOT_A_SUCCESS,
+            explains: predicate::str::contains("拒绝").and(predicate::str::contains(port.as_str())),
+            unexplained: "说明要讲清楚三件事:连的是哪个地址(含端口)、被「拒绝」了、该检查什么(服务器启动了吗?端口对吗?)。\
+                          匹配 err.kind() == io::ErrorKind::ConnectionRefused,用 bail! 返回这句话。",
+        },
+    )
 }
 
 fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
@@ -356,26 +349,16 @@ fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
             session.name()
         ))
         .read("服务器不回答");
-    if run.timed_out {
-        return Err(failure.hint(
-            "read 默认会永远等下去。连接以后调用 stream.set_read_timeout(Some(超时)),用 --timeout 的秒数。",
-        ));
-    }
-    if run.panicked() {
-        return Err(failure.hint(
-            "超时是正常的运行时情况,不是 bug:不要 unwrap() 读的结果。读超时在 Unix 上是 \
-             ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,用 bail! 把它变成一句说明。",
-        ));
-    }
-    if run.status.success() {
-        return Err(failure.hint("没收到回复就是失败:run 要返回 Err,main 据此返回非 0 的退出码。"));
-    }
-    let explains = predicate::str::contains("超时").or(predicate::str::contains("秒"));
-    if !explains.eval(&run.stderr) {
-        return Err(failure.hint(
-            "把读超时变成一句给人看的中文说明,比如「等了 1 秒,服务器还没有回复」。\
-             只加一个 context 的话,stderr 里只有系统的英文错误。",
-        ));
-    }
-    Ok(())
+    run.expect_error_exit(
+        failure,
+        ErrorExit {
+            hung: "read 默认会永远等下去。连接以后调用 stream.set_read_timeout(Some(超时)),用 --timeout 的秒数。",
+            panicked: "超时是正常的运行时情况,不是 bug:不要 unwrap() 读的结果。读超时在 Unix 上是 \
+                       ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,用 bail! 把它变成一句说明。",
+            succeeded: NOT_A_SUCCESS,
+            explains: predicate::str::contains("超时").or(predicate::str::contains("秒")),
+            unexplained: "把读超时变成一句给人看的中文说明,比如「等了 1 秒,服务器还没有回复」。\
+                          只加一个 context 的话,stderr 里只有系统的英文错误。",
+        },
+    )
 }
