@@ -86,6 +86,7 @@ fn serve(socket: &UdpSocket) -> Result<()> {
     //   - 缓冲区在循环外分配一次(MAX_DATAGRAM 字节),每一轮复用。
     //   - echo_one 返回 Err 时,用 eprintln! 记一行警告,然后继续循环:
     //     一个数据报出了问题,不能让服务器停下来,更不能丢下别的客户端。
+    //   - loop { … } 永远不会结束,所以这个函数其实不会返回:不需要在最后写 Ok(())。
     todo!("第 2 步:永远循环地处理数据报")
 }
 // ANCHOR_END: serve
