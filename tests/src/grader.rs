@@ -1,7 +1,10 @@
-//! 评分器:按顺序运行一课的各个步骤,记录每一步的结果,失败时给出诊断。
+//! 评分器:按顺序运行一课的各项检查(代码里叫 Step),记录每一项的结果,失败时给出诊断。
+//!
+//! 给学员看的文字里,评分器的检查叫「第 N 项」,骨架里要写的代码叫「第 N 步」:
+//! 两套编号各管各的,免得「第 2 项没通过」被误读成「骨架的第 2 步写错了」。
 //!
 //! 每一步都启动一份新的被测程序,所以步骤之间互不影响;默认在第一个失败处停下
-//! (学员只需要看一个问题),设置 `COURSE_KEEP_GOING=1` 则跑完所有步骤(老师按步给分)。
+//! (学员只需要看一个问题),设置 `COURSE_KEEP_GOING=1` 则跑完所有步骤(老师按项给分)。
 //! 设置 `COURSE_REPORT=文件` 会把每一步的结果以一行 JSON 追加到该文件,供程序读取。
 
 use std::fs::OpenOptions;
@@ -346,7 +349,7 @@ fn describe_ending(ending: Option<Ending>) -> String {
 /// 根据程序的 stderr 猜最可能的原因。
 pub fn diagnose_stderr(stderr: &str) -> String {
     if stderr.contains("not yet implemented") {
-        "程序执行到了一个还没完成的 todo!():stderr 里 `not yet implemented` 后面写着是哪一步。\
+        "程序执行到了一个还没完成的 todo!():stderr 里 `not yet implemented` 后面写着卡在骨架的哪一步。\
          按课本把那一步的 TODO 换成真正的代码。"
             .to_owned()
     } else if stderr.contains("Address already in use") || stderr.contains("AddrInUse") {
@@ -396,7 +399,7 @@ pub fn run(lesson: &Lesson, program: &Path, name: &str) -> Report {
                     let programs = session.program_outputs();
                     let rendering = Rendering {
                         step: format!(
-                            "第 {} 课 · 第 {number} 步「{}」",
+                            "第 {} 课 · 第 {number} 项检查「{}」",
                             lesson.display_number(),
                             step.name
                         ),
@@ -434,7 +437,7 @@ pub fn grade(lesson: &Lesson, program: &str) {
     println!("{}", report.explain());
     if let Some(failed) = report.first_failure() {
         std::panic::resume_unwind(Box::new(format!(
-            "第 {} 课第 {} 步没有通过",
+            "第 {} 课的第 {} 项检查没有通过",
             lesson.display_number(),
             failed.number
         )));

@@ -59,7 +59,7 @@ impl Report {
     /// 一览:每一步一行。
     pub fn summary(&self) -> String {
         let mut out = format!(
-            "第 {} 课 · {}:通过 {}/{} 步\n",
+            "第 {} 课 · {}:通过 {}/{} 项检查\n",
             self.lesson.trim_start_matches('0'),
             self.title,
             self.passed(),
@@ -71,7 +71,7 @@ impl Report {
                 Status::Failed => "✗",
                 Status::NotRun => "·",
             };
-            let _ = writeln!(out, "  {mark} 第 {} 步 {}", step.number, step.name);
+            let _ = writeln!(out, "  {mark} 第 {} 项 {}", step.number, step.name);
         }
         out
     }

@@ -1,4 +1,4 @@
-//! 评分框架的自测:每个「故意写错的程序」都必须在正确的步骤、在期限内、
+//! 评分框架的自测:每个「故意写错的程序」都必须在正确的那一项检查、在期限内、
 //! 带着说出病因的信息失败。评分器能抓住它们,才能抓住学员的同类错误。
 
 use std::path::Path;
@@ -7,17 +7,17 @@ use std::time::{Duration, Instant};
 use harness::grader::{REPLY, STARTUP};
 use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03, lesson04, lesson05};
 
-/// 用 `lesson` 的评分器给一个程序打分,并确认它在 `step` 步失败、信息里有 `says`。
+/// 用 `lesson` 的评分器给一个程序打分,并确认它在第 `step` 项检查失败、信息里有 `says`。
 #[track_caller]
 fn fails_at(lesson: &Lesson, program: &str, step: usize, says: &[&str]) -> Report {
     let report = harness::run(lesson, Path::new(program), "lesson-xx");
     let failed = report
         .first_failure()
-        .unwrap_or_else(|| panic!("{program} 应该在第 {step} 步失败,却全部通过了"));
+        .unwrap_or_else(|| panic!("{program} 应该在第 {step} 项检查失败,却全部通过了"));
     let message = failed.message.as_deref().unwrap_or_default();
     assert_eq!(
         failed.number, step,
-        "{program} 应该在第 {step} 步失败:\n{message}"
+        "{program} 应该在第 {step} 项检查失败:\n{message}"
     );
     for phrase in says {
         assert!(
@@ -84,7 +84,7 @@ fn a_server_that_replies_to_a_fixed_port_is_told_so() {
     );
 }
 
-/// 500 字节缓冲区的服务器(Python 教程的写法):前四步通过,在大数据报那一步失败。
+/// 500 字节缓冲区的服务器(Python 教程的写法):前四项通过,在大数据报那一项失败。
 #[test]
 fn a_server_with_a_small_buffer_fails_at_the_large_datagram() {
     let report = fails_at(
@@ -109,7 +109,7 @@ fn a_client_without_a_timeout_is_stopped_and_told_why() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-/// 总是回复第一个客户端的循环服务器:在交错的那一步失败,并指出回复被发给了 A。
+/// 总是回复第一个客户端的循环服务器:在交错的那一项失败,并指出回复被发给了 A。
 #[test]
 fn a_loop_that_replies_to_the_first_client_fails_at_interleaving() {
     fails_at(
@@ -131,7 +131,7 @@ fn a_loop_that_ignores_empty_datagrams_is_told_they_are_not_eof() {
     );
 }
 
-/// 按步给分时(COURSE_KEEP_GOING),失败之后的步骤照样运行;默认则停在第一个失败。
+/// 按项给分时(COURSE_KEEP_GOING),失败之后的检查照样运行;默认则停在第一个失败。
 #[test]
 fn later_steps_are_not_run_after_a_failure_by_default() {
     let report = harness::run(
