@@ -31,7 +31,7 @@ pub const LESSON: Lesson = Lesson {
             check: prints_its_address,
         },
         Step {
-            name: "收一行、回一行「收到来自 <地址> 的消息: <文字>」,然后关闭连接",
+            name: "收一行、回一行『收到来自 <地址> 的消息: <文字>』,然后关闭连接",
             points: 2,
             check: replies_with_one_line_and_closes,
         },
