@@ -99,6 +99,17 @@ impl Session {
         Ok(program)
     }
 
+    /// 启动一个要读键盘输入的被测程序:评分器可以替学员打字、按 Ctrl-D。
+    pub fn spawn_interactive(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
+        let program = Program::spawn_interactive(&self.program, args).map_err(|err| {
+            Failure::new(format!("无法启动程序 {}", self.program.display()))
+                .actual(err.to_string())
+                .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
+        })?;
+        self.started.push((label.to_owned(), program.output()));
+        Ok(program)
+    }
+
     /// 运行一个会自己结束的程序(比如客户端),最多等 `limit`,超时就结束它。
     ///
     /// 用 assert_cmd 运行:它负责带截止时间地等待、超时后结束进程,并收集全部输出。
@@ -140,7 +151,17 @@ impl Session {
     ///
     /// 端口 0 让操作系统挑一个空闲端口,所以并行运行的测试永远不会抢同一个端口。
     pub fn start_server(&mut self, extra_args: &[&str]) -> Result<Server, Failure> {
-        let mut args = vec!["--port", "0"];
+        self.start_server_as(&[], extra_args)
+    }
+
+    /// 同 [`Session::start_server`],但在 `--port 0` 之前先放上子命令(比如第 6 课的 `server`)。
+    pub fn start_server_as(
+        &mut self,
+        subcommand: &[&str],
+        extra_args: &[&str],
+    ) -> Result<Server, Failure> {
+        let mut args = subcommand.to_vec();
+        args.extend_from_slice(&["--port", "0"]);
         args.extend_from_slice(extra_args);
         let mut program = self.spawn("服务器", &args)?;
         let command = format!("{} {}", self.name, args.join(" "));
@@ -182,7 +203,7 @@ impl Session {
                 .actual(format!("第一行是: {line}"))
                 .hint("第一行要打印 socket.local_addr() 的结果,评分器靠它找到你的服务器。"));
         };
-        if addr.port() == 0 || addr.port() == 7852 || addr.port() == 8998 {
+        if [0, 7852, 8998, 2023].contains(&addr.port()) {
             return Err(Failure::new(format!("服务器报出的端口是 {}", addr.port()))
                 .ran(&command)
                 .expected("用 --port 0 启动时,系统会分配一个随机的空闲端口,并打印这个真实端口")

@@ -12,6 +12,7 @@
 // 装箱只会让每个步骤更难读。
 #![allow(clippy::result_large_err)]
 
+pub mod chat;
 pub mod failure;
 pub mod grader;
 pub mod program;
@@ -25,6 +26,7 @@ pub mod lesson02;
 pub mod lesson03;
 pub mod lesson04;
 pub mod lesson05;
+pub mod lesson06;
 
 pub use failure::Failure;
 pub use grader::{Lesson, Session, Step, grade, run};
@@ -45,4 +47,5 @@ pub const LESSONS: &[&Lesson] = &[
     &lesson03::LESSON,
     &lesson04::LESSON,
     &lesson05::LESSON,
+    &lesson06::LESSON,
 ];

@@ -4,9 +4,10 @@
 //! - 每一次等待都有截止时间,等的是「信号」(新的一行输出、进程退出),从不 sleep;
 //! - `Program` 被 drop 时(包括测试 panic 时)子进程一定被结束并回收。
 
+use std::io::Write as _;
 use std::io::{self, Read};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -21,6 +22,8 @@ const KEEP_BYTES: usize = 256 * 1024;
 pub struct Program {
     child: Child,
     output: Arc<Output>,
+    /// 评分器「打字」用的 stdin;只有 [`Program::spawn_interactive`] 启动的程序才有。
+    stdin: Option<ChildStdin>,
 }
 
 /// 程序的 stdout、stderr 和结局。读线程写,评分器读。
@@ -68,11 +71,21 @@ impl Program {
     /// 环境里设置 `RUST_BACKTRACE=0` 和 `NO_COLOR=1`,让 panic 信息简短、输出里没有颜色代码,
     /// 这样失败信息在谁的机器上都一样。
     pub fn spawn(path: &Path, args: &[&str]) -> io::Result<Program> {
+        Program::start(path, args, Stdio::null())
+    }
+
+    /// 启动一个要从 stdin 读键盘输入的程序(比如聊天客户端):评分器用 [`Program::type_line`]
+    /// 替学员「打字」,用 [`Program::close_stdin`] 按下 Ctrl-D。
+    pub fn spawn_interactive(path: &Path, args: &[&str]) -> io::Result<Program> {
+        Program::start(path, args, Stdio::piped())
+    }
+
+    fn start(path: &Path, args: &[&str], stdin: Stdio) -> io::Result<Program> {
         let mut child = Command::new(path)
             .args(args)
             .env("RUST_BACKTRACE", "0")
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
@@ -82,7 +95,30 @@ impl Program {
         let stderr = child.stderr.take().expect("stderr 是 piped 的");
         drain(stdout, Arc::clone(&output), |s| &mut s.stdout);
         drain(stderr, Arc::clone(&output), |s| &mut s.stderr);
-        Ok(Program { child, output })
+        let stdin = child.stdin.take();
+        Ok(Program {
+            child,
+            output,
+            stdin,
+        })
+    }
+
+    /// 在程序的 stdin 上「打」一行字(自动加上换行)。
+    ///
+    /// 管道能先存下 64 KiB,评分器只打几行短短的字,所以即使程序暂时不读,这里也不会卡住。
+    /// 程序已经退出(管道断了)时返回错误。
+    pub fn type_line(&mut self, line: &str) -> io::Result<()> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "stdin 已经关闭了"))?;
+        stdin.write_all(format!("{line}\n").as_bytes())?;
+        stdin.flush()
+    }
+
+    /// 关闭程序的 stdin:程序读到 EOF,就像在终端里按下了 Ctrl-D。
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     /// 操作系统给这个进程的编号。

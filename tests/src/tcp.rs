@@ -72,6 +72,16 @@ impl TcpClient {
         (&self.stream).write_all(bytes)
     }
 
+    /// 把字节全部写出去,最多等到截止时间:对方一直不读(我们的发送缓冲区满了)时,
+    /// 到期返回 TimedOut 或 WouldBlock,而不是永远卡住。
+    pub fn send_within(&self, bytes: &[u8], deadline: Instant) -> io::Result<()> {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        self.stream.set_write_timeout(Some(left))?;
+        (&self.stream).write_all(bytes)
+    }
+
     /// 关闭发送方向:对方会读到 EOF,但我们还能继续读它的回复。
     pub fn finish_sending(&self) {
         // 连接已经断了时会失败;那样的话对方本来就会读到 EOF 或错误,无需处理。

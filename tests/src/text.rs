@@ -63,6 +63,23 @@ pub fn indent(text: &str, prefix: &str) -> String {
         .join("\n")
 }
 
+/// 显示收到的一行文字:控制字符(比如 ESC)转义成 `\u{1b}`,太长的只显示开头。
+pub fn show_text(line: &str) -> String {
+    let mut shown = String::new();
+    for (i, c) in line.chars().enumerate() {
+        if i == SHOW_CHARS {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

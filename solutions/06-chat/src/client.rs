@@ -1,0 +1,242 @@
+//! 聊天室客户端:两个线程,一个读键盘、发出去,一个收消息、打印出来。
+//!
+//! 只用一个线程是不行的:它卡在「等你打字」的时候,别人发来的消息就没人读、没人打印,
+//! 要等你敲下回车才一股脑儿冒出来。
+//!
+//! 服务器断了,收消息的线程会说一声,隔一会儿重连一次(间隔越来越长,最多 5 秒),
+//! 连上以后自动报上原来的昵称。按 Ctrl-D(Windows 上是 Ctrl-Z 回车)或输入 /quit 退出。
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use colored::{Color, Colorize};
+
+use crate::protocol::clean;
+
+/// 连接最多等这么久。
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// 服务器发来的一行最多读这么多字节。
+const MAX_LINE: u64 = 64 * 1024;
+
+// ANCHOR: link
+/// 两个线程共享的东西:当前的连接(断线时是 None)、昵称,以及「用户要走了」。
+struct Link {
+    server: SocketAddr,
+    stream: Mutex<Option<TcpStream>>,
+    nick: Mutex<Option<String>>,
+    quitting: AtomicBool,
+}
+
+impl Link {
+    fn stream(&self) -> MutexGuard<'_, Option<TcpStream>> {
+        self.stream.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn nick(&self) -> MutexGuard<'_, Option<String>> {
+        self.nick.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// 发一行。在锁里写:两个线程都会发(打字的一行、重连时的昵称),不能交错。
+    fn send(&self, line: &str) -> io::Result<()> {
+        match self.stream().as_ref() {
+            Some(mut stream) => stream.write_all(format!("{line}\n").as_bytes()),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "还没连上服务器",
+            )),
+        }
+    }
+}
+// ANCHOR_END: link
+
+// ANCHOR: run
+/// 第 7 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
+pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
+    // 输出不是终端(比如被重定向到文件)或者设置了 NO_COLOR 时,不输出颜色代码。
+    let colour =
+        io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    colored::control::set_override(colour);
+
+    let server = resolve(host, port)?;
+    // 第一次连不上就报错退出:多半是地址写错了或者服务器没开,重试也没用。
+    let stream = TcpStream::connect_timeout(&server, CONNECT_TIMEOUT)
+        .with_context(|| format!("连不上聊天服务器 {server}:先确认服务器已经启动,端口也对"))?;
+    let link = Arc::new(Link {
+        server,
+        stream: Mutex::new(None),
+        nick: Mutex::new(nick),
+        quitting: AtomicBool::new(false),
+    });
+    attach(&link, stream)?;
+    println!("* 已连上 {server}。输入文字回车发送,/help 查看命令,Ctrl-D 退出");
+
+    let receiver = Arc::clone(&link);
+    thread::Builder::new()
+        .name("receiver".to_owned())
+        .spawn(move || receive_forever(&receiver))
+        .context("无法创建收消息的线程")?;
+
+    type_and_send(&link);
+    // 主线程返回,进程就结束了,收消息的线程也随之结束。
+    Ok(())
+}
+// ANCHOR_END: run
+
+/// 把地址解析成第一个 SocketAddr。
+fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("无法解析地址 {host}:{port}"))?
+        .next()
+        .ok_or_else(|| anyhow!("{host}:{port} 没有对应的地址"))
+}
+
+/// 让一个新连接成为当前连接;已经知道昵称的话,先把昵称报给服务器。
+fn attach(link: &Link, stream: TcpStream) -> Result<()> {
+    let nick = link.nick().clone();
+    let mut current = link.stream();
+    if let Some(nick) = nick {
+        (&stream)
+            .write_all(format!("{nick}\n").as_bytes())
+            .context("无法发送昵称")?;
+    }
+    *current = Some(stream);
+    Ok(())
+}
+
+// ANCHOR: type_and_send
+/// 第 8 步:主线程:一行一行地读键盘,发给服务器,直到 Ctrl-D 或者 /quit。
+fn type_and_send(link: &Link) {
+    for line in io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let line = line.trim_end_matches('\r');
+        // 记下昵称,重连时要用:还没有昵称时,打的第一行就是昵称(服务器在问)。
+        {
+            let mut nick = link.nick();
+            if let Some(new) = line.strip_prefix("/nick ") {
+                *nick = Some(new.trim().to_owned());
+            } else if nick.is_none() {
+                *nick = Some(line.trim().to_owned());
+            }
+        }
+        if let Err(err) = link.send(line) {
+            println!(
+                "{}",
+                format!("! 这一行没有发出去({err}),重连以后再试").red()
+            );
+        }
+        if line.trim() == "/quit" {
+            break;
+        }
+    }
+    // Ctrl-D 或 /quit:告诉收消息的线程别再重连,然后关掉连接。
+    link.quitting.store(true, Ordering::SeqCst);
+    if let Some(stream) = link.stream().take() {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+}
+// ANCHOR_END: type_and_send
+
+// ANCHOR: receive_forever
+/// 第 9 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
+fn receive_forever(link: &Link) {
+    loop {
+        let reader = match link.stream().as_ref().map(TcpStream::try_clone) {
+            Some(Ok(stream)) => stream,
+            _ => return,
+        };
+        print_lines(reader);
+        if link.quitting.load(Ordering::SeqCst) {
+            return;
+        }
+        println!(
+            "{}",
+            "* 与服务器的连接断开了,正在重连……(Ctrl-D 退出)".yellow()
+        );
+        *link.stream() = None;
+        if !reconnect(link) {
+            return;
+        }
+    }
+}
+
+/// 把服务器发来的每一行打印出来,直到连接关闭或出错。
+fn print_lines(stream: TcpStream) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut bytes = Vec::new();
+        match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                println!("{}", paint(&clean(text.trim_end_matches(['\r', '\n']))));
+            }
+        }
+    }
+}
+
+/// 每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
+fn reconnect(link: &Link) -> bool {
+    let mut wait = FIRST_BACKOFF;
+    loop {
+        thread::sleep(wait);
+        if link.quitting.load(Ordering::SeqCst) {
+            return false;
+        }
+        let connected = TcpStream::connect_timeout(&link.server, CONNECT_TIMEOUT)
+            .map_err(anyhow::Error::from)
+            .and_then(|stream| attach(link, stream));
+        if connected.is_ok() {
+            println!("{}", "* 已重新连上服务器".yellow());
+            return true;
+        }
+        wait = (wait * 2).min(MAX_BACKOFF);
+    }
+}
+// ANCHOR_END: receive_forever
+
+// ANCHOR: paint
+/// 给一行上色:说话的人的昵称按名字挑一种颜色(同一个人总是同一种),
+/// 系统通知是黄色,错误是红色。没有颜色时原样输出。
+fn paint(line: &str) -> String {
+    if line.starts_with("! ") {
+        return line.red().to_string();
+    }
+    if line.starts_with("* ") {
+        return line.yellow().to_string();
+    }
+    if let Some(rest) = line.strip_prefix('[')
+        && let Some((who, text)) = rest.split_once("] ")
+    {
+        let nick = who.split(' ').next().unwrap_or(who);
+        return format!(
+            "{} {text}",
+            format!("[{who}]").color(nick_colour(nick)).bold()
+        );
+    }
+    line.to_owned()
+}
+
+fn nick_colour(nick: &str) -> Color {
+    const PALETTE: [Color; 6] = [
+        Color::Cyan,
+        Color::Green,
+        Color::Magenta,
+        Color::Blue,
+        Color::BrightCyan,
+        Color::BrightGreen,
+    ];
+    let hash = nick
+        .chars()
+        .fold(0usize, |h, c| h.wrapping_mul(31).wrapping_add(c as usize));
+    PALETTE[hash % PALETTE.len()]
+}
+// ANCHOR_END: paint
