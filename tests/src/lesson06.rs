@@ -511,9 +511,19 @@ fn vanishing_clients_are_removed(session: &mut Session) -> Result<(), Failure> {
     Ok(())
 }
 
-/// 第五项检查里,alice 一口气说多少句、每句多长:合起来远远超过内核给一个连接的缓冲区。
-const FLOOD_LINES: usize = 3000;
-const FLOOD_BYTES: usize = 600;
+/// 第五项检查里,alice 说的每一句大约多长。
+const FLOOD_BYTES: usize = 1000;
+
+/// 第五项检查里,alice 一口气说多少句:合起来要远远超过内核给一个连接的发送缓冲区
+/// (Linux 上它会自动长大,最大是 tcp_wmem 的第三个数,通常 4 MiB),
+/// 否则「直接 write_all」的服务器把话都塞进缓冲区,就看不出它会卡住了。
+fn flood_lines() -> usize {
+    let most_buffered = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse::<usize>().ok())
+        .unwrap_or(4 << 20);
+    (2 * most_buffered / FLOOD_BYTES).max(8000)
+}
 
 fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Failure> {
     let mut room = Room::open(session)?;
@@ -531,18 +541,19 @@ fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Fa
         "有人进了聊天室以后,要告诉已经在里面的每一个人。",
     )?;
 
+    let flood = flood_lines();
     let line = |i: usize| format!("{i:05} {}", "话".repeat(FLOOD_BYTES / 3));
     let until = deadline(REPLY * 2);
     let (sent, received) = std::thread::scope(|scope| {
         let talker = scope.spawn(|| -> Result<usize, std::io::Error> {
-            for i in 0..FLOOD_LINES {
+            for i in 0..flood {
                 alice.send_line(&line(i), until)?;
             }
-            Ok(FLOOD_LINES)
+            Ok(flood)
         });
         let mut got = 0;
         let mut ending = None;
-        while got < FLOOD_LINES {
+        while got < flood {
             match bob.wait_for(until, || true, |l| l.starts_with("[alice] ")) {
                 Ok((_, l)) if l == said("alice", &line(got)) => got += 1,
                 Ok((_, l)) => {
@@ -567,7 +578,7 @@ fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Fa
         (sent, (got, ending))
     });
     let (got, ending) = received;
-    if got < FLOOD_LINES {
+    if got < flood {
         let alice_note = match sent {
             Ok(_) => "alice 的每一句都发出去了".to_owned(),
             Err(err) => format!(
@@ -578,7 +589,7 @@ fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Fa
         return Err(room.trouble(
             Failure::new("一个不读消息的人,让别人也收不到消息了")
                 .expected(format!(
-                    "slow 一直不读消息;alice 说了 {FLOOD_LINES} 句(每句约 {FLOOD_BYTES} 字节),bob 每一句都按顺序收到"
+                    "slow 一直不读消息;alice 说了 {flood} 句(每句约 {FLOOD_BYTES} 字节),bob 每一句都按顺序收到"
                 ))
                 .actual(format!(
                     "bob 只收到了前 {got} 句,{}。{alice_note}",
@@ -1064,7 +1075,8 @@ fn client_prints_while_idle(session: &mut Session) -> Result<(), Failure> {
         "服务器发来的消息",
         "没打字的时候,客户端也要能收消息。只用一个线程的话,它正卡在「读键盘」上,\
          谁也读不到连接上的消息。开两个线程:主线程读键盘、发送;另一个线程一直读连接、打印。",
-    )?;
+    )
+    .map_err(|f| f.read("两个线程"))?;
     let notice = "* 小刚 进入了聊天室";
     room.say(&conn, notice)?;
     room.expect_printed(

@@ -173,6 +173,9 @@ pub fn describe_io_error(err: &io::Error) -> String {
         io::ErrorKind::ConnectionReset => format!("连接被对方重置({err})"),
         io::ErrorKind::ConnectionAborted => format!("连接被中止({err})"),
         io::ErrorKind::BrokenPipe => format!("对方已经关闭了连接({err})"),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            format!("超时了:对方一直没有读,发送缓冲区满了({err})")
+        }
         _ => err.to_string(),
     }
 }

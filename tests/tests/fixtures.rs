@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::grader::{REPLY, STARTUP};
-use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03, lesson04, lesson05};
+use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
 
 /// 用 `lesson` 的评分器给一个程序打分,并确认它在第 `step` 项检查失败、信息里有 `says`。
 #[track_caller]
@@ -189,6 +189,71 @@ fn a_tcp_client_that_panics_on_refusal_is_told_to_explain_instead() {
         env!("CARGO_BIN_EXE_fixture-tcp-client-panics-on-refusal"),
         5,
         &["程序 panic 了", "ConnectionRefused", "拒绝"],
+    );
+}
+
+/// 把说话人自己也算进广播的聊天室:在第 2 项失败,信息说「又发回给了他」。
+#[test]
+fn a_chat_server_that_echoes_to_the_sender_is_told_to_skip_the_sender() {
+    fails_at(
+        &lesson06::LESSON,
+        env!("CARGO_BIN_EXE_fixture-chat-server-echo"),
+        2,
+        &[
+            "又发回给了他",
+            "[alice] 你好,bob!我是 alice",
+            "跳过说话的人自己",
+        ],
+    );
+}
+
+/// 连接被重置就 panic 的聊天室:在第 4 项失败,信息指出线程 panic 和锁中毒。
+#[test]
+fn a_chat_server_that_panics_on_a_reset_is_told_about_the_poisoned_lock() {
+    let started = Instant::now();
+    fails_at(
+        &lesson06::LESSON,
+        env!("CARGO_BIN_EXE_fixture-chat-server-crash"),
+        4,
+        &["dave 离开的通知", "Connection reset", "panic", "中毒"],
+    );
+    assert!(started.elapsed() < REPLY + Duration::from_secs(5));
+}
+
+/// 广播时直接 write_all 的聊天室:一个不读消息的人卡住所有人。在第 5 项失败,
+/// 信息说出「每个客户端一个写线程、有上限的队列」。
+#[test]
+fn a_chat_server_that_blocks_on_a_slow_client_is_told_to_queue() {
+    let started = Instant::now();
+    fails_at(
+        &lesson06::LESSON,
+        env!("CARGO_BIN_EXE_fixture-chat-server-blocking"),
+        5,
+        &["拖不住", "不读消息", "sync_channel", "try_send"],
+    );
+    assert!(started.elapsed() < REPLY * 2 + Duration::from_secs(10));
+}
+
+/// 只用一个线程的聊天客户端:在「不打字也能收消息」那一项失败,信息说要开两个线程。
+///
+/// 它没有服务器这一半,所以只用第 6 课里测客户端的那几项给它打分。
+#[test]
+fn a_one_thread_chat_client_is_told_to_use_two_threads() {
+    let client_steps = &lesson06::LESSON.steps[8..];
+    assert!(client_steps[0].name.starts_with("客户端"));
+    let lesson = Lesson {
+        steps: client_steps,
+        ..lesson06::LESSON
+    };
+    fails_at(
+        &lesson,
+        env!("CARGO_BIN_EXE_fixture-chat-client-one-thread"),
+        2,
+        &[
+            "客户端没有打印服务器发来的消息",
+            "两个线程",
+            "[小明] 小红,在吗?",
+        ],
     );
 }
 
