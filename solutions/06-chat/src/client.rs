@@ -58,7 +58,7 @@ impl Link {
 // ANCHOR_END: link
 
 // ANCHOR: run
-/// 第 7 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
+/// 第 9 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
 pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     // 输出不是终端(比如被重定向到文件)或者设置了 NO_COLOR 时,不输出颜色代码。
     let colour =
@@ -113,7 +113,7 @@ fn attach(link: &Link, stream: TcpStream) -> Result<()> {
 }
 
 // ANCHOR: type_and_send
-/// 第 8 步:主线程:一行一行地读键盘,发给服务器,直到 Ctrl-D 或者 /quit。
+/// 第 10 步:主线程:一行一行地读键盘,发给服务器,直到 Ctrl-D 或者 /quit。
 fn type_and_send(link: &Link) {
     for line in io::stdin().lock().lines() {
         let Ok(line) = line else { break };
@@ -146,7 +146,7 @@ fn type_and_send(link: &Link) {
 // ANCHOR_END: type_and_send
 
 // ANCHOR: receive_forever
-/// 第 9 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
+/// 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
 fn receive_forever(link: &Link) {
     loop {
         let reader = match link.stream().as_ref().map(TcpStream::try_clone) {
@@ -183,7 +183,7 @@ fn print_lines(stream: TcpStream) {
     }
 }
 
-/// 每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
+/// 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
 fn reconnect(link: &Link) -> bool {
     let mut wait = FIRST_BACKOFF;
     loop {

@@ -181,7 +181,7 @@ impl Room {
     }
 }
 
-/// 把同一行放进每个 `to(编号)` 为真的人的信箱,返回信箱已满(跟不上)的人。
+/// 第 3 步:把同一行放进每个 `to(编号)` 为真的人的信箱,返回信箱已满(跟不上)的人。
 fn post(members: &BTreeMap<u64, Member>, to: &dyn Fn(u64) -> bool, line: &str) -> Vec<u64> {
     let line = Line::from(line);
     let mut too_slow = Vec::new();
@@ -198,7 +198,7 @@ fn post(members: &BTreeMap<u64, Member>, to: &dyn Fn(u64) -> bool, line: &str) -
 // ANCHOR_END: deliver
 
 // ANCHOR: handle_client
-/// 第 3 步:服务一个客户端,从连上到离开。它的写线程负责发,这个线程负责收。
+/// 第 4 步:服务一个客户端,从连上到离开。它的写线程负责发,这个线程负责收。
 fn handle_client(stream: TcpStream, id: u64, room: &Room) {
     let peer = match stream.peer_addr() {
         Ok(peer) => peer,
@@ -235,7 +235,7 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room) {
 // ANCHOR_END: handle_client
 
 // ANCHOR: writer
-/// 第 4 步:启动写线程。它从信箱里取出一行行文字,写到连接上,直到信箱关闭或者写不出去。
+/// 第 5 步:启动写线程。它从信箱里取出一行行文字,写到连接上,直到信箱关闭或者写不出去。
 fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::JoinHandle<()>> {
     let stream = stream.try_clone().context("无法复制连接")?;
     stream
@@ -269,7 +269,7 @@ fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::Joi
 // ANCHOR_END: writer
 
 // ANCHOR: choose_nick
-/// 第 5 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了,返回 None。
+/// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了,返回 None。
 fn choose_nick(
     reader: &mut impl BufRead,
     stream: &TcpStream,
@@ -317,7 +317,7 @@ fn choose_nick(
 // ANCHOR_END: choose_nick
 
 // ANCHOR: chat
-/// 第 6 步:一行一行地读,照 [`parse`] 的意思办,直到对方离开或者说了 /quit。
+/// 第 7 步:一行一行地读,照 [`parse`] 的意思办,直到对方离开或者说了 /quit。
 fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Result<()> {
     loop {
         let line = match read_line(reader) {
@@ -367,7 +367,7 @@ fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Re
 // ANCHOR_END: chat
 
 // ANCHOR: read_line
-/// 读一行:读到 `\n` 为止(去掉行尾的 `\r\n` 或 `\n`),坏的 UTF-8 变成 �。
+/// 第 8 步:读一行:读到 `\n` 为止(去掉行尾的 `\r\n` 或 `\n`),坏的 UTF-8 变成 �。
 /// 对方关闭了连接时返回 `Ok(None)`;一行太长是一个错误,这个客户端会被断开。
 fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
     let mut bytes = Vec::new();

@@ -1,0 +1,187 @@
+//! 聊天室客户端:两个线程,一个读键盘、发出去,一个收消息、打印出来。
+//!
+//! 只用一个线程是不行的:它卡在「等你打字」的时候,别人发来的消息就没人读、没人打印,
+//! 要等你敲下回车才一股脑儿冒出来。
+//!
+//! 服务器断了,收消息的线程会说一声,隔一会儿重连一次(间隔越来越长,最多 5 秒),
+//! 连上以后自动报上原来的昵称。按 Ctrl-D(Windows 上是 Ctrl-Z 回车)或输入 /quit 退出。
+
+// 骨架里的 todo!() 让一些参数、导入和常量暂时用不上;所有步骤都写完以后,可以删掉下面这一行。
+#![allow(unused_variables, unused_imports, dead_code, unused_mut)]
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use colored::{Color, Colorize};
+
+use crate::protocol::clean;
+
+/// 连接最多等这么久。
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// 服务器发来的一行最多读这么多字节。
+const MAX_LINE: u64 = 64 * 1024;
+
+// ANCHOR: link
+/// 两个线程共享的东西:当前的连接(断线时是 None)、昵称,以及「用户要走了」。
+struct Link {
+    server: SocketAddr,
+    stream: Mutex<Option<TcpStream>>,
+    nick: Mutex<Option<String>>,
+    quitting: AtomicBool,
+}
+
+impl Link {
+    fn stream(&self) -> MutexGuard<'_, Option<TcpStream>> {
+        self.stream.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn nick(&self) -> MutexGuard<'_, Option<String>> {
+        self.nick.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// 发一行。在锁里写:两个线程都会发(打字的一行、重连时的昵称),不能交错。
+    fn send(&self, line: &str) -> io::Result<()> {
+        match self.stream().as_ref() {
+            Some(mut stream) => stream.write_all(format!("{line}\n").as_bytes()),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "还没连上服务器",
+            )),
+        }
+    }
+}
+// ANCHOR_END: link
+
+// ANCHOR: run
+/// 第 9 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
+pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
+    // TODO: 第 9 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
+    //   - 颜色:io::stdout().is_terminal() 并且没有设置 NO_COLOR 时才要颜色,
+    //     用 colored::control::set_override(要不要) 告诉 colored。
+    //   - resolve(host, port) 得到地址,TcpStream::connect_timeout(&server, CONNECT_TIMEOUT) 连上;
+    //     第一次就连不上,用 with_context 说清楚(多半是服务器没开),返回错误。
+    //   - 建一个 Arc<Link>(stream 先是 None),用 attach(&link, stream) 把连接放进去(会报上昵称)。
+    //   - 打印一行「* 已连上 …,Ctrl-D 退出」。
+    //   - 开一个线程跑 receive_forever(第 11 步),主线程跑 type_and_send(第 10 步),然后返回 Ok(())。
+    todo!("第 9 步:连上 {host}:{port} 的聊天室")
+}
+// ANCHOR_END: run
+
+/// 把地址解析成第一个 SocketAddr。
+fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("无法解析地址 {host}:{port}"))?
+        .next()
+        .ok_or_else(|| anyhow!("{host}:{port} 没有对应的地址"))
+}
+
+/// 让一个新连接成为当前连接;已经知道昵称的话,先把昵称报给服务器。
+fn attach(link: &Link, stream: TcpStream) -> Result<()> {
+    let nick = link.nick().clone();
+    let mut current = link.stream();
+    if let Some(nick) = nick {
+        (&stream)
+            .write_all(format!("{nick}\n").as_bytes())
+            .context("无法发送昵称")?;
+    }
+    *current = Some(stream);
+    Ok(())
+}
+
+// ANCHOR: type_and_send
+/// 第 10 步:主线程:一行一行地读键盘,发给服务器,直到 Ctrl-D 或者 /quit。
+fn type_and_send(link: &Link) {
+    // TODO: 第 10 步:主线程:一行一行地读键盘,发给服务器,直到 Ctrl-D 或者 /quit。
+    //   - for line in io::stdin().lock().lines() { … }(Ctrl-D 时循环结束)。
+    //   - 记下昵称(重连时要用):以「/nick 」开头就记下新昵称;还没有昵称时,打的第一行就是昵称。
+    //   - link.send(line) 失败(断线中):打印一行「! 这一行没有发出去……」。
+    //   - 发的是 /quit 就跳出循环。
+    //   - 循环结束后:link.quitting.store(true, …) 告诉收消息的线程别再重连,
+    //     再把 link.stream() 里的连接 take 出来 shutdown。
+    todo!("第 10 步:读键盘并发送")
+}
+// ANCHOR_END: type_and_send
+
+// ANCHOR: receive_forever
+/// 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
+fn receive_forever(link: &Link) {
+    // TODO: 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
+    //   - 循环:从 link.stream() 里 try_clone 出当前连接(没有就返回),交给 print_lines 读到断开为止。
+    //   - print_lines 返回了:如果 link.quitting 为真(用户按了 Ctrl-D),直接返回。
+    //   - 否则打印一行「* 与服务器的连接断开了,正在重连……」,把 link.stream() 设成 None,
+    //     调用 reconnect(第 12 步);它返回 false 就返回。
+    todo!("第 11 步:收消息,断线重连")
+}
+
+/// 把服务器发来的每一行打印出来,直到连接关闭或出错。
+fn print_lines(stream: TcpStream) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut bytes = Vec::new();
+        match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                println!("{}", paint(&clean(text.trim_end_matches(['\r', '\n']))));
+            }
+        }
+    }
+}
+
+/// 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
+fn reconnect(link: &Link) -> bool {
+    // TODO: 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
+    //   - 从 FIRST_BACKOFF 开始:thread::sleep(wait),然后检查 link.quitting。
+    //   - TcpStream::connect_timeout 连上以后,attach(link, stream) 会报上最后的昵称;
+    //     都成功了就打印「* 已重新连上服务器」并返回 true。
+    //   - 失败了:wait = (wait * 2).min(MAX_BACKOFF),再来。
+    todo!("第 12 步:重连")
+}
+// ANCHOR_END: receive_forever
+
+// ANCHOR: paint
+/// 给一行上色:说话的人的昵称按名字挑一种颜色(同一个人总是同一种),
+/// 系统通知是黄色,错误是红色。没有颜色时原样输出。
+fn paint(line: &str) -> String {
+    if line.starts_with("! ") {
+        return line.red().to_string();
+    }
+    if line.starts_with("* ") {
+        return line.yellow().to_string();
+    }
+    if let Some(rest) = line.strip_prefix('[')
+        && let Some((who, text)) = rest.split_once("] ")
+    {
+        let nick = who.split(' ').next().unwrap_or(who);
+        return format!(
+            "{} {text}",
+            format!("[{who}]").color(nick_colour(nick)).bold()
+        );
+    }
+    line.to_owned()
+}
+
+fn nick_colour(nick: &str) -> Color {
+    const PALETTE: [Color; 6] = [
+        Color::Cyan,
+        Color::Green,
+        Color::Magenta,
+        Color::Blue,
+        Color::BrightCyan,
+        Color::BrightGreen,
+    ];
+    let hash = nick
+        .chars()
+        .fold(0usize, |h, c| h.wrapping_mul(31).wrapping_add(c as usize));
+    PALETTE[hash % PALETTE.len()]
+}
+// ANCHOR_END: paint
