@@ -241,6 +241,9 @@ fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::Joi
     stream
         .set_write_timeout(Some(WRITE_TIMEOUT))
         .context("无法设置写超时")?;
+    // 关掉 Nagle 算法:它会把紧跟在上一次写后面的小块数据扣住,等对方确认了上一块再发,
+    // 遇上对方的「延迟确认」,一句话就要多等几十毫秒。聊天要的是快,每一块都立刻发出去。
+    stream.set_nodelay(true).context("无法设置 TCP_NODELAY")?;
     let writer = thread::Builder::new()
         .name("writer".to_owned())
         .spawn(move || {

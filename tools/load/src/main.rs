@@ -10,6 +10,16 @@
 //!
 //! `--server` 给的程序会用 `--port 0` 启动(和评分器一样读它第一行打印的地址),测完就结束它;
 //! 也可以用 `--addr` 指向一个已经在运行的服务器。
+//!
+//! 聊天室(第 6 课):
+//!
+//! ```text
+//! cargo build --release -p solution-06 -p load
+//! target/release/load chat --server target/release/solution-06 --clients 10,100,1000
+//! target/release/load chat-soak --server target/release/solution-06 --cycles 1000
+//! ```
+
+mod chat;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -41,6 +51,54 @@ struct Args {
 enum Command {
     /// UDP 回声服务器(第 3 课):许多客户端同时「发一个、等回声」,测每秒往返次数和延迟
     Udp(UdpArgs),
+    /// 聊天室服务器(第 6 课):N 个人同时在线、轮流说话,测送达速率和广播延迟
+    Chat(ChatArgs),
+    /// 聊天室服务器(第 6 课)的浸泡:成百上千次进出、坏输入和一个不读消息的人,
+    /// 前后对比服务器的文件描述符、线程和内存
+    ChatSoak(SoakArgs),
+}
+
+#[derive(clap::Args)]
+struct ChatArgs {
+    /// 要启动的聊天室程序(用 `server --port 0` 启动,测完结束它)
+    #[arg(long, conflicts_with = "addr")]
+    server: Option<PathBuf>,
+
+    /// 已经在运行的聊天室地址(只能是本机回环地址)
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+
+    /// 同时在线的人数;逗号分隔可以测好几档,比如 10,100,1000
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,100,1000",
+        hide_default_value = true
+    )]
+    clients: Vec<usize>,
+
+    /// 整个聊天室每秒一共说多少句(大家轮流说)
+    #[arg(long, default_value_t = 100, hide_default_value = true)]
+    rate: u32,
+
+    /// 每一档测多少秒(1 到 60)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60), hide_default_value = true)]
+    seconds: u64,
+
+    /// 每句话大约多少字节(不超过 1000)
+    #[arg(long, default_value_t = 64, hide_default_value = true)]
+    size: usize,
+}
+
+#[derive(clap::Args)]
+struct SoakArgs {
+    /// 要启动的聊天室程序(用 `server --port 0` 启动,测完结束它)
+    #[arg(long)]
+    server: PathBuf,
+
+    /// 进出多少次
+    #[arg(long, default_value_t = 1000, hide_default_value = true)]
+    cycles: usize,
 }
 
 #[derive(clap::Args)]
@@ -75,6 +133,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Udp(udp) => run_udp(&udp),
+        Command::Chat(args) => run_chat(&args),
+        Command::ChatSoak(args) => run_soak(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -97,7 +157,7 @@ fn run_udp(args: &UdpArgs) -> Result<()> {
     // 服务器要一直活到测完:Program 被 drop 时会结束它。
     let (_server, addr) = match (&args.server, args.addr) {
         (Some(path), _) => {
-            let (program, addr) = start_server(path)?;
+            let (program, addr) = start_server(path, &[])?;
             (Some(program), addr)
         }
         (None, Some(addr)) => (None, addr),
@@ -136,10 +196,62 @@ fn run_udp(args: &UdpArgs) -> Result<()> {
     Ok(())
 }
 
-/// 启动服务器,读出它第一行打印的地址。
-fn start_server(path: &Path) -> Result<(Program, SocketAddr)> {
-    let program = Program::spawn(path, &["--port", "0"])
-        .with_context(|| format!("无法启动 {}", path.display()))?;
+fn run_chat(args: &ChatArgs) -> Result<()> {
+    ensure!(
+        args.size <= 1000,
+        "--size 不能超过 1000(聊天室一行最多 1024 字节)"
+    );
+    ensure!(
+        args.clients.iter().all(|&n| (2..=5000).contains(&n)),
+        "--clients 每一档要在 2 到 5000 之间"
+    );
+    ensure!(args.rate >= 1, "--rate 至少是 1");
+    // 每一档都用一个新启动的服务器,上一档留下的东西不会影响下一档。
+    println!(
+        "聊天室,每秒一共说 {} 句,每句约 {} 字节,每档 {} 秒",
+        args.rate, args.size, args.seconds
+    );
+    println!(
+        "   在线  进门(秒)    说/秒       送达行/秒    未送达        p50        p99       最慢"
+    );
+    for &clients in &args.clients {
+        let (_server, addr) = match (&args.server, args.addr) {
+            (Some(path), _) => {
+                let (program, addr) = start_server(path, &["server"])?;
+                (Some(program), addr)
+            }
+            (None, Some(addr)) => (None, addr),
+            (None, None) => {
+                bail!("用 --server 给出聊天室程序,或者用 --addr 给出已经在运行的聊天室")
+            }
+        };
+        ensure!(
+            addr.ip().is_loopback(),
+            "只对本机回环地址施加负载,{addr} 不是"
+        );
+        let round = chat::chat_round(
+            addr,
+            clients,
+            args.rate,
+            args.size,
+            Duration::from_secs(args.seconds),
+        )?;
+        chat::print_round(&round);
+    }
+    Ok(())
+}
+
+fn run_soak(args: &SoakArgs) -> Result<()> {
+    let (server, addr) = start_server(&args.server, &["server"])?;
+    chat::soak(addr, args.cycles, server.id())
+}
+
+/// 启动服务器(`leading` 是放在 `--port 0` 前面的子命令),读出它第一行打印的地址。
+fn start_server(path: &Path, leading: &[&str]) -> Result<(Program, SocketAddr)> {
+    let mut args = leading.to_vec();
+    args.extend(["--port", "0"]);
+    let program =
+        Program::spawn(path, &args).with_context(|| format!("无法启动 {}", path.display()))?;
     let line = program
         .first_line(Instant::now() + Duration::from_secs(10))
         .map_err(|err| anyhow::anyhow!("服务器没有打印地址({err:?})"))?;
