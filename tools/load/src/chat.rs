@@ -104,6 +104,8 @@ pub struct ChatRound {
     pub join_time: Duration,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
+    /// 所有人进门以后,服务器进程的用量(只有用 --server 启动、在 Linux 上才有)。
+    pub server: Option<Usage>,
 }
 
 /// `clients` 个人进入聊天室,在 `length` 时间里按每秒 `rate` 句的总速率轮流说话。
@@ -113,6 +115,7 @@ pub fn chat_round(
     rate: u32,
     size: usize,
     length: Duration,
+    server_pid: Option<u32>,
 ) -> Result<ChatRound> {
     let epoch = Instant::now();
     let counters = Arc::new(Counters::default());
@@ -130,6 +133,7 @@ pub fn chat_round(
     });
     ensure!(settled, "进门 60 秒以后,还有人没收到 /list 的回复");
     let join_time = epoch.elapsed();
+    let server = server_pid.and_then(|pid| usage(pid).ok());
 
     // 说话:一个线程按固定的节奏,轮流替每个人说一句。话里带着说出的时刻。
     let started = Instant::now();
@@ -172,6 +176,7 @@ pub fn chat_round(
         join_time,
         elapsed,
         latencies,
+        server,
     })
 }
 
@@ -189,7 +194,7 @@ fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
 
 pub fn print_round(round: &ChatRound) {
     println!(
-        "{:>7} {:>10.1} {:>10.0} {:>12.0} {:>8} {:>10} {:>10} {:>10}",
+        "{:>7} {:>10.1} {:>10.0} {:>12.0} {:>8} {:>10} {:>10} {:>10} {:>8} {:>10}",
         round.joined,
         round.join_time.as_secs_f64(),
         round.said as f64 / round.elapsed.as_secs_f64(),
@@ -198,6 +203,13 @@ pub fn print_round(round: &ChatRound) {
         show(percentile(&round.latencies, 0.50)),
         show(percentile(&round.latencies, 0.99)),
         show(round.latencies.last().copied()),
+        round
+            .server
+            .map_or("-".to_owned(), |u| u.threads.to_string()),
+        round.server.map_or("-".to_owned(), |u| format!(
+            "{:.1}MiB",
+            u.rss_kib as f64 / 1024.0
+        )),
     );
 }
 

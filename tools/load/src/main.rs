@@ -68,7 +68,8 @@ struct ChatArgs {
     #[arg(long)]
     addr: Option<SocketAddr>,
 
-    /// 同时在线的人数;逗号分隔可以测好几档,比如 10,100,1000
+    /// 同时在线的人数;逗号分隔可以测好几档,比如 10,100,1000。
+    /// 最后两列是所有人进门以后服务器进程的线程数和常驻内存(用 --server 启动时才有)
     #[arg(
         long,
         value_delimiter = ',',
@@ -212,10 +213,10 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
         args.rate, args.size, args.seconds
     );
     println!(
-        "   在线  进门(秒)    说/秒       送达行/秒    未送达        p50        p99       最慢"
+        "   在线  进门(秒)    说/秒       送达行/秒    未送达        p50        p99       最慢     线程       内存"
     );
     for &clients in &args.clients {
-        let (_server, addr) = match (&args.server, args.addr) {
+        let (server, addr) = match (&args.server, args.addr) {
             (Some(path), _) => {
                 let (program, addr) = start_server(path, &["server"])?;
                 (Some(program), addr)
@@ -235,6 +236,7 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
             args.rate,
             args.size,
             Duration::from_secs(args.seconds),
+            server.as_ref().map(Program::id),
         )?;
         chat::print_round(&round);
     }
