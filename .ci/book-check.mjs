@@ -26,6 +26,7 @@ try {
     "03-udp-loop.html": "第 3 课",
     "04-tcp-server.html": "第 4 课",
     "05-tcp-client.html": "第 5 课",
+    "06-chat.html": "第 6 课",
   };
   for (const [file, title] of Object.entries(chapters)) {
     await page.goto(`${base}/${file}`, { waitUntil: "networkidle0" });
@@ -48,6 +49,8 @@ try {
     "超时": "02-udp-client.html",
     "字节流": "04-tcp-server.html",
     "连接被拒绝": "05-tcp-client.html",
+    "广播": "06-chat.html",
+    "昵称": "06-chat.html",
   };
   for (const [term, expected] of Object.entries(searches)) {
     await page.goto(`${base}/preface.html?q=${encodeURIComponent(term)}`, { waitUntil: "networkidle0" });
