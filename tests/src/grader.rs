@@ -390,6 +390,11 @@ pub fn diagnose_stderr(stderr: &str) -> String {
 /// `name` 是失败信息里「手动重现」要用的包名,通常就是程序的文件名(`lesson-01`)。
 pub fn run(lesson: &Lesson, program: &Path, name: &str) -> Report {
     let keep_going = std::env::var_os("COURSE_KEEP_GOING").is_some_and(|v| v != "0");
+    run_with(lesson, program, name, keep_going)
+}
+
+/// 同 [`run`],但明确指定是否跑完所有步骤,不看环境变量(`course grade` 用它按项给分)。
+pub fn run_with(lesson: &Lesson, program: &Path, name: &str, keep_going: bool) -> Report {
     let mut report = Report {
         lesson: lesson.number,
         title: lesson.title,

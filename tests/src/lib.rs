@@ -29,7 +29,7 @@ pub mod lesson05;
 pub mod lesson06;
 
 pub use failure::Failure;
-pub use grader::{Lesson, Session, Step, grade, run};
+pub use grader::{Lesson, Session, Step, grade, run, run_with};
 pub use report::{Report, Status};
 
 /// 按课号找评分器:"01"、"1" 都可以。

@@ -76,18 +76,21 @@ fn run(args: &Args) -> Result<()> {
 // ANCHOR: bind
 /// 第 1 步:绑定地址,并打印「实际」绑定到的地址。
 fn bind(host: &str, port: u16) -> Result<UdpSocket> {
+    // ANCHOR: step-1
     let socket =
         UdpSocket::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     // 端口写 0 时,系统会挑一个空闲端口;只有 local_addr() 知道挑的是哪个。
     let addr = socket.local_addr().context("无法读取绑定的地址")?;
     println!("UDP 服务器已启动,正在监听 {addr}");
     Ok(socket)
+    // ANCHOR_END: step-1
 }
 // ANCHOR_END: bind
 
 // ANCHOR: receive
 /// 第 2 步:等一个数据报,打印它的内容和发送方。
 fn receive<'buf>(socket: &UdpSocket, buf: &'buf mut [u8]) -> Result<(&'buf [u8], SocketAddr)> {
+    // ANCHOR: step-2
     // recv_from 会一直等,直到有数据报到来;n 是这个数据报的真实长度。
     let (n, peer) = socket.recv_from(buf).context("接收数据报失败")?;
     let data = &buf[..n];
@@ -97,17 +100,20 @@ fn receive<'buf>(socket: &UdpSocket, buf: &'buf mut [u8]) -> Result<(&'buf [u8],
         String::from_utf8_lossy(data)
     );
     Ok((data, peer))
+    // ANCHOR_END: step-2
 }
 // ANCHOR_END: receive
 
 // ANCHOR: reply
 /// 第 3 步:把收到的字节原样发回给「发送方」的地址。
 fn reply(socket: &UdpSocket, data: &[u8], peer: SocketAddr) -> Result<()> {
+    // ANCHOR: step-3
     // 只发 data(也就是 &buf[..n]),不要发整个缓冲区。
     socket
         .send_to(data, peer)
         .with_context(|| format!("无法回复 {peer}"))?;
     println!("已把 {} 字节原样发回给 {peer}", data.len());
     Ok(())
+    // ANCHOR_END: step-3
 }
 // ANCHOR_END: reply

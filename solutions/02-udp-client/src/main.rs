@@ -101,6 +101,7 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
 // ANCHOR: open_socket
 /// 第 1 步:打开一个 UDP 套接字,并设置读超时。
 fn open_socket(server: SocketAddr, timeout: Duration) -> Result<UdpSocket> {
+    // ANCHOR: step-1
     // 客户端的端口无所谓,写 0 让系统挑一个;服务器回复时会从 recv_from 得知这个端口。
     // 本机地址的类型要和服务器一致:IPv4 服务器配 0.0.0.0,IPv6 服务器配 [::]。
     let local: SocketAddr = if server.is_ipv4() {
@@ -116,17 +117,20 @@ fn open_socket(server: SocketAddr, timeout: Duration) -> Result<UdpSocket> {
         .set_read_timeout(Some(timeout))
         .context("无法设置读超时")?;
     Ok(socket)
+    // ANCHOR_END: step-1
 }
 // ANCHOR_END: open_socket
 
 // ANCHOR: send
 /// 第 2 步:把消息作为一个数据报发给服务器。
 fn send(socket: &UdpSocket, message: &[u8], server: SocketAddr) -> Result<()> {
+    // ANCHOR: step-2
     let n = socket
         .send_to(message, server)
         .with_context(|| format!("无法向 {server} 发送数据"))?;
     println!("已向 {server} 发送 {n} 字节");
     Ok(())
+    // ANCHOR_END: step-2
 }
 // ANCHOR_END: send
 
@@ -138,6 +142,7 @@ fn receive<'buf>(
     server: SocketAddr,
     timeout: Duration,
 ) -> Result<&'buf [u8]> {
+    // ANCHOR: step-3
     match socket.recv_from(buf) {
         Ok((n, _from)) => Ok(&buf[..n]),
         // 读超时在 Unix 上报 WouldBlock,在 Windows 上报 TimedOut,两种都要认。
@@ -155,5 +160,6 @@ fn receive<'buf>(
         }
         Err(err) => Err(err).with_context(|| format!("接收 {server} 的回复失败")),
     }
+    // ANCHOR_END: step-3
 }
 // ANCHOR_END: receive

@@ -63,17 +63,20 @@ fn run(args: &Args) -> Result<()> {
 // ANCHOR: bind
 /// 第 1 步:绑定地址,并打印「实际」绑定到的地址(和第 1 课一样)。
 fn bind(host: &str, port: u16) -> Result<UdpSocket> {
+    // ANCHOR: step-1
     let socket =
         UdpSocket::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     let addr = socket.local_addr().context("无法读取绑定的地址")?;
     println!("UDP 回声服务器已启动,正在监听 {addr}");
     Ok(socket)
+    // ANCHOR_END: step-1
 }
 // ANCHOR_END: bind
 
 // ANCHOR: serve
 /// 第 2 步:永远循环,一次处理一个数据报。一个数据报出了错,只记日志,不停下。
 fn serve(socket: &UdpSocket) -> Result<()> {
+    // ANCHOR: step-2
     // 缓冲区在循环外分配一次,每个数据报都复用它。
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
@@ -83,12 +86,14 @@ fn serve(socket: &UdpSocket) -> Result<()> {
             eprintln!("警告: {err:#}");
         }
     }
+    // ANCHOR_END: step-2
 }
 // ANCHOR_END: serve
 
 // ANCHOR: echo_one
 /// 第 3 步:收一个数据报,打印一行日志,再原样发回给它的发送方。
 fn echo_one(socket: &UdpSocket, buf: &mut [u8]) -> Result<()> {
+    // ANCHOR: step-3
     let (n, peer) = socket.recv_from(buf).context("接收数据报失败")?;
     // n 可以是 0:那是一个空数据报,照样回复。UDP 没有「连接关闭」这回事。
     let data = &buf[..n];
@@ -100,5 +105,6 @@ fn echo_one(socket: &UdpSocket, buf: &mut [u8]) -> Result<()> {
         .send_to(data, peer)
         .with_context(|| format!("无法回复 {peer}"))?;
     Ok(())
+    // ANCHOR_END: step-3
 }
 // ANCHOR_END: echo_one

@@ -71,18 +71,21 @@ fn run(args: &Args) -> Result<()> {
 // ANCHOR: bind
 /// 第 1 步:绑定并开始监听,打印「实际」绑定到的地址。
 fn bind(host: &str, port: u16) -> Result<TcpListener> {
+    // ANCHOR: step-1
     // Python 要 bind 再 listen;Rust 的 TcpListener::bind 一步做完这两件事。
     let listener =
         TcpListener::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     let addr = listener.local_addr().context("无法读取绑定的地址")?;
     println!("TCP 服务器已启动,正在监听 {addr}");
     Ok(listener)
+    // ANCHOR_END: step-1
 }
 // ANCHOR_END: bind
 
 // ANCHOR: serve
 /// 第 2 步:一个接一个地接受连接。一个连接出了错,记下来,接着服务下一个。
 fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
+    // ANCHOR: step-2
     for incoming in listener.incoming() {
         // accept 本身也会失败(比如客户端在排队时就断开了):这只和那一个连接有关。
         let stream = match incoming {
@@ -105,12 +108,14 @@ fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
         // stream 在 handle 结束时被 drop,连接就关闭了。
     }
     Ok(())
+    // ANCHOR_END: step-2
 }
 // ANCHOR_END: serve
 
 // ANCHOR: handle
 /// 第 3 步:服务一个连接:读一条消息,打印,回一行。
 fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> {
+    // ANCHOR: step-3
     // 没有超时的话,一个连上来却一言不发的客户端会让整个服务器永远等下去。
     stream
         .set_read_timeout(Some(timeout))
@@ -133,6 +138,7 @@ fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> 
         .write_all(reply.as_bytes())
         .with_context(|| format!("无法回复 {peer}"))?;
     Ok(())
+    // ANCHOR_END: step-3
 }
 // ANCHOR_END: handle
 
@@ -146,6 +152,7 @@ fn read_message(
     peer: SocketAddr,
     timeout: Duration,
 ) -> Result<Option<Vec<u8>>> {
+    // ANCHOR: step-4
     // take 限制最多读多少字节;BufReader 帮我们一块一块地读,直到遇到换行。
     let mut reader = BufReader::new(stream.take(MAX_MESSAGE + 1));
     let mut message = Vec::new();
@@ -173,5 +180,6 @@ fn read_message(
     }
     // 没有换行、也没超长:那就是读到了 EOF,对方发完就关闭了发送方向,这也是一条完整的消息。
     Ok(Some(message))
+    // ANCHOR_END: step-4
 }
 // ANCHOR_END: read_message

@@ -98,6 +98,7 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
 // ANCHOR: connect
 /// 第 1 步:带超时地连接服务器,并给之后的读写也设上超时。
 fn connect(server: SocketAddr, timeout: Duration) -> Result<TcpStream> {
+    // ANCHOR: step-1
     let stream = match TcpStream::connect_timeout(&server, timeout) {
         Ok(stream) => stream,
         // 连接被拒绝:那台机器在,但那个端口上没有程序在监听。最常见的原因是服务器没启动。
@@ -118,23 +119,27 @@ fn connect(server: SocketAddr, timeout: Duration) -> Result<TcpStream> {
         .set_write_timeout(Some(timeout))
         .context("无法设置写超时")?;
     Ok(stream)
+    // ANCHOR_END: step-1
 }
 // ANCHOR_END: connect
 
 // ANCHOR: send_line
 /// 第 2 步:把消息加上换行,完整地发出去。
 fn send_line(mut stream: &TcpStream, message: &str) -> Result<()> {
+    // ANCHOR: step-2
     // 一条消息以换行结束:服务器靠它知道消息到哪里为止。
     // write_all 而不是 write:write 可能只写出一部分,剩下的就丢了。
     let line = format!("{message}\n");
     stream.write_all(line.as_bytes()).context("发送消息失败")?;
     Ok(())
+    // ANCHOR_END: step-2
 }
 // ANCHOR_END: send_line
 
 // ANCHOR: read_reply
 /// 第 3 步:读回复:读到换行为止,或者读到服务器关闭连接为止。
 fn read_reply(stream: &TcpStream, server: SocketAddr, timeout: Duration) -> Result<Vec<u8>> {
+    // ANCHOR: step-3
     // 回复可能分好几次到达,一次 read 拿到的未必是全部:read_until 会一直读到换行或 EOF。
     let mut reader = BufReader::new(stream.take(MAX_REPLY));
     let mut reply = Vec::new();
@@ -162,5 +167,6 @@ fn read_reply(stream: &TcpStream, server: SocketAddr, timeout: Duration) -> Resu
         }
     }
     Ok(reply)
+    // ANCHOR_END: step-3
 }
 // ANCHOR_END: read_reply

@@ -60,6 +60,7 @@ impl Link {
 // ANCHOR: run
 /// 第 9 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
 pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
+    // ANCHOR: step-9
     // 输出不是终端(比如被重定向到文件)或者设置了 NO_COLOR 时,不输出颜色代码。
     let colour =
         io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -87,6 +88,7 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     type_and_send(&link);
     // 主线程返回,进程就结束了,收消息的线程也随之结束。
     Ok(())
+    // ANCHOR_END: step-9
 }
 // ANCHOR_END: run
 
@@ -115,6 +117,7 @@ fn attach(link: &Link, stream: TcpStream) -> Result<()> {
 // ANCHOR: type_and_send
 /// 第 10 步:主线程:一行一行地读键盘,发给服务器,直到 Ctrl-D 或者 /quit。
 fn type_and_send(link: &Link) {
+    // ANCHOR: step-10
     for line in io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let line = line.trim_end_matches('\r');
@@ -142,12 +145,14 @@ fn type_and_send(link: &Link) {
     if let Some(stream) = link.stream().take() {
         let _ = stream.shutdown(Shutdown::Both);
     }
+    // ANCHOR_END: step-10
 }
 // ANCHOR_END: type_and_send
 
 // ANCHOR: receive_forever
 /// 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
 fn receive_forever(link: &Link) {
+    // ANCHOR: step-11
     loop {
         let reader = match link.stream().as_ref().map(TcpStream::try_clone) {
             Some(Ok(stream)) => stream,
@@ -166,6 +171,7 @@ fn receive_forever(link: &Link) {
             return;
         }
     }
+    // ANCHOR_END: step-11
 }
 
 /// 把服务器发来的每一行打印出来,直到连接关闭或出错。
@@ -185,6 +191,7 @@ fn print_lines(stream: TcpStream) {
 
 /// 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
 fn reconnect(link: &Link) -> bool {
+    // ANCHOR: step-12
     let mut wait = FIRST_BACKOFF;
     loop {
         thread::sleep(wait);
@@ -200,6 +207,7 @@ fn reconnect(link: &Link) -> bool {
         }
         wait = (wait * 2).min(MAX_BACKOFF);
     }
+    // ANCHOR_END: step-12
 }
 // ANCHOR_END: receive_forever
 

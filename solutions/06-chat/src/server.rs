@@ -29,17 +29,20 @@ type Line = Arc<str>;
 // ANCHOR: bind
 /// 第 1 步:绑定并开始监听,打印实际绑定的地址。
 pub fn bind(host: &str, port: u16) -> Result<TcpListener> {
+    // ANCHOR: step-1
     let listener =
         TcpListener::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     let addr = listener.local_addr().context("无法读取绑定的地址")?;
     println!("聊天服务器已启动,正在监听 {addr}");
     Ok(listener)
+    // ANCHOR_END: step-1
 }
 // ANCHOR_END: bind
 
 // ANCHOR: serve
 /// 第 2 步:接受连接,每个客户端交给一个新线程。主线程只管 accept,所以谁也卡不住它。
 pub fn serve(listener: &TcpListener) -> Result<()> {
+    // ANCHOR: step-2
     let room = Arc::new(Room::default());
     // 每个连接一个编号,房间用它区分「谁」(昵称会变,编号不会)。
     for (id, incoming) in (1u64..).zip(listener.incoming()) {
@@ -61,6 +64,7 @@ pub fn serve(listener: &TcpListener) -> Result<()> {
         }
     }
     Ok(())
+    // ANCHOR_END: step-2
 }
 // ANCHOR_END: serve
 
@@ -183,6 +187,7 @@ impl Room {
 
 /// 第 3 步:把同一行放进每个 `to(编号)` 为真的人的信箱,返回信箱已满(跟不上)的人。
 fn post(members: &BTreeMap<u64, Member>, to: &dyn Fn(u64) -> bool, line: &str) -> Vec<u64> {
+    // ANCHOR: step-3
     let line = Line::from(line);
     let mut too_slow = Vec::new();
     for (&id, member) in members.iter().filter(|(id, _)| to(**id)) {
@@ -194,12 +199,14 @@ fn post(members: &BTreeMap<u64, Member>, to: &dyn Fn(u64) -> bool, line: &str) -
         }
     }
     too_slow
+    // ANCHOR_END: step-3
 }
 // ANCHOR_END: deliver
 
 // ANCHOR: handle_client
 /// 第 4 步:服务一个客户端,从连上到离开。它的写线程负责发,这个线程负责收。
 fn handle_client(stream: TcpStream, id: u64, room: &Room) {
+    // ANCHOR: step-4
     let peer = match stream.peer_addr() {
         Ok(peer) => peer,
         Err(err) => {
@@ -231,12 +238,14 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room) {
     // 写完(比如「再见」),就关闭连接、结束。等它结束,这个客户端就什么也没留下。
     drop(outbox);
     let _ = writer.join();
+    // ANCHOR_END: step-4
 }
 // ANCHOR_END: handle_client
 
 // ANCHOR: writer
 /// 第 5 步:启动写线程。它从信箱里取出一行行文字,写到连接上,直到信箱关闭或者写不出去。
 fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::JoinHandle<()>> {
+    // ANCHOR: step-5
     let stream = stream.try_clone().context("无法复制连接")?;
     stream
         .set_write_timeout(Some(WRITE_TIMEOUT))
@@ -268,6 +277,7 @@ fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::Joi
         })
         .context("无法创建写线程")?;
     Ok(writer)
+    // ANCHOR_END: step-5
 }
 // ANCHOR_END: writer
 
@@ -280,6 +290,7 @@ fn choose_nick(
     room: &Room,
     outbox: &SyncSender<Line>,
 ) -> Option<String> {
+    // ANCHOR: step-6
     // 还没进房间,所以直接放进自己的信箱。
     let say = |line: String| {
         let _ = outbox.try_send(Line::from(line));
@@ -316,12 +327,14 @@ fn choose_nick(
             Err(why) => say(format!("! {why}")),
         }
     }
+    // ANCHOR_END: step-6
 }
 // ANCHOR_END: choose_nick
 
 // ANCHOR: chat
 /// 第 7 步:一行一行地读,照 [`parse`] 的意思办,直到对方离开或者说了 /quit。
 fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Result<()> {
+    // ANCHOR: step-7
     loop {
         let line = match read_line(reader) {
             Ok(Some(line)) => line,
@@ -366,6 +379,7 @@ fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Re
             Command::Invalid(why) => room.tell(id, &format!("! {}", clean(&why))),
         }
     }
+    // ANCHOR_END: step-7
 }
 // ANCHOR_END: chat
 
@@ -373,6 +387,7 @@ fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Re
 /// 第 8 步:读一行:读到 `\n` 为止(去掉行尾的 `\r\n` 或 `\n`),坏的 UTF-8 变成 �。
 /// 对方关闭了连接时返回 `Ok(None)`;一行太长是一个错误,这个客户端会被断开。
 fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
+    // ANCHOR: step-8
     let mut bytes = Vec::new();
     // take 限制这一次最多读多少字节:再长的一行也只会占用 MAX_LINE 多一点的内存。
     let limit = (MAX_LINE + 2) as u64;
@@ -394,6 +409,7 @@ fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
         return Err(LineError::TooLong);
     }
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    // ANCHOR_END: step-8
 }
 // ANCHOR_END: read_line
 

@@ -1,0 +1,402 @@
+//! 课程作者的工具:检查课程的约定、按参考答案重新生成骨架、新建一课。
+
+use std::fs;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use colored::Colorize;
+use harness::Status;
+
+use crate::grade::{copy_course, write_skeleton};
+use crate::repo::{LessonDirs, Repo};
+use crate::{TempDir, hints, skeleton};
+
+#[derive(Subcommand)]
+pub enum DevCommand {
+    /// 检查整个课程的约定(.ci/run 调用它):骨架和参考答案生成的一致、骨架在第 1 项失败、
+    /// 参考答案全部通过、章节和提示都在
+    #[command(help_template = "{about}")]
+    Check,
+    /// 按参考答案和它的 skeleton.txt 重新生成练习骨架(会覆盖 lessons/NN-*/src/)
+    #[command(help_template = "{about}\n\n参数:\n{positionals}")]
+    Skeleton {
+        /// 只生成这一课(默认全部)
+        lesson: Option<String>,
+    },
+    /// 新建一课:参考答案、骨架、评分器、章节和提示的起点,填好以后能通过 dev check
+    #[command(help_template = "{about}\n\n参数:\n{positionals}")]
+    New {
+        /// 课号和名字,比如 07-udp-broadcast
+        name: String,
+    },
+}
+
+pub fn run(repo: &Repo, command: DevCommand) -> Result<ExitCode> {
+    match command {
+        DevCommand::Check => check(repo),
+        DevCommand::Skeleton { lesson } => {
+            let lessons = match lesson {
+                Some(number) => vec![repo.lesson(&number)?],
+                None => repo.lessons()?,
+            };
+            for dirs in &lessons {
+                write_skeleton(dirs)?;
+                println!("已生成 {}", dirs.exercise.join("src").display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DevCommand::New { name } => new_lesson(repo, &name),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// dev check
+// ---------------------------------------------------------------------------
+
+/// 记下每一条检查的结果。
+#[derive(Default)]
+struct Checks {
+    failed: usize,
+}
+
+impl Checks {
+    fn record(&mut self, what: &str, result: Result<()>) {
+        match result {
+            Ok(()) => println!("  {} {what}", "✓".green()),
+            Err(err) => {
+                self.failed += 1;
+                println!(
+                    "  {} {what}\n      {}",
+                    "✗".red(),
+                    format!("{err:#}").replace('\n', "\n      ")
+                );
+            }
+        }
+    }
+}
+
+fn check(repo: &Repo) -> Result<ExitCode> {
+    let mut checks = Checks::default();
+    let summary = fs::read_to_string(repo.root.join("book/src/SUMMARY.md")).unwrap_or_default();
+    let target = repo.target_dir().join("course-dev");
+    for dirs in repo.lessons()? {
+        println!("{}", dirs.title().bold());
+        checks.record("骨架和参考答案生成的一致(没有漂移)", no_drift(&dirs));
+        checks.record("骨架的每一步都有 TODO 和 todo!()", todos(&dirs));
+        checks.record(
+            "练习和参考答案的 tests/grade.rs 一样,包名对",
+            crates_match(&dirs),
+        );
+        checks.record(
+            "章节存在、在目录里,练习和参考答案的开头写着它",
+            chapter(repo, &dirs, &summary),
+        );
+        checks.record("骨架的每一步都有 3 级提示", hints_written(repo, &dirs));
+        checks.record(
+            "未修改的骨架能编译,评分器在第 1 项判它失败",
+            graded(repo, &dirs, &dirs.package(), &target, Expect::FailsFirst),
+        );
+        checks.record(
+            "参考答案通过全部检查",
+            graded(
+                repo,
+                &dirs,
+                &dirs.solution_package(),
+                &target,
+                Expect::Passes,
+            ),
+        );
+    }
+    println!("{}", "把参考答案的 src/ 放进练习".bold());
+    checks.record(
+        "每一课的练习换上参考答案后都通过",
+        solutions_as_exercises(repo, &target),
+    );
+    if checks.failed == 0 {
+        println!("{}", "\n课程的约定全部成立。".green());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{}", format!("\n{} 条检查没有通过。", checks.failed).red());
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn no_drift(dirs: &LessonDirs) -> Result<()> {
+    let generated = skeleton::generate_src(&dirs.solution)?;
+    let src = dirs.exercise.join("src");
+    let committed = skeleton::rust_files(&src)?;
+    let mut problems = Vec::new();
+    for (rel, text) in &generated {
+        match fs::read_to_string(dirs.exercise.join(rel)) {
+            Ok(now) if now == *text => {}
+            Ok(_) => problems.push(format!("{} 和生成的不一样", rel.display())),
+            Err(_) => problems.push(format!("少了 {}", rel.display())),
+        }
+    }
+    for path in committed {
+        let rel = path.strip_prefix(&dirs.exercise).unwrap_or(&path);
+        if !generated.iter().any(|(g, _)| g == rel) {
+            problems.push(format!("多了 {}", rel.display()));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "{}。改参考答案或 skeleton.txt 以后,运行 cargo run -p course -- dev skeleton {}",
+            problems.join(";"),
+            dirs.lesson.number
+        )
+    }
+}
+
+fn todos(dirs: &LessonDirs) -> Result<()> {
+    let spec = skeleton::Spec::load(&dirs.solution)?;
+    if spec.steps() == 0 {
+        bail!("skeleton.txt 里一个 step 也没有:学员没有东西可写");
+    }
+    let text: String = skeleton::generate_src(&dirs.solution)?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    for step in 1..=spec.steps() {
+        let todo = format!("// TODO: 第 {step} 步");
+        if !text.contains(&todo) {
+            bail!("骨架里没有「{todo}」:步骤要从 1 连续编号,每一步以它开头");
+        }
+    }
+    let count = text.matches("todo!(").count() - text.matches("// 骨架里的 todo!()").count();
+    if count < spec.steps() {
+        bail!("{} 步却只有 {count} 个 todo!()", spec.steps());
+    }
+    Ok(())
+}
+
+fn crates_match(dirs: &LessonDirs) -> Result<()> {
+    let read = |path: &Path| {
+        fs::read_to_string(path).with_context(|| format!("读不到 {}", path.display()))
+    };
+    if read(&dirs.exercise.join("tests/grade.rs"))? != read(&dirs.solution.join("tests/grade.rs"))?
+    {
+        bail!("两个 tests/grade.rs 不一样:它们必须是同一个文件");
+    }
+    for (dir, package) in [
+        (&dirs.exercise, dirs.package()),
+        (&dirs.solution, dirs.solution_package()),
+    ] {
+        if !read(&dir.join("Cargo.toml"))?.contains(&format!("name = \"{package}\"")) {
+            bail!(
+                "{} 的包名应该是 {package}",
+                dir.join("Cargo.toml").display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn chapter(repo: &Repo, dirs: &LessonDirs, summary: &str) -> Result<()> {
+    let chapter = dirs.lesson.chapter;
+    if !repo.root.join(chapter).is_file() {
+        bail!("没有 {chapter}");
+    }
+    let file = chapter.trim_start_matches("book/src/");
+    if !summary.contains(&format!("({file})")) {
+        bail!("book/src/SUMMARY.md 里没有 ({file})");
+    }
+    for dir in [&dirs.exercise, &dirs.solution] {
+        if !fs::read_to_string(dir.join("src/main.rs"))?.contains(chapter) {
+            bail!("{}/src/main.rs 的开头没有写课本 {chapter}", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn hints_written(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
+    let spec = skeleton::Spec::load(&dirs.solution)?;
+    let written = hints::steps(&repo.root, dirs.lesson.number);
+    let missing: Vec<String> = (1..=spec.steps())
+        .filter(|step| !written.iter().any(|(s, levels)| s == step && *levels == 3))
+        .map(|step| format!("第 {step} 步"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "{} 的 {} 没有恰好 3 级提示",
+            hints::file(&repo.root, dirs.lesson.number).display(),
+            missing.join("、")
+        )
+    }
+}
+
+enum Expect {
+    FailsFirst,
+    Passes,
+}
+
+fn graded(
+    repo: &Repo,
+    dirs: &LessonDirs,
+    package: &str,
+    target: &Path,
+    expect: Expect,
+) -> Result<()> {
+    let exe = repo.build(package, target)?;
+    let report = harness::run(dirs.lesson, &exe, package);
+    match expect {
+        Expect::FailsFirst => match report.steps.first().map(|s| &s.status) {
+            Some(Status::Failed) => Ok(()),
+            _ => bail!("第 1 项没有失败:\n{}", report.summary()),
+        },
+        Expect::Passes => match report.first_failure() {
+            None => Ok(()),
+            Some(_) => bail!("{}", report.explain()),
+        },
+    }
+}
+
+fn solutions_as_exercises(repo: &Repo, target: &Path) -> Result<()> {
+    let work = TempDir::new("dev")?;
+    copy_course(&repo.root, &work.0)?;
+    let copy = Repo::at(&work.0);
+    // 单独的 target 目录:不要让这里编出来的 lesson-NN 覆盖真正骨架的程序。
+    let target = target.join("solutions-as-exercises");
+    for dirs in copy.lessons()? {
+        let src = dirs.exercise.join("src");
+        fs::remove_dir_all(&src)?;
+        crate::grade::copy_dir(&dirs.solution.join("src"), &src)?;
+        let exe = copy.build(&dirs.package(), &target)?;
+        let report = harness::run(dirs.lesson, &exe, &dirs.package());
+        if report.first_failure().is_some() {
+            bail!(
+                "{} 换上参考答案后没有通过:\n{}",
+                dirs.package(),
+                report.explain()
+            );
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// dev new
+// ---------------------------------------------------------------------------
+
+fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
+    let Some((number, slug)) = name.split_once('-') else {
+        bail!("名字要像 07-udp-broadcast:两位课号、一个短横线、英文名");
+    };
+    if number.len() != 2 || !number.chars().all(|c| c.is_ascii_digit()) || slug.is_empty() {
+        bail!("名字要像 07-udp-broadcast:两位课号、一个短横线、英文名");
+    }
+    if harness::lesson(number).is_some() {
+        bail!("第 {number} 课已经有了");
+    }
+    let display = number.trim_start_matches('0');
+    let chapter = format!("book/src/{name}.md");
+    let solution = repo.root.join("solutions").join(name);
+    let exercise = repo.root.join("lessons").join(name);
+    for dir in [&solution, &exercise] {
+        if dir.exists() {
+            bail!("{} 已经存在", dir.display());
+        }
+    }
+    let fill = |template: &str| {
+        template
+            .replace("{{NN}}", number)
+            .replace("{{N}}", display)
+            .replace("{{NAME}}", name)
+            .replace("{{CHAPTER}}", &chapter)
+    };
+    let write = |path: &Path, text: &str| -> Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(path, text).with_context(|| format!("无法写入 {}", path.display()))?;
+        println!(
+            "  新建 {}",
+            path.strip_prefix(&repo.root).unwrap_or(path).display()
+        );
+        Ok(())
+    };
+
+    write(
+        &solution.join("Cargo.toml"),
+        &fill(include_str!("../templates/solution.Cargo.toml")),
+    )?;
+    write(
+        &solution.join("src/main.rs"),
+        &fill(include_str!("../templates/main.rs")),
+    )?;
+    write(
+        &solution.join("skeleton.txt"),
+        &fill(include_str!("../templates/skeleton.txt")),
+    )?;
+    let grade_rs = fill(include_str!("../templates/grade.rs"));
+    write(&solution.join("tests/grade.rs"), &grade_rs)?;
+    write(&exercise.join("tests/grade.rs"), &grade_rs)?;
+    write(
+        &exercise.join("Cargo.toml"),
+        &fill(include_str!("../templates/solution.Cargo.toml"))
+            .replace(&format!("solution-{number}"), &format!("lesson-{number}"))
+            .replace("参考答案", "练习"),
+    )?;
+    let spec = skeleton::Spec::load(&solution)?;
+    for (rel, text) in skeleton::generate_src(&solution)? {
+        let _ = &spec;
+        write(&exercise.join(rel), &text)?;
+    }
+    write(
+        &repo.root.join(format!("tests/src/lesson{number}.rs")),
+        &fill(include_str!("../templates/lesson.rs")),
+    )?;
+    write(
+        &repo.root.join(&chapter),
+        &fill(include_str!("../templates/chapter.md")),
+    )?;
+    write(
+        &hints::file(&repo.root, number),
+        &fill(include_str!("../templates/hints.md")),
+    )?;
+
+    // 登记:评分框架的课程表和书的目录。
+    let lib = repo.root.join("tests/src/lib.rs");
+    let text = fs::read_to_string(&lib)?;
+    let last_mod = text
+        .rfind("pub mod lesson")
+        .context("tests/src/lib.rs 里没有 pub mod lessonNN")?;
+    let line_end = last_mod + text[last_mod..].find('\n').unwrap_or(0) + 1;
+    let mut text = format!(
+        "{}pub mod lesson{number};\n{}",
+        &text[..line_end],
+        &text[line_end..]
+    );
+    let list_end = text
+        .rfind("];")
+        .context("tests/src/lib.rs 里没有 LESSONS 列表")?;
+    text.insert_str(list_end, &format!("    &lesson{number}::LESSON,\n"));
+    fs::write(&lib, text)?;
+    println!("  登记 tests/src/lib.rs");
+    let summary = repo.root.join("book/src/SUMMARY.md");
+    let mut text = fs::read_to_string(&summary)?;
+    let entry = format!("- [第 {display} 课 · (标题)]({name}.md)\n");
+    let after = text
+        .rfind("课 · ")
+        .and_then(|at| text[at..].find('\n').map(|n| at + n + 1))
+        .unwrap_or(text.len());
+    text.insert_str(after, &entry);
+    fs::write(&summary, text)?;
+    println!("  登记 book/src/SUMMARY.md");
+
+    println!(
+        "\n第 {display} 课的起点建好了:一个打印地址、接受连接的 TCP 服务器,评分器只有一项检查。\n\
+         接下来(见课本「怎样新加一课」):\n\
+         1. 在 solutions/{name}/src/ 里写参考答案,学员要写的部分用 // ANCHOR: step-N 和 // ANCHOR_END: step-N 包起来;\n\
+         2. 在 solutions/{name}/skeleton.txt 里写每一步的 TODO,运行 cargo run -p course -- dev skeleton {number};\n\
+         3. 在 tests/src/lesson{number}.rs 里加检查,在 {chapter} 里写课文,在 tools/course/hints/{number}.md 里写提示;\n\
+         4. cargo run -p course -- dev check,直到全部通过。"
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,156 @@
+//! `course`:课程的前门。
+//!
+//! ```text
+//! cargo run -p course                    六课的进度,以及下一步做什么
+//! cargo run -p course -- check 01        给第 1 课评分(和 cargo test -p lesson-01 一样)
+//! cargo run -p course -- watch           保存文件就重新评分
+//! cargo run -p course -- hint 01         分级提示,一次比一次具体
+//! cargo run -p course -- reset 01        把第 1 课恢复成最初的骨架(不需要 git)
+//! cargo run -p course -- grade --submission 学员的仓库 --format csv    老师评分
+//! cargo run -p course -- dev check       课程作者:检查整个课程的约定
+//! ```
+
+mod dev;
+mod grade;
+mod hints;
+mod learner;
+mod progress;
+mod repo;
+mod skeleton;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::repo::Repo;
+
+/// Socket 编程实战 (Rust 版) 的前门:看进度、评分、提示、重置;老师评分;作者检查课程。
+#[derive(Parser)]
+#[command(
+    name = "course",
+    disable_help_flag = true,
+    disable_help_subcommand = true,
+    help_template = "{about}\n\n用法: cargo run -p course -- [命令]\n\n命令(不写就是看进度):\n{subcommands}\n\n选项:\n{options}"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// 显示帮助
+    #[arg(short, long, action = clap::ArgAction::Help, global = true)]
+    help: Option<bool>,
+}
+
+/// 子命令的帮助格式(clap 默认的是英文)。
+const SUBCOMMAND_HELP: &str = "{about}\n\n参数和选项:\n{positionals}{options}";
+
+#[derive(Subcommand)]
+enum Command {
+    /// 给一课评分;不写课号就从第 1 课起按顺序评,遇到没通过的就停
+    #[command(help_template = SUBCOMMAND_HELP)]
+    Check {
+        /// 课号,比如 01 或 1
+        lesson: Option<String>,
+    },
+    /// 保存文件就重新评分;不写课号就评还没完成的第一课
+    #[command(help_template = SUBCOMMAND_HELP)]
+    Watch {
+        /// 课号,比如 01 或 1
+        lesson: Option<String>,
+    },
+    /// 看一条提示:同一步每问一次,提示就更具体一些
+    #[command(help_template = SUBCOMMAND_HELP)]
+    Hint {
+        /// 课号,比如 01 或 1
+        lesson: String,
+        /// 看哪一步的提示(默认是骨架里还没写的第一步)
+        #[arg(long)]
+        step: Option<usize>,
+    },
+    /// 把一课的练习恢复成最初的骨架(会先备份到 .course/backup/)
+    #[command(help_template = SUBCOMMAND_HELP)]
+    Reset {
+        /// 课号,比如 01 或 1
+        lesson: String,
+        /// 不问,直接恢复
+        #[arg(long)]
+        yes: bool,
+    },
+    /// 老师:给每一课的每一项打分,算出总分
+    #[command(help_template = SUBCOMMAND_HELP)]
+    Grade(grade::GradeArgs),
+    /// 课程作者的工具
+    #[command(subcommand, help_template = "{about}\n\n命令:\n{subcommands}")]
+    Dev(dev::DevCommand),
+}
+
+/// 输出格式。
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// 给人看的表格
+    Table,
+    /// 给程序读的 JSON
+    Json,
+    /// 给电子表格用的 CSV
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // 输出不是终端(被重定向、被管道接走)或设置了 NO_COLOR 时,不输出颜色代码。
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    colored::control::set_override(colour);
+    match run(args.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("错误: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Option<Command>) -> Result<ExitCode> {
+    let repo = Repo::find()?;
+    match command {
+        None => learner::status(&repo),
+        Some(Command::Check { lesson }) => Ok(exit(learner::check(&repo, lesson.as_deref())?)),
+        Some(Command::Watch { lesson }) => learner::watch(&repo, lesson.as_deref()),
+        Some(Command::Hint { lesson, step }) => learner::hint(&repo, &lesson, step),
+        Some(Command::Reset { lesson, yes }) => learner::reset(&repo, &lesson, yes),
+        Some(Command::Grade(args)) => grade::run(&repo, &args),
+        Some(Command::Dev(command)) => dev::run(&repo, command),
+    }
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// 一个临时目录,drop 时删掉。
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Result<TempDir> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("course-{label}-{}-{stamp}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

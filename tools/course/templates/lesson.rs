@@ -1,0 +1,22 @@
+//! 第 {{N}} 课的评分器:(标题)。
+//!
+//! 规格(与 {{CHAPTER}} 一致):
+//! - (程序该做什么,评分器检查什么。)
+
+use crate::failure::Failure;
+use crate::grader::{Lesson, Session, Step};
+
+pub const LESSON: Lesson = Lesson {
+    number: "{{NN}}",
+    title: "(标题)",
+    chapter: "{{CHAPTER}}",
+    steps: &[Step {
+        name: "启动后在第一行打印实际绑定的地址",
+        points: 1,
+        check: prints_its_address,
+    }],
+};
+
+fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
+    session.start_server(&[]).map(drop)
+}
