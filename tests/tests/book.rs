@@ -44,6 +44,8 @@ struct Include {
 
 fn includes(chapter: &Path, text: &str) -> Vec<Include> {
     text.match_indices("{{#include ")
+        // `\{{#include …}}` 是写给读者看的例子,mdBook 原样显示它,不去引用。
+        .filter(|(start, _)| !text[..*start].ends_with('\\'))
         .map(|(start, _)| {
             let rest = &text[start + "{{#include ".len()..];
             let spec = rest[..rest.find("}}").expect("include 以 }} 结尾")].trim();

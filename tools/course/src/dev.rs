@@ -95,6 +95,10 @@ fn check(repo: &Repo) -> Result<ExitCode> {
         );
         checks.record("骨架的每一步都有 3 级提示", hints_written(repo, &dirs));
         checks.record(
+            "GitHub Classroom 的配置里有这一课,满分对",
+            classroom(repo, &dirs),
+        );
+        checks.record(
             "未修改的骨架能编译,评分器在第 1 项判它失败",
             graded(repo, &dirs, &dirs.package(), &target, Expect::FailsFirst),
         );
@@ -229,6 +233,30 @@ fn hints_written(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
             missing.join("、")
         )
     }
+}
+
+/// `.github/classroom/classroom.yml` 里这一课的一项:命令评的是它,满分是各项分值之和。
+fn classroom(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
+    let path = repo.root.join(".github/classroom/classroom.yml");
+    let text = fs::read_to_string(&path).with_context(|| format!("读不到 {}", path.display()))?;
+    let command = format!("--lessons {} --strict", dirs.lesson.number);
+    let at = text.find(&command).with_context(|| {
+        format!(
+            "{} 里没有评第 {} 课的命令(…{command})",
+            path.display(),
+            dirs.lesson.number
+        )
+    })?;
+    let score: u32 = text[at..]
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("max-score:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("那一项后面没有 max-score")?;
+    let total: u32 = dirs.lesson.steps.iter().map(|s| s.points).sum();
+    if score != total {
+        bail!("max-score 是 {score},可这一课各项的分值加起来是 {total}");
+    }
+    Ok(())
 }
 
 enum Expect {

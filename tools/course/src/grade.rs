@@ -35,6 +35,10 @@ pub struct GradeArgs {
     /// 分值文件:每行「课号.项号 = 分值」,比如「06.5 = 4」,覆盖默认分值;# 开头的是注释
     #[arg(long)]
     points: Option<PathBuf>,
+
+    /// 不是满分时以退出码 1 结束(GitHub Classroom 按退出码给分)
+    #[arg(long)]
+    strict: bool,
 }
 
 /// 一课的成绩。
@@ -147,7 +151,12 @@ pub fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
         Format::Json => println!("{}", to_json(shown_source.as_deref(), &grades, &tampered)),
         Format::Csv => print!("{}", to_csv(&grades)),
     }
-    Ok(ExitCode::SUCCESS)
+    let full = grades.iter().all(|g| g.earned() == g.max());
+    Ok(if args.strict && !full {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn grade_lesson(
