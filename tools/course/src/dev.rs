@@ -312,6 +312,40 @@ fn solutions_as_exercises(repo: &Repo, target: &Path) -> Result<()> {
 // dev new
 // ---------------------------------------------------------------------------
 
+/// 在 GitHub Classroom 的配置里给新的一课加一项(满分是起点评分器的 1 分,加了检查以后要改)。
+fn register_in_classroom(repo: &Repo, number: &str) -> Result<()> {
+    let path = repo.root.join(".github/classroom/classroom.yml");
+    let mut text =
+        fs::read_to_string(&path).with_context(|| format!("读不到 {}", path.display()))?;
+    let id = format!("lesson-{number}");
+    let step = format!(
+        "      - name: 第 {n} 课\n        id: {id}\n        uses: classroom-resources/autograding-command-grader@v1\n        with:\n          test-name: 第 {n} 课\n          setup-command: ''\n          command: cd course && cargo run -q -p course -- grade --submission ../submission --lessons {number} --strict\n          timeout: 5\n          max-score: 1\n",
+        n = number.trim_start_matches('0')
+    );
+    let reporter = text
+        .find("      - name: 汇总分数")
+        .context("classroom.yml 里没有「汇总分数」这一步")?;
+    text.insert_str(reporter, &step);
+    let runners = text
+        .rfind("runners: ")
+        .context("classroom.yml 里没有 runners")?;
+    let line_end = runners + text[runners..].find('\n').unwrap_or(text.len() - runners);
+    text.insert_str(line_end, &format!(",{id}"));
+    let with = text
+        .rfind("        with:\n          runners:")
+        .context("classroom.yml 的汇总一步没有 with")?;
+    text.insert_str(
+        with,
+        &format!(
+            "          {}_RESULTS: \"${{{{steps.{id}.outputs.result}}}}\"\n",
+            id.to_uppercase()
+        ),
+    );
+    fs::write(&path, text)?;
+    println!("  登记 .github/classroom/classroom.yml(满分先写 1;加了检查以后改成各项分值之和)");
+    Ok(())
+}
+
 fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
     let Some((number, slug)) = name.split_once('-') else {
         bail!("名字要像 07-udp-broadcast:两位课号、一个短横线、英文名");
@@ -417,6 +451,7 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
     text.insert_str(after, &entry);
     fs::write(&summary, text)?;
     println!("  登记 book/src/SUMMARY.md");
+    register_in_classroom(repo, number)?;
 
     println!(
         "\n第 {display} 课的起点建好了:一个打印地址、接受连接的 TCP 服务器,评分器只有一项检查。\n\
