@@ -183,7 +183,7 @@ pub fn check(repo: &Repo, number: Option<&str>) -> Result<bool> {
         None => repo.lessons()?,
     };
     for dirs in &lessons {
-        if !check_one(repo, dirs)? {
+        if !check_one(repo, dirs, false)? {
             return Ok(false);
         }
     }
@@ -191,7 +191,9 @@ pub fn check(repo: &Repo, number: Option<&str>) -> Result<bool> {
 }
 
 /// 编译并评分一课,打印诊断,记下进度。通过返回 true。
-fn check_one(repo: &Repo, dirs: &LessonDirs) -> Result<bool> {
+///
+/// `watching` 为真时(course watch),最后一句说「保存就会重新评分」,而不是「再运行一次」。
+fn check_one(repo: &Repo, dirs: &LessonDirs, watching: bool) -> Result<bool> {
     println!(
         "{}",
         format!("==> {}:编译并评分 {}", dirs.title(), dirs.package()).bold()
@@ -210,7 +212,17 @@ fn check_one(repo: &Repo, dirs: &LessonDirs) -> Result<bool> {
     };
     let report = harness::run(dirs.lesson, &exe, &dirs.package());
     harness::grader::write_report(&report);
-    println!("{}", report.explain());
+    let again = format!("改好以后再运行: cargo test -p {}", dirs.package());
+    let instead = if watching {
+        "改好以后保存文件,会自动重新评分。".to_owned()
+    } else {
+        format!(
+            "改好以后再运行: cargo run -p course -- check {}(或 cargo test -p {})",
+            dirs.lesson.number,
+            dirs.package()
+        )
+    };
+    println!("{}", report.explain().replace(&again, &instead));
     record(repo, &report)?;
     Ok(report.first_failure().is_none())
 }
@@ -274,7 +286,7 @@ pub fn watch(repo: &Repo, number: Option<&str>) -> Result<ExitCode> {
             .dimmed()
         );
         let before = snapshot(&src);
-        let passed = check_one(repo, &dirs)?;
+        let passed = check_one(repo, &dirs, true)?;
         if passed && fixed.is_none() {
             println!("{}", "这一课通过了!2 秒后换到下一课……".green());
             std::thread::sleep(Duration::from_secs(2)); // 给人看一眼结果,不是同步。
