@@ -180,6 +180,15 @@ fn every_lesson_has_a_chapter_that_its_crates_point_to() {
                 dir.display(),
                 lesson.chapter
             );
+            // 反过来,章节也要写明它的练习和参考答案在哪(书是离线的静态网页,
+            // 链接不到仓库里的文件,所以写路径)。
+            let name = dir.file_name().expect("有名字").to_string_lossy();
+            let crate_path = format!("{side}/{name}");
+            assert!(
+                read(&chapter).contains(&crate_path),
+                "{} 应该写明 {crate_path} 在哪",
+                lesson.chapter
+            );
         }
     }
 }
