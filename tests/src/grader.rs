@@ -90,18 +90,21 @@ impl Session {
 
     /// 启动被测程序。它的输出会被记下,这一步失败时会展示出来。
     pub fn spawn(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
-        let program = Program::spawn(&self.program, args).map_err(|err| {
-            Failure::new(format!("无法启动程序 {}", self.program.display()))
-                .actual(err.to_string())
-                .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
-        })?;
-        self.started.push((label.to_owned(), program.output()));
-        Ok(program)
+        self.track(label, Program::spawn(&self.program, args))
     }
 
     /// 启动一个要读键盘输入的被测程序:评分器可以替学员打字、按 Ctrl-D。
     pub fn spawn_interactive(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
-        let program = Program::spawn_interactive(&self.program, args).map_err(|err| {
+        self.track(label, Program::spawn_interactive(&self.program, args))
+    }
+
+    /// 记下刚启动的程序(失败时展示它的输出);没能启动就是一次失败。
+    fn track(
+        &mut self,
+        label: &str,
+        started: std::io::Result<Program>,
+    ) -> Result<Program, Failure> {
+        let program = started.map_err(|err| {
             Failure::new(format!("无法启动程序 {}", self.program.display()))
                 .actual(err.to_string())
                 .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
