@@ -388,6 +388,21 @@ pub fn diagnose_stderr(stderr: &str) -> String {
     }
 }
 
+/// 程序走到了一个没写完的 `todo!()`(哪怕只是某个线程):这比任何别的猜测都更可能是原因。
+fn todo_first(failure: Failure, programs: &[ProgramOutput]) -> Failure {
+    let already = failure
+        .hint
+        .as_deref()
+        .is_some_and(|h| h.contains("todo!()"));
+    match programs
+        .iter()
+        .find(|p| p.stderr.contains("not yet implemented"))
+    {
+        Some(program) if !already => failure.hint(diagnose_stderr(&program.stderr)),
+        _ => failure,
+    }
+}
+
 /// 按顺序运行一课的步骤,返回报告(不 panic)。
 ///
 /// `name` 是失败信息里「手动重现」要用的包名,通常就是程序的文件名(`lesson-01`)。
@@ -426,6 +441,7 @@ pub fn run_with(lesson: &Lesson, program: &Path, name: &str, keep_going: bool) -
                 Err(failure) => {
                     // 这一步的程序都已经随着 Server/Program 的 drop 被结束了,输出是完整的。
                     let programs = session.program_outputs();
+                    let failure = todo_first(failure, &programs);
                     let rendering = Rendering {
                         step: format!(
                             "第 {} 课 · 第 {number} 项检查「{}」",

@@ -265,7 +265,12 @@ impl Room {
                 .actual(describe_exit(Some(status)))
                 .hint(diagnose_stderr(&stderr));
         }
-        if self.server.program.output().stderr().contains("panicked") {
+        let stderr = self.server.program.output().stderr();
+        if stderr.contains("not yet implemented") {
+            // 服务器还在运行,是某个客户端线程走到了没写完的一步。
+            return failure.hint(diagnose_stderr(&stderr));
+        }
+        if stderr.contains("panicked") {
             return failure.hint(
                 "服务器的一个线程 panic 了(见下面服务器的 stderr)。一个客户端出了问题(断开、\
                  发了坏数据),只应该让这个客户端离开:读写套接字的结果不要 unwrap,用 match 或 ? 处理。\
