@@ -23,6 +23,9 @@ use crate::protocol::{Command, HELP, MAX_LINE, check_nick, clean, parse};
 /// 每个人的信箱最多存这么多行。存满了还没被取走,这个人就被请出房间。
 const OUTBOX_LINES: usize = 1024;
 
+/// accept 失败以后,歇这么久再试。
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
 /// 写一个连接最多等这么久;写不出去的连接会被关掉。
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -46,7 +49,8 @@ pub fn serve(listener: &TcpListener) -> Result<()> {
     // TODO: 第 2 步:接受连接,每个客户端交给一个新线程,主线程立刻回去 accept 下一个。
     //   - 先建一个所有线程共享的房间:let room = Arc::new(Room::default());
     //   - 每个连接一个编号(1、2、3……):for (id, incoming) in (1u64..).zip(listener.incoming())
-    //   - accept 失败只 eprintln! 一行警告,然后继续。
+    //   - accept 失败只 eprintln! 一行警告,歇 ACCEPT_PAUSE 再继续(文件描述符用完时,
+    //     accept 会一次又一次地立刻失败,不歇一下主线程就会空转)。
     //   - 每个线程拿一份 Arc::clone(&room),在线程里调用 handle_client(stream, id, &room)。
     //     用 thread::Builder::new().spawn(…):系统不给线程时它返回错误(thread::spawn 会 panic),
     //     这时警告一行,放弃这一个连接。

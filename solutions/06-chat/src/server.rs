@@ -20,6 +20,9 @@ use crate::protocol::{Command, HELP, MAX_LINE, check_nick, clean, parse};
 /// 每个人的信箱最多存这么多行。存满了还没被取走,这个人就被请出房间。
 const OUTBOX_LINES: usize = 1024;
 
+/// accept 失败以后,歇这么久再试。
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
 /// 写一个连接最多等这么久;写不出去的连接会被关掉。
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -49,7 +52,10 @@ pub fn serve(listener: &TcpListener) -> Result<()> {
         let stream = match incoming {
             Ok(stream) => stream,
             Err(err) => {
-                eprintln!("警告: 接受连接失败: {err}");
+                // 常见的原因是文件描述符用完了(人太多)。这时 accept 会立刻、一次又一次地失败:
+                // 歇一会儿再试,别让主线程空转、把日志刷满。
+                eprintln!("警告: 接受连接失败,{ACCEPT_PAUSE:?} 后再试: {err}");
+                thread::sleep(ACCEPT_PAUSE);
                 continue;
             }
         };
