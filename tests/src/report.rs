@@ -78,6 +78,12 @@ impl Report {
 
     /// 给学员看的全文:一览,加上每个失败步骤的诊断(默认只有一个)和下一步该做什么。
     pub fn explain(&self) -> String {
+        self.explain_then(&format!("改好以后再运行: cargo test -p {}", self.program))
+    }
+
+    /// 同 [`Report::explain`],但最后一句(有失败时「下一步做什么」)由调用方给出,
+    /// 比如 `course watch` 说「保存文件就会重新评分」。
+    pub fn explain_then(&self, next: &str) -> String {
         let failures: Vec<&str> = self
             .steps
             .iter()
@@ -87,10 +93,9 @@ impl Report {
             return format!("{}全部通过!", self.summary());
         }
         format!(
-            "\n{}\n{}\n\n改好以后再运行: cargo test -p {}\n",
+            "\n{}\n{}\n\n{next}\n",
             self.summary(),
             failures.join("\n\n────────\n\n"),
-            self.program
         )
     }
 

@@ -207,7 +207,8 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room) {
 /// 第 5 步:启动写线程。它从信箱里取出一行行文字,写到连接上,直到信箱关闭或者写不出去。
 fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::JoinHandle<()>> {
     // TODO: 第 5 步:启动写线程:从信箱里取出一行行文字,写到连接上。
-    //   - let stream = stream.try_clone()?; 再 set_write_timeout(Some(WRITE_TIMEOUT))。
+    //   - let stream = stream.try_clone()?; 再 set_write_timeout(Some(WRITE_TIMEOUT)),
+    //     和 set_nodelay(true)(每一行立刻发出,见课本「第 5 步:写线程」)。
     //   - 线程里:while let Ok(line) = inbox.recv() { … } 每行写成「line + \n」。
     //     所有发信的一方(房间里的那份和 handle_client 手里的那份)都放下信箱以后,recv 返回 Err,循环结束。
     //   - 写失败(对方断开、写超时)就跳出循环。

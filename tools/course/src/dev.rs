@@ -217,7 +217,7 @@ fn chapter(repo: &Repo, dirs: &LessonDirs, summary: &str) -> Result<()> {
     Ok(())
 }
 
-fn hints_written(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
+pub(crate) fn hints_written(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
     let spec = skeleton::Spec::load(&dirs.solution)?;
     let written = hints::steps(&repo.root, dirs.lesson.number);
     let missing: Vec<String> = (1..=spec.steps())
@@ -405,9 +405,7 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
             .replace(&format!("solution-{number}"), &format!("lesson-{number}"))
             .replace("参考答案", "练习"),
     )?;
-    let spec = skeleton::Spec::load(&solution)?;
     for (rel, text) in skeleton::generate_src(&solution)? {
-        let _ = &spec;
         write(&exercise.join(rel), &text)?;
     }
     write(

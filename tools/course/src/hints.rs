@@ -81,18 +81,9 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let repo = crate::repo::Repo::at(&root);
         for dirs in repo.lessons().unwrap() {
-            let spec = crate::skeleton::Spec::load(&dirs.solution).unwrap();
-            let number = dirs.lesson.number;
-            let written = steps(&root, number);
-            for step in 1..=spec.steps() {
-                let levels = written
-                    .iter()
-                    .find(|(s, _)| *s == step)
-                    .map_or(0, |(_, l)| *l);
-                assert_eq!(
-                    levels, 3,
-                    "第 {number} 课第 {step} 步应该有 3 级提示,现在有 {levels} 级"
-                );
+            // 和 `course dev check` 用同一个检查。
+            if let Err(err) = crate::dev::hints_written(&repo, &dirs) {
+                panic!("{}: {err:#}", dirs.title());
             }
         }
     }

@@ -212,8 +212,7 @@ fn check_one(repo: &Repo, dirs: &LessonDirs, watching: bool) -> Result<bool> {
     };
     let report = harness::run(dirs.lesson, &exe, &dirs.package());
     harness::grader::write_report(&report);
-    let again = format!("改好以后再运行: cargo test -p {}", dirs.package());
-    let instead = if watching {
+    let next = if watching {
         "改好以后保存文件,会自动重新评分。".to_owned()
     } else {
         format!(
@@ -222,7 +221,7 @@ fn check_one(repo: &Repo, dirs: &LessonDirs, watching: bool) -> Result<bool> {
             dirs.package()
         )
     };
-    println!("{}", report.explain().replace(&again, &instead));
+    println!("{}", report.explain_then(&next));
     record(repo, &report)?;
     Ok(report.first_failure().is_none())
 }
