@@ -3,7 +3,7 @@
 //! 评分步骤用构建器写出它知道的部分(发了什么、期望什么、收到了什么、提示、怎么手动重现);
 //! 评分器再补上步骤名、程序自己的输出和该读的章节,然后渲染成中文。
 
-use crate::text::{indent, show_bytes};
+use crate::text::{indent, show_bytes, visible};
 
 /// 一个步骤没有通过的原因。
 #[derive(Debug, Clone, Default)]
@@ -151,7 +151,13 @@ impl Rendering<'_> {
             None => self.chapter.clone(),
         };
         block("阅读:", &read);
+        // 最后一道关:整份信息里看不见的字符一律转义。程序的输出、收到的文字都可能带着
+        // 颜色代码或光标控制,原样打到学员的终端上,会把信息本身搞乱(变色、覆盖上一行)。
         out.join("\n")
+            .split('\n')
+            .map(visible)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -161,8 +167,14 @@ const LINE_CHARS: usize = 160;
 const LAST_LINES: usize = 40;
 
 /// 把很长的行截短、把很多的行只留最后一部分,失败信息才不会被一个刷屏的程序淹没。
+///
+/// 只按 `\n` 分行:行尾多出来的 `\r` 也是程序的输出,要让学员看见(它会转义成 `\r`)。
 fn clip_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text
+        .strip_suffix('\n')
+        .unwrap_or(text)
+        .split('\n')
+        .collect();
     let skipped = lines.len().saturating_sub(LAST_LINES);
     let mut out: Vec<String> = Vec::new();
     if skipped > 0 {
@@ -172,9 +184,9 @@ fn clip_lines(text: &str) -> String {
         let chars = line.chars().count();
         if chars > LINE_CHARS {
             let head: String = line.chars().take(LINE_CHARS).collect();
-            out.push(format!("{head}…(这一行共 {chars} 个字符)"));
+            out.push(format!("{}…(这一行共 {chars} 个字符)", visible(&head)));
         } else {
-            out.push((*line).to_owned());
+            out.push(visible(line));
         }
     }
     out.join("\n")

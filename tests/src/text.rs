@@ -35,19 +35,130 @@ pub fn show_bytes(bytes: &[u8]) -> String {
     }
 }
 
-/// 在一行文字里找出第一个形如 `127.0.0.1:40000` 或 `[::1]:40000` 的套接字地址。
+/// 会让终端做点什么(换行、回到行首、变色、移动光标、反转文字方向)的字符。
 ///
-/// 地址前后可以是任何文字(中文冒号、括号都行),所以学员的提示语怎么写都可以。
+/// 控制字符(Cc),以及 Unicode 里看不见、却能改变显示的格式字符和分隔符
+/// (零宽字符、双向文字控制符 U+202A–U+202E / U+2066–U+2069、行分隔符 U+2028、段分隔符 U+2029)。
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// 把一行文字里看不见的字符转义成看得见的样子:ESC 显示为 `\x1b`,回车为 `\r`,
+/// U+202E 显示为 `\u{202e}`。制表符照原样保留。
+///
+/// 程序自己的输出、收到的每一行都先经过它,才会出现在学员的终端上:一个带颜色代码
+/// 或光标控制的输出,原样打出来会把失败信息本身搞乱(变色、覆盖上一行)。
+pub fn visible(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => shown.push('\t'),
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\0' => shown.push_str("\\0"),
+            c if c.is_ascii_control() => shown.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_invisible(c) => shown.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// 去掉 ANSI 转义序列(颜色、光标移动):`\x1b[32m你好\x1b[0m` → `你好`。
+///
+/// 用来判断「要找的文字其实在,只是被颜色代码包住了」。
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI:ESC [ 参数… 结束字母(@ 到 ~)。
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC:ESC ] … 以 BEL 或 ESC \ 结束。
+            Some(']') => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            // 其余的两字符序列(ESC c、ESC 7 …)。
+            Some(_) => {
+                chars.next();
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// 在一行文字里找出第一个套接字地址:`127.0.0.1:40000` 或 `[::1]:40000`。
+///
+/// 地址前后写什么都行(中英文、括号、引号、句末的标点),所以学员的提示语怎么写都可以。
+/// IPv4 是四段十进制数加冒号和端口;IPv6 是 Rust 打印 `SocketAddr` 的样子,方括号里是地址。
+/// 找不到时返回 None:只有这一行里真的没有地址时才会这样。
 pub fn find_socket_addr(line: &str) -> Option<SocketAddr> {
-    let is_addr_char = |c: char| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']');
-    line.split(|c: char| !is_addr_char(c))
-        .filter(|run| !run.is_empty())
-        .find_map(|run| {
-            // 「地址:127.0.0.1:80」里,冒号会和地址连在一起,所以从每个可能的起点试一遍。
-            (0..run.len())
-                .filter(|&i| run.is_char_boundary(i))
-                .find_map(|i| run[i..].parse().ok())
-        })
+    (0..line.len())
+        .filter(|&i| line.is_char_boundary(i))
+        .find_map(|i| addr_at(&line[i..], line[..i].chars().next_back()))
+}
+
+/// 以 `rest` 开头的地址(如果有);`before` 是它前面的一个字符。
+fn addr_at(rest: &str, before: Option<char>) -> Option<SocketAddr> {
+    let candidate = if rest.starts_with('[') {
+        // [IPv6]:端口。方括号里只有十六进制数字、冒号、点和 %(作用域编号)。
+        let close = rest.find(']')?;
+        let inside = &rest[1..close];
+        let ok = !inside.is_empty()
+            && inside.contains(':')
+            && inside
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '%'));
+        if !ok {
+            return None;
+        }
+        let port = port_digits(rest[close + 1..].strip_prefix(':')?)?;
+        &rest[..close + 2 + port]
+    } else {
+        // IPv4:前面不能紧挨着数字(否则是某个更长的数的一部分),由四段数字、三个点组成。
+        if !rest.starts_with(|c: char| c.is_ascii_digit())
+            || before.is_some_and(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let ip_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let ip = &rest[..ip_len];
+        if ip.split('.').count() != 4 {
+            return None;
+        }
+        let port = port_digits(rest[ip_len..].strip_prefix(':')?)?;
+        &rest[..ip_len + 1 + port]
+    };
+    candidate.parse().ok()
+}
+
+/// 端口:开头连续的 1 到 5 个数字,后面不能再紧跟数字。返回数字的个数。
+fn port_digits(text: &str) -> Option<usize> {
+    let n = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    (1..=5).contains(&n).then_some(n)
 }
 
 /// 把多行文字缩进,空文字显示为「(空)」。
@@ -63,7 +174,7 @@ pub fn indent(text: &str, prefix: &str) -> String {
         .join("\n")
 }
 
-/// 显示收到的一行文字:控制字符(比如 ESC)转义成 `\u{1b}`,太长的只显示开头。
+/// 显示收到的一行文字:看不见的字符(比如 ESC)转义出来,太长的只显示开头。
 pub fn show_text(line: &str) -> String {
     let mut shown = String::new();
     for (i, c) in line.chars().enumerate() {
@@ -71,11 +182,7 @@ pub fn show_text(line: &str) -> String {
             shown.push('…');
             break;
         }
-        if c.is_control() {
-            shown.extend(c.escape_default());
-        } else {
-            shown.push(c);
-        }
+        shown.push_str(&visible(c.encode_utf8(&mut [0; 4])));
     }
     shown
 }
@@ -101,16 +208,85 @@ mod tests {
     }
 
     #[test]
-    fn finds_addresses_whatever_surrounds_them() {
-        let want: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        assert_eq!(find_socket_addr("正在监听 127.0.0.1:40000"), Some(want));
-        assert_eq!(find_socket_addr("地址:127.0.0.1:40000。"), Some(want));
-        assert_eq!(find_socket_addr("listening on 127.0.0.1:40000"), Some(want));
+    fn makes_every_invisible_character_visible() {
         assert_eq!(
-            find_socket_addr("监听 [::1]:7852"),
-            Some("[::1]:7852".parse().unwrap())
+            visible("\u{1b}[32m[小明] 你好\u{1b}[0m"),
+            "\\x1b[32m[小明] 你好\\x1b[0m"
         );
-        assert_eq!(find_socket_addr("服务器已启动"), None);
-        assert_eq!(find_socket_addr("端口 7852"), None);
+        assert_eq!(visible("a\rb\0c\u{7}\td"), "a\\rb\\0c\\x07\td");
+        assert_eq!(visible("x\u{202e}y\u{200b}z"), "x\\u{202e}y\\u{200b}z");
+        assert_eq!(visible("第一行\n第二行"), "第一行\\n第二行");
+        assert_eq!(show_text("\u{1b}[2J清屏"), "\\x1b[2J清屏");
+    }
+
+    #[test]
+    fn strips_colours_and_cursor_movement() {
+        assert_eq!(
+            strip_ansi("\u{1b}[1;32m[小明]\u{1b}[0m 你好"),
+            "[小明] 你好"
+        );
+        assert_eq!(strip_ansi("\u{1b}[2K\r> "), "\r> ");
+        assert_eq!(strip_ansi("\u{1b}]0;标题\u{7}正文"), "正文");
+        assert_eq!(strip_ansi("没有颜色"), "没有颜色");
+    }
+
+    /// 第一行输出的各种写法:左边是程序打印的一行,右边是评分器应该找到的地址。
+    #[test]
+    fn finds_the_address_in_every_reasonable_sentence() {
+        let table: &[(&str, Option<&str>)] = &[
+            // 英文,句末各种标点。
+            (
+                "UDP echo server listening on 127.0.0.1:45297.",
+                Some("127.0.0.1:45297"),
+            ),
+            ("listening on 127.0.0.1:45297", Some("127.0.0.1:45297")),
+            ("Listening on 127.0.0.1:45297...", Some("127.0.0.1:45297")),
+            ("bound to 127.0.0.1:45297, waiting", Some("127.0.0.1:45297")),
+            ("bound to 127.0.0.1:45297; waiting", Some("127.0.0.1:45297")),
+            ("address: 127.0.0.1:45297:", Some("127.0.0.1:45297")),
+            ("server (127.0.0.1:45297) is up", Some("127.0.0.1:45297")),
+            ("server [127.0.0.1:45297] is up", Some("127.0.0.1:45297")),
+            ("server '127.0.0.1:45297' is up", Some("127.0.0.1:45297")),
+            ("server \"127.0.0.1:45297\" is up", Some("127.0.0.1:45297")),
+            ("at http://127.0.0.1:45297/", Some("127.0.0.1:45297")),
+            ("127.0.0.1:45297", Some("127.0.0.1:45297")),
+            ("waiting…127.0.0.1:45297…", Some("127.0.0.1:45297")),
+            ("\t127.0.0.1:45297\t", Some("127.0.0.1:45297")),
+            // 中文,全角标点和引号。
+            ("正在监听 127.0.0.1:40000", Some("127.0.0.1:40000")),
+            ("地址:127.0.0.1:40000。", Some("127.0.0.1:40000")),
+            (
+                "服务器已启动,正在监听127.0.0.1:40000,请发送数据",
+                Some("127.0.0.1:40000"),
+            ),
+            ("监听地址:127.0.0.1:40000:等待中", Some("127.0.0.1:40000")),
+            ("服务器(127.0.0.1:40000)已启动", Some("127.0.0.1:40000")),
+            ("服务器「127.0.0.1:40000」已启动", Some("127.0.0.1:40000")),
+            ("服务器“127.0.0.1:40000”已启动", Some("127.0.0.1:40000")),
+            ("服务器【127.0.0.1:40000】已启动", Some("127.0.0.1:40000")),
+            ("监听中...127.0.0.1:40000", Some("127.0.0.1:40000")),
+            // IPv6,Rust 打印 SocketAddr 的样子。
+            ("监听 [::1]:7852", Some("[::1]:7852")),
+            ("listening on [::1]:7852.", Some("[::1]:7852")),
+            ("服务器([::1]:7852)已启动。", Some("[::1]:7852")),
+            (
+                "listening on [::ffff:127.0.0.1]:7852",
+                Some("[::ffff:127.0.0.1]:7852"),
+            ),
+            ("0.0.0.0:7852 和 [::]:7852", Some("0.0.0.0:7852")),
+            // 没有地址:只有这时才说找不到。
+            ("服务器已启动", None),
+            ("端口 7852", None),
+            ("127.0.0.1 端口 7852", None),
+            ("版本 1.2.3", None),
+            ("listening on 127.0.0.1:", None),
+            ("listening on 127.0.0.1:700000", None),
+            ("listening on 999.0.0.1:80", None),
+            ("[::1] 7852", None),
+        ];
+        for &(line, want) in table {
+            let want = want.map(|w| w.parse::<SocketAddr>().unwrap());
+            assert_eq!(find_socket_addr(line), want, "第一行是: {line}");
+        }
     }
 }
