@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 
 use predicates::Predicate;
 
+pub use crate::diagnose::diagnose_stderr;
+use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::{Failure, ProgramOutput, Rendering};
-use crate::program::{Ending, Output, Program, WaitError};
+use crate::program::{Ending, Output, Program, Reaper, WaitError};
 use crate::report::{Report, Status, StepReport};
+use crate::status;
 use crate::text::find_socket_addr;
 
 /// 一课:编号、标题、对应的章节,以及有序的步骤。
@@ -28,6 +31,9 @@ pub struct Lesson {
     pub title: &'static str,
     /// 相对仓库根目录的章节文件,失败信息里会让学员去读它。
     pub chapter: &'static str,
+    /// 这一课的服务器是不是应该一直运行(第 3、4、6 课)。是的话,服务器在一项检查里
+    /// 自己退出了,就是这一项失败最可能的原因(见 [`run_with`])。第 1 课的服务器回复一次就退出。
+    pub server_keeps_running: bool,
     pub steps: &'static [Step],
 }
 
@@ -49,7 +55,18 @@ pub struct Step {
 pub struct Session {
     program: PathBuf,
     name: String,
-    started: Vec<(String, Arc<Output>)>,
+    server_keeps_running: bool,
+    started: Vec<Started>,
+    /// 这一步启动的程序被放手以后,由它来结束(见 [`Reaper::finish`])。
+    reaper: Reaper,
+}
+
+/// 这一步启动过的一个程序。
+struct Started {
+    label: String,
+    output: Arc<Output>,
+    /// 它是不是一个本该一直运行的服务器。
+    keeps_running: bool,
 }
 
 /// 一个已经启动、并报出了自己地址的服务器。
@@ -74,7 +91,9 @@ impl Session {
         Session {
             program: program.to_owned(),
             name: name.to_owned(),
+            server_keeps_running: false,
             started: Vec::new(),
+            reaper: Reaper::default(),
         }
     }
 
@@ -90,26 +109,35 @@ impl Session {
 
     /// 启动被测程序。它的输出会被记下,这一步失败时会展示出来。
     pub fn spawn(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
-        self.track(label, Program::spawn(&self.program, args))
+        self.launch(label, args, false, false)
     }
 
     /// 启动一个要读键盘输入的被测程序:评分器可以替学员打字、按 Ctrl-D。
     pub fn spawn_interactive(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
-        self.track(label, Program::spawn_interactive(&self.program, args))
+        self.launch(label, args, true, false)
     }
 
-    /// 记下刚启动的程序(失败时展示它的输出);没能启动就是一次失败。
-    fn track(
+    /// 启动程序并记下它(失败时展示它的输出);没能启动就是一次失败。
+    fn launch(
         &mut self,
         label: &str,
-        started: std::io::Result<Program>,
+        args: &[&str],
+        interactive: bool,
+        keeps_running: bool,
     ) -> Result<Program, Failure> {
-        let program = started.map_err(|err| {
-            Failure::new(format!("无法启动程序 {}", self.program.display()))
-                .actual(err.to_string())
-                .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
-        })?;
-        self.started.push((label.to_owned(), program.output()));
+        let reaper = Some(self.reaper.clone());
+        let program =
+            Program::launch(&self.program, args, interactive, label, reaper).map_err(|err| {
+                Failure::new(format!("无法启动程序 {}", self.program.display()))
+                    .actual(err.to_string())
+                    .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
+            })?;
+        status::set_peer(label);
+        self.started.push(Started {
+            label: label.to_owned(),
+            output: program.output(),
+            keeps_running,
+        });
         Ok(program)
     }
 
@@ -118,6 +146,8 @@ impl Session {
     /// 用 assert_cmd 运行:它负责带截止时间地等待、超时后结束进程,并收集全部输出。
     pub fn run_to_end(&mut self, label: &str, args: &[&str], limit: Duration) -> Finished {
         let limit = scaled(limit);
+        status::set_peer(label);
+        let _status = status::waiting(&format!("{label}运行结束"), limit);
         let started = Instant::now();
         let output = assert_cmd::Command::new(&self.program)
             .args(args)
@@ -140,7 +170,11 @@ impl Session {
             elapsed + slack >= limit
         };
         let record = Arc::new(Output::finished(&output, timed_out));
-        self.started.push((label.to_owned(), Arc::clone(&record)));
+        self.started.push(Started {
+            label: label.to_owned(),
+            output: record,
+            keeps_running: false,
+        });
         Finished {
             status: output.status,
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -166,7 +200,7 @@ impl Session {
         let mut args = subcommand.to_vec();
         args.extend_from_slice(&["--port", "0"]);
         args.extend_from_slice(extra_args);
-        let mut program = self.spawn("服务器", &args)?;
+        let mut program = self.launch("服务器", &args, false, self.server_keeps_running)?;
         let command = format!("{} {}", self.name, args.join(" "));
 
         let line = match program.first_line(deadline(STARTUP)) {
@@ -226,19 +260,37 @@ impl Session {
         Ok(Server { program, addr })
     }
 
+    /// 这一步结束了:结束它启动的所有程序。没通过时,先让它们把正在做的事做完。
+    fn finish(&mut self, failed: bool) {
+        self.reaper.finish(failed);
+    }
+
     fn program_outputs(&self) -> Vec<ProgramOutput> {
         self.started
             .iter()
-            .map(|(label, output)| {
+            .map(|started| {
+                let output = &started.output;
                 let (lost_out, lost_err) = output.dropped();
                 ProgramOutput {
-                    label: format!("{label} {}", self.name),
+                    label: format!("{} {}", started.label, self.name),
                     ending: describe_ending(output.ending()),
                     stdout: output.stdout() + &lost_note(lost_out),
                     stderr: output.stderr() + &lost_note(lost_err),
                 }
             })
             .collect()
+    }
+
+    /// 一个本该一直运行、却在这一步里自己退出了的服务器:它的退出状态和 stderr。
+    fn server_that_exited(&self) -> Option<(std::process::ExitStatus, String)> {
+        self.started
+            .iter()
+            .find_map(|started| match started.output.ending() {
+                Some(Ending::Exited(status)) if started.keeps_running => {
+                    Some((status, started.output.stderr()))
+                }
+                _ => None,
+            })
     }
 }
 
@@ -370,22 +422,25 @@ fn describe_ending(ending: Option<Ending>) -> String {
     }
 }
 
-/// 根据程序的 stderr 猜最可能的原因。
-pub fn diagnose_stderr(stderr: &str) -> String {
-    if stderr.contains("not yet implemented") {
-        "程序执行到了一个还没完成的 todo!():stderr 里 `not yet implemented` 后面写着卡在骨架的哪一步。\
-         按课本把那一步的 TODO 换成真正的代码。"
-            .to_owned()
-    } else if stderr.contains("Address already in use") || stderr.contains("AddrInUse") {
-        "地址已被占用。评分器用 --port 0 启动你的程序:确认程序用了 --port 参数,没有写死端口。"
-            .to_owned()
-    } else if stderr.contains("panicked") {
-        "程序 panic 了(见上面的 stderr)。网络程序里的 unwrap() 遇到错误就会 panic;\
-         改用 ? 把错误交给 main 打印。"
-            .to_owned()
-    } else {
-        "看看上面 stderr 里程序自己说了什么。".to_owned()
+/// 这一步没通过,而一个本该一直运行的服务器在这一步里自己退出了:那多半就是原因。
+///
+/// 评分器看到的只是结果(没有回复、连接被重置),真正的原因是服务器不在了。
+/// 信息里保留评分器看到的现象,标题和提示改成「服务器退出了」和它退出的原因。
+fn server_exit_first(failure: Failure, session: &Session) -> Failure {
+    if failure.headline.contains("退出") {
+        return failure;
     }
+    let Some((status, stderr)) = session.server_that_exited() else {
+        return failure;
+    };
+    let seen = match &failure.actual {
+        Some(actual) => format!("评分器看到:{}\n{actual}", failure.headline),
+        None => format!("评分器看到:{}", failure.headline),
+    };
+    failure
+        .headline("服务器退出了")
+        .actual(format!("{seen}\n服务器:{}", describe_exit(Some(status))))
+        .hint(crate::diagnose::server_exited(status, &stderr))
 }
 
 /// 程序走到了一个没写完的 `todo!()`(哪怕只是某个线程):这比任何别的猜测都更可能是原因。
@@ -396,9 +451,9 @@ fn todo_first(failure: Failure, programs: &[ProgramOutput]) -> Failure {
         .is_some_and(|h| h.contains("todo!()"));
     match programs
         .iter()
-        .find(|p| p.stderr.contains("not yet implemented"))
+        .find(|p| cause(&p.stderr) == Some(Cause::Todo))
     {
-        Some(program) if !already => failure.hint(diagnose_stderr(&program.stderr)),
+        Some(program) if !already => failure.hint(diagnose(Role::Server, &program.stderr)),
         _ => failure,
     }
 }
@@ -433,14 +488,19 @@ pub fn run_with(lesson: &Lesson, program: &Path, name: &str, keep_going: bool) -
         };
         if !stopped {
             let started = Instant::now();
+            status::set_step(&format!("第 {number} 项"));
             let mut session = Session::new(program, name);
+            session.server_keeps_running = lesson.server_keeps_running;
             let result = (step.check)(&mut session);
+            // 这一步的程序都已经放手了:通过了就立刻结束它们;没通过就先让它们把话说完,
+            // 输出和结局才完整,而且每次都一样。
+            session.finish(result.is_err());
             record.millis = started.elapsed().as_millis();
             match result {
                 Ok(()) => record.status = Status::Passed,
                 Err(failure) => {
-                    // 这一步的程序都已经随着 Server/Program 的 drop 被结束了,输出是完整的。
                     let programs = session.program_outputs();
+                    let failure = server_exit_first(failure, &session);
                     let failure = todo_first(failure, &programs);
                     let rendering = Rendering {
                         step: format!(

@@ -21,6 +21,7 @@ pub const LESSON: Lesson = Lesson {
     number: "01",
     title: "UDP 服务器",
     chapter: "book/src/01-udp-server.md",
+    server_keeps_running: false,
     steps: &[
         Step {
             name: "启动后在第一行打印实际绑定的地址",

@@ -22,6 +22,7 @@ pub const LESSON: Lesson = Lesson {
     number: "02",
     title: "UDP 客户端",
     chapter: "book/src/02-udp-client.md",
+    server_keeps_running: false,
     steps: &[
         Step {
             name: "把 --message 作为一个数据报发给服务器",

@@ -18,6 +18,7 @@ pub const LESSON: Lesson = Lesson {
     number: "03",
     title: "永不停歇的 UDP 服务器",
     chapter: "book/src/03-udp-loop.md",
+    server_keeps_running: true,
     steps: &[
         Step {
             name: "启动后在第一行打印实际绑定的地址",

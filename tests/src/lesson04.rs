@@ -24,6 +24,7 @@ pub const LESSON: Lesson = Lesson {
     number: "04",
     title: "TCP 服务器",
     chapter: "book/src/04-tcp-server.md",
+    server_keeps_running: true,
     steps: &[
         Step {
             name: "启动后在第一行打印实际绑定的地址",

@@ -24,6 +24,7 @@ pub const LESSON: Lesson = Lesson {
     number: "05",
     title: "TCP 客户端",
     chapter: "book/src/05-tcp-client.md",
+    server_keeps_running: false,
     steps: &[
         Step {
             name: "连上服务器,把 --message 加上换行作为一行发出",

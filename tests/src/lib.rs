@@ -13,10 +13,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod chat;
+pub mod diagnose;
 pub mod failure;
 pub mod grader;
 pub mod program;
 pub mod report;
+pub mod status;
 pub mod tcp;
 pub mod text;
 pub mod udp;

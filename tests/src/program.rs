@@ -2,7 +2,9 @@
 //!
 //! - stdin 是空的,stdout 和 stderr 各由一个线程读走(程序不会因为管道写满而卡住);
 //! - 每一次等待都有截止时间,等的是「信号」(新的一行输出、进程退出),从不 sleep;
-//! - `Program` 被 drop 时(包括测试 panic 时)子进程一定被结束并回收。
+//! - `Program` 被 drop 时(包括测试 panic 时)子进程一定被结束并回收。由评分器的一项检查
+//!   启动的程序,drop 时先交给这项检查的 [`Reaper`]:检查没通过时,评分器让正在退出、
+//!   正在写日志的程序把话说完(有上限地等一会儿),再结束它,失败信息才每次都一样、不缺最后一行。
 
 use std::io::Write as _;
 use std::io::{self, Read};
@@ -14,17 +16,46 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
+use crate::grader::scaled;
+use crate::status;
+
 /// 每个流最多保留这么多字节;更多的输出照样读走(以免程序卡住),但不再保存。
 const KEEP_BYTES: usize = 256 * 1024;
 
 /// 一个正在运行(或刚刚结束)的被测程序。
-#[must_use = "Program 被 drop 时会立刻结束子进程"]
+#[must_use = "Program 被 drop 时会结束子进程(或交给它所在的那项检查去结束)"]
 pub struct Program {
-    child: Child,
+    /// 只有在 drop 时才会被取走。
+    child: Option<Child>,
     output: Arc<Output>,
     /// 评分器「打字」用的 stdin;只有 [`Program::spawn_interactive`] 启动的程序才有。
     stdin: Option<ChildStdin>,
+    /// 给人看的名字(「服务器」「客户端」),用在状态行里。
+    label: String,
+    /// drop 时把子进程交给谁;None 表示 drop 时立刻结束它。
+    reaper: Option<Reaper>,
 }
+
+/// 一项检查里已经放手、但还没有被结束的程序。检查结束时由评分器统一处理:
+/// 通过了就立刻结束它们;没通过就先让它们把正在做的事做完(见 [`Reaper::finish`])。
+#[derive(Clone, Default)]
+pub struct Reaper {
+    orphans: Arc<Mutex<Vec<Orphan>>>,
+}
+
+struct Orphan {
+    child: Child,
+    output: Arc<Output>,
+    /// 留着它,程序的 stdin 就还开着:它的状态和检查结束那一刻一样。
+    _stdin: Option<ChildStdin>,
+}
+
+/// 没通过的检查最多等程序这么久:够它退出、或者把一行日志写完。
+const SETTLE: Duration = Duration::from_secs(1);
+/// 程序这么久没有再输出任何东西(而且没有写到一半的行),就算「说完了」。
+const QUIET: Duration = Duration::from_millis(200);
+/// stderr 上出现了新内容以后,评分器最多再等回复这么久(见 [`StderrWatch`])。
+const GRACE: Duration = Duration::from_millis(1500);
 
 /// 程序的 stdout、stderr 和结局。读线程写,评分器读。
 #[derive(Default)]
@@ -38,6 +69,8 @@ struct OutputState {
     stdout: Stream,
     stderr: Stream,
     ending: Option<Ending>,
+    /// 最后一次读到新输出的时刻。
+    last_output: Option<Instant>,
 }
 
 #[derive(Default, Clone)]
@@ -71,16 +104,28 @@ impl Program {
     /// 环境里设置 `RUST_BACKTRACE=0` 和 `NO_COLOR=1`,让 panic 信息简短、输出里没有颜色代码,
     /// 这样失败信息在谁的机器上都一样。
     pub fn spawn(path: &Path, args: &[&str]) -> io::Result<Program> {
-        Program::start(path, args, Stdio::null())
+        Program::launch(path, args, false, "程序", None)
     }
 
     /// 启动一个要从 stdin 读键盘输入的程序(比如聊天客户端):评分器用 [`Program::type_line`]
     /// 替学员「打字」,用 [`Program::close_stdin`] 按下 Ctrl-D。
     pub fn spawn_interactive(path: &Path, args: &[&str]) -> io::Result<Program> {
-        Program::start(path, args, Stdio::piped())
+        Program::launch(path, args, true, "程序", None)
     }
 
-    fn start(path: &Path, args: &[&str], stdin: Stdio) -> io::Result<Program> {
+    /// 启动程序。`reaper` 不是 None 时,drop 不结束它,而是把它交给 `reaper`。
+    pub(crate) fn launch(
+        path: &Path,
+        args: &[&str],
+        interactive: bool,
+        label: &str,
+        reaper: Option<Reaper>,
+    ) -> io::Result<Program> {
+        let stdin = if interactive {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        };
         let mut child = Command::new(path)
             .args(args)
             .env("RUST_BACKTRACE", "0")
@@ -97,10 +142,16 @@ impl Program {
         drain(stderr, Arc::clone(&output), |s| &mut s.stderr);
         let stdin = child.stdin.take();
         Ok(Program {
-            child,
+            child: Some(child),
             output,
             stdin,
+            label: label.to_owned(),
+            reaper,
         })
+    }
+
+    fn child(&mut self) -> &mut Child {
+        self.child.as_mut().expect("只有 drop 才会取走子进程")
     }
 
     /// 在程序的 stdin 上「打」一行字(自动加上换行)。
@@ -123,7 +174,7 @@ impl Program {
 
     /// 操作系统给这个进程的编号。
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// 共享的输出记录;程序结束以后也还能读。
@@ -133,6 +184,7 @@ impl Program {
 
     /// 等到 stdout 出现第一行完整的文字,或者截止时间到,或者 stdout 被关闭。
     pub fn first_line(&self, deadline: Instant) -> Result<String, WaitError> {
+        let _status = self.waiting("的第一行输出", deadline);
         self.output.wait_stdout(deadline, |stdout| {
             stdout
                 .split(|&b| b == b'\n')
@@ -148,6 +200,7 @@ impl Program {
         deadline: Instant,
         ready: impl Fn(&str) -> bool,
     ) -> Result<(), WaitError> {
+        let _status = self.waiting("的输出", deadline);
         self.output.wait_stdout(deadline, |stdout| {
             ready(&String::from_utf8_lossy(stdout)).then_some(())
         })
@@ -159,6 +212,7 @@ impl Program {
         deadline: Instant,
         ready: impl Fn(&str) -> bool,
     ) -> Result<(), WaitError> {
+        let _status = self.waiting("的输出", deadline);
         let output = &self.output;
         let mut state = output.lock();
         loop {
@@ -190,47 +244,167 @@ impl Program {
     /// 返回 Some 时,它的输出已经读完了:进程退出前写进管道的最后几行,读线程未必已经读到,
     /// 所以这里要等管道关闭,否则紧接着检查 stdout 就会错过它们。
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        let status = self.child.try_wait().ok().flatten()?;
+        let status = self.child().try_wait().ok().flatten()?;
         self.finish(Ending::Exited(status));
         Some(status)
     }
 
     /// 等程序自己退出,最多等到截止时间。返回 Some 时,它的输出已经读完了。
     pub fn wait_exit(&mut self, deadline: Instant) -> Option<ExitStatus> {
+        let _status = self.waiting("退出", deadline);
         let left = deadline.saturating_duration_since(Instant::now());
-        let status = self.child.wait_timeout(left).ok().flatten()?;
+        let status = self.child().wait_timeout(left).ok().flatten()?;
         self.finish(Ending::Exited(status));
         Some(status)
     }
 
     /// 记下结局,并等读线程把管道里剩下的输出读完。
     fn finish(&self, ending: Ending) {
-        self.output.set_ending(ending);
-        // 进程已经没了,管道马上会关闭;只有它的子进程还握着管道时才会等满这一秒。
-        self.output
-            .wait_closed(Instant::now() + Duration::from_secs(1));
+        self.output.finish(ending);
     }
 
     /// 结束程序(如果它还在运行),并等它的输出被读完。
     pub fn stop(&mut self) {
-        if self.exited().is_none() {
-            // kill 失败只可能是因为它刚好自己退出了;接下来的 wait 会把结局记下来。
-            let _ = self.child.kill();
-            if let Ok(status) = self.child.wait() {
-                let ending = if killed_by_us(status) {
-                    Ending::Killed
-                } else {
-                    Ending::Exited(status)
-                };
-                self.finish(ending);
-            }
+        if let Some(child) = self.child.as_mut() {
+            stop(child, &self.output);
         }
+    }
+
+    /// 从现在起,留意程序在 stderr 上说的话(见 [`StderrWatch`])。
+    pub fn watch_stderr(&self) -> StderrWatch {
+        StderrWatch {
+            output: self.output(),
+            from: self.output.lock().stderr.bytes.len(),
+            grew_at: None,
+        }
+    }
+
+    /// 状态行:「等服务器的第一行输出」。
+    fn waiting(&self, what: &str, deadline: Instant) -> status::Waiting {
+        let limit = deadline.saturating_duration_since(Instant::now());
+        status::waiting(&format!("{}{what}", self.label), limit)
     }
 }
 
 impl Drop for Program {
     fn drop(&mut self) {
-        self.stop();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        match &self.reaper {
+            // 交给这项检查:它结束时再决定是立刻结束,还是先让程序把话说完。
+            Some(reaper) => reaper.lock().push(Orphan {
+                child,
+                output: Arc::clone(&self.output),
+                _stdin: self.stdin.take(),
+            }),
+            None => stop(&mut child, &self.output),
+        }
+    }
+}
+
+/// 结束一个子进程(如果它还在运行),记下结局,并等它的输出被读完。
+fn stop(child: &mut Child, output: &Output) {
+    if let Ok(Some(status)) = child.try_wait() {
+        output.finish(Ending::Exited(status));
+        return;
+    }
+    // kill 失败只可能是因为它刚好自己退出了;接下来的 wait 会把结局记下来。
+    let _ = child.kill();
+    if let Ok(status) = child.wait() {
+        let ending = if killed_by_us(status) {
+            Ending::Killed
+        } else {
+            Ending::Exited(status)
+        };
+        output.finish(ending);
+    }
+}
+
+impl Reaper {
+    fn lock(&self) -> MutexGuard<'_, Vec<Orphan>> {
+        self.orphans.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// 结束交到这里的所有程序。`settle` 为真(检查没通过)时,先给每个程序一点时间:
+    /// 正在退出的让它退完,正在写日志的让它写完这一行,最多等 [`SETTLE`]。
+    ///
+    /// 不这样做的话,评分器可能恰好在程序说出原因之前结束它:同一个错误,
+    /// 有时报成「已退出,退出码 1」、带着完整的 stderr,有时报成「仍在运行」、stderr 只剩半行。
+    pub fn finish(&self, settle: bool) {
+        let mut orphans = std::mem::take(&mut *self.lock());
+        if settle {
+            let until = Instant::now() + scaled(SETTLE);
+            for orphan in &mut orphans {
+                orphan.settle(until);
+            }
+        }
+        for orphan in &mut orphans {
+            stop(&mut orphan.child, &orphan.output);
+        }
+    }
+}
+
+impl Orphan {
+    /// 等程序退出,或者安静下来(一段时间没有新输出,也没有写到一半的行),最多等到 `until`。
+    fn settle(&mut self, until: Instant) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.output.finish(Ending::Exited(status));
+                return;
+            }
+            let now = Instant::now();
+            let quiet_from = self
+                .output
+                .last_output()
+                .map_or(started, |t| t.max(started));
+            let quiet = now >= quiet_from + scaled(QUIET) && !self.output.mid_line();
+            if quiet || now >= until {
+                return;
+            }
+            // 等的同时留意它退出:wait_timeout 在进程退出时立刻返回。
+            let slice = until.min(now + Duration::from_millis(20)) - now;
+            let _ = self.child.wait_timeout(slice);
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        // 最后一份 Reaper(评分器的那一项检查)结束时,谁也不能留下:测试 panic 时也一样。
+        if Arc::strong_count(&self.orphans) == 1 {
+            self.finish(false);
+        }
+    }
+}
+
+/// 从某一刻起,程序在 stderr 上说了什么。
+///
+/// 一个程序在 stderr 上报了错(比如「无法回复 …: Destination address required」),
+/// 多半就不会再回复了:评分器不必等满期限,再给它 [`GRACE`] 就够了,然后根据它说的话诊断。
+/// 正确的程序回复只要几毫秒,就算它同时记了一行警告,这点宽限也绰绰有余。
+pub struct StderrWatch {
+    output: Arc<Output>,
+    from: usize,
+    grew_at: Option<Instant>,
+}
+
+impl StderrWatch {
+    /// 还值得等吗:stderr 没有新内容,或者新内容出现还不到 [`GRACE`]。
+    pub fn patient(&mut self) -> bool {
+        if self.new_text().trim().is_empty() {
+            return true;
+        }
+        let grew_at = *self.grew_at.get_or_insert_with(Instant::now);
+        grew_at.elapsed() < scaled(GRACE)
+    }
+
+    /// 开始留意以后,stderr 上新出现的文字。
+    pub fn new_text(&self) -> String {
+        let state = self.output.lock();
+        let bytes = &state.stderr.bytes;
+        String::from_utf8_lossy(&bytes[self.from.min(bytes.len())..]).into_owned()
     }
 }
 
@@ -261,6 +435,9 @@ fn drain<R: Read + Send + 'static>(
                 Ok(n) => n,
             };
             let mut state = output.lock();
+            if n > 0 {
+                state.last_output = Some(Instant::now());
+            }
             let stream = stream(&mut state);
             if n == 0 {
                 stream.closed = true;
@@ -297,9 +474,30 @@ impl Output {
                 stdout: stream(&output.stdout),
                 stderr: stream(&output.stderr),
                 ending: Some(ending),
+                last_output: None,
             }),
             changed: Condvar::new(),
         }
+    }
+
+    /// 记下结局,并等读线程把管道里剩下的输出读完。
+    fn finish(&self, ending: Ending) {
+        self.set_ending(ending);
+        // 进程已经没了,管道马上会关闭;只有它的子进程还握着管道时才会等满这一秒。
+        self.wait_closed(Instant::now() + Duration::from_secs(1));
+    }
+
+    /// 最后一次读到新输出的时刻。
+    fn last_output(&self) -> Option<Instant> {
+        self.lock().last_output
+    }
+
+    /// stdout 或 stderr 的最后一行是不是还没写完(没有换行)。
+    fn mid_line(&self) -> bool {
+        let state = self.lock();
+        [&state.stdout.bytes, &state.stderr.bytes]
+            .iter()
+            .any(|bytes| bytes.last().is_some_and(|&b| b != b'\n'))
     }
 
     fn lock(&self) -> MutexGuard<'_, OutputState> {

@@ -101,6 +101,10 @@ impl TcpClient {
         let mut received = Received::default();
         let mut buf = [0u8; 8192];
         let mut last_slice = false;
+        let _status = crate::status::waiting_for_peer(
+            "发来数据",
+            deadline.saturating_duration_since(Instant::now()),
+        );
         loop {
             if done(&received.bytes) {
                 received.ending = ReadEnding::Found;
@@ -209,6 +213,10 @@ impl TcpFakeServer {
             // 接收方已经放弃时 send 会失败,那个连接随之被丢弃,正合适。
             let _ = tx.send(listener.accept());
         });
+        let _status = crate::status::waiting_for_peer(
+            "连上来",
+            deadline.saturating_duration_since(Instant::now()),
+        );
         let wrap = |accepted: io::Result<(TcpStream, SocketAddr)>| {
             accepted.ok().map(|(stream, _)| TcpClient { stream })
         };

@@ -57,6 +57,10 @@ impl UdpPeer {
         mut alive: impl FnMut() -> bool,
     ) -> Option<Datagram> {
         const SLICE: Duration = Duration::from_millis(50);
+        let _status = crate::status::waiting_for_peer(
+            "发来数据报",
+            deadline.saturating_duration_since(Instant::now()),
+        );
         loop {
             let slice_end = deadline.min(Instant::now() + SLICE);
             if let Some(datagram) = self.recv_until(slice_end) {

@@ -10,6 +10,8 @@ pub const LESSON: Lesson = Lesson {
     number: "{{NN}}",
     title: "(标题)",
     chapter: "{{CHAPTER}}",
+    // 服务器应该一直运行吗?是的话,它在某一项检查里自己退出了,评分器会把这当作失败的原因。
+    server_keeps_running: true,
     steps: &[Step {
         name: "启动后在第一行打印实际绑定的地址",
         points: 1,
