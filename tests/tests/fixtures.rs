@@ -1,259 +1,452 @@
 //! 评分框架的自测:每个「故意写错的程序」都必须在正确的那一项检查、在期限内、
-//! 带着说出病因的信息失败。评分器能抓住它们,才能抓住学员的同类错误。
+//! 带着说出病因的标题和信息失败;每个「换了一种写法的正确程序」都必须全部通过。
+//! 评分器能抓住前者,才能抓住学员的同类错误;放过后者,才不会冤枉写对了的学员。
+//!
+//! 所有的例子都在下面的 [`CASES`] 表里,由一个测试同时运行(它们大多在等期限,
+//! 并行跑才快),跑完一起报告:哪个没在该失败的地方失败、标题不对、信息里缺了什么,
+//! 以及每个例子用了多久。`COURSE_FIXTURE_RUNS=3` 让每个例子跑三遍,并确认三遍的信息
+//! 一字不差(端口号除外):同一个程序,每次都该得到同样的诊断。
 
 use std::path::Path;
+use std::sync::Mutex;
+use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::grader::{REPLY, STARTUP};
-use harness::{Lesson, Report, Status, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
+use harness::grader::STARTUP;
+use harness::{Lesson, Status, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
 
-/// 用 `lesson` 的评分器给一个程序打分,并确认它在第 `step` 项检查失败、信息里有 `says`。
-#[track_caller]
-fn fails_at(lesson: &Lesson, program: &str, step: usize, says: &[&str]) -> Report {
-    let report = harness::run(lesson, Path::new(program), "lesson-xx");
-    let failed = report
-        .first_failure()
-        .unwrap_or_else(|| panic!("{program} 应该在第 {step} 项检查失败,却全部通过了"));
-    let message = failed.message.as_deref().unwrap_or_default();
-    assert_eq!(
-        failed.number, step,
-        "{program} 应该在第 {step} 项检查失败:\n{message}"
-    );
-    for phrase in says {
-        assert!(
-            message.contains(phrase),
-            "信息里应该有「{phrase}」:\n{message}"
-        );
-    }
-    report
+/// 一个例子:用哪一课的评分器、给哪个程序打分,期望什么结果。
+struct Case {
+    /// 程序(`tests/fixtures/` 里的一个 bin)。
+    program: &'static str,
+    lesson: &'static Lesson,
+    /// 只用这一课从第几项开始的检查(比如只测第 6 课的客户端那几项);通常是 0。
+    skip: usize,
+    expect: Expect,
+    /// 最多用多久得出结论(包括所有检查)。
+    within: Duration,
 }
 
-/// 一个永远不打印地址的程序,在启动期限内失败,而不是让测试挂住。
-#[test]
-fn a_program_that_never_prints_its_address_fails_within_the_deadline() {
-    let started = Instant::now();
-    fails_at(
-        &lesson01::LESSON,
-        env!("CARGO_BIN_EXE_fixture-silent"),
-        1,
-        &["没有在 stdout 打印任何一行", "local_addr"],
-    );
-    assert!(started.elapsed() < STARTUP + Duration::from_secs(3));
+enum Expect {
+    /// 在第 `check` 项失败(按 `skip` 之后的编号),标题恰好是 `headline`
+    /// (端口号写成 `<端口>`),整份信息里有 `says` 的每一句。
+    Fails {
+        check: usize,
+        headline: &'static str,
+        says: &'static [&'static str],
+    },
+    /// 全部通过:一个写法不同、但完全正确的程序。
+    Passes,
 }
 
-/// 崩溃的程序:它自己的 stderr 出现在信息里,学员能看到真正的原因。
-#[test]
-fn a_crash_shows_the_programs_own_stderr() {
-    let started = Instant::now();
-    fails_at(
-        &lesson01::LESSON,
-        env!("CARGO_BIN_EXE_fixture-crash"),
-        1,
-        &[
-            "还没打印地址就退出了",
-            "退出码 101",
-            "fixture-crash: 配置文件读不到了",
-            "fixture-crash 故意崩溃",
-        ],
-    );
-    // 崩溃是马上就能看到的,不需要等任何期限。
-    assert!(started.elapsed() < Duration::from_secs(2));
+use Expect::{Fails, Passes};
+
+const fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
 }
 
-/// 从不回复的服务器:在回复期限内失败,并说明服务器还在运行。
-#[test]
-fn a_server_that_never_replies_fails_at_the_echo_step() {
-    let started = Instant::now();
-    fails_at(
-        &lesson01::LESSON,
-        env!("CARGO_BIN_EXE_fixture-udp-server-sleeps"),
-        2,
-        &["没有回复", "服务器还在运行", "send_to"],
-    );
-    assert!(started.elapsed() < REPLY + Duration::from_secs(3));
+/// 所有的例子。每一行都是一类学员真的会犯的错误(或者一种完全正确的不同写法)。
+const CASES: &[Case] = &[
+    // ---- 第 1 课 ----
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-silent"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器在 5 秒内没有在 stdout 打印任何一行",
+            says: &["local_addr"],
+        },
+        within: secs(7),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-crash"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器还没打印地址就退出了",
+            says: &[
+                "退出码 101",
+                "fixture-crash: 配置文件读不到了",
+                "fixture-crash 故意崩溃",
+            ],
+        },
+        within: secs(2),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-server-sleeps"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器在 5 秒内没有回复",
+            says: &["服务器还在运行", "send_to"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-server-fixed-port"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器以退出码 0 退出了,但回复没有到达发送方",
+            says: &["不要写死地址或端口"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-server-truncates"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: if cfg!(windows) {
+                "服务器的接收缓冲区放不下 8000 字节的数据报"
+            } else {
+                "回复被截断了:发出 8000 字节,只收回 500 字节"
+            },
+            says: &["65507"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-server-english"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(3),
+    },
+    // ---- 第 2 课 ----
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-client-no-timeout"),
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "服务器不回复时,客户端没有好好地超时退出",
+            says: &["没有结束,被评分器结束了", "set_read_timeout"],
+        },
+        within: secs(10),
+    },
+    // ---- 第 3 课 ----
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-first-client"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "客户端 B 的回复被发给了客户端 A",
+            says: &["我是客户端 B"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-skips-empty"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器没有回复空数据报",
+            says: &["不是 EOF"],
+        },
+        within: secs(8),
+    },
+    // ---- 第 4 课 ----
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-server-one-read"),
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "回复不对",
+            says: &["第二行", "TCP 是字节流", "read_until"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-server-write-once"),
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "回复不对",
+            says: &["回复只到了一半", "write_all"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-server-exits-after-first"),
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "服务器退出了",
+            says: &["已退出,退出码 0", "listener.incoming()"],
+        },
+        within: secs(3),
+    },
+    // ---- 第 5 课 ----
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-panics-on-refusal"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "连接被拒绝时,客户端没有好好地报错退出",
+            says: &["程序 panic 了", "ConnectionRefused", "拒绝"],
+        },
+        within: secs(4),
+    },
+    // ---- 第 6 课 ----
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-chat-server-echo"),
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器把 alice 自己说的话又发回给了他",
+            says: &["[alice] 你好,bob!我是 alice", "跳过说话的人自己"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-chat-server-crash"),
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "alice 没有收到dave 离开的通知(dave的连接被重置(RST),没有说 /quit)",
+            says: &["Connection reset", "panic", "中毒"],
+        },
+        within: secs(9),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-chat-server-blocking"),
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "一个不读消息的人,让别人也收不到消息了",
+            says: &["不读消息", "sync_channel", "try_send"],
+        },
+        within: secs(20),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-chat-client-one-thread"),
+        lesson: &lesson06::LESSON,
+        skip: 8,
+        expect: Fails {
+            check: 2,
+            headline: "客户端没有打印服务器发来的消息",
+            says: &["两个线程", "[小明] 小红,在吗?"],
+        },
+        within: secs(8),
+    },
+];
+
+/// 同时最多运行这么多个例子。它们大多在等期限,CPU 用得很少。
+const AT_ONCE: usize = 8;
+
+/// 一个例子跑一遍的结果。
+struct Outcome {
+    elapsed: Duration,
+    /// 不符合期望时,说明哪里不符合。
+    problem: Option<String>,
+    /// 第一个失败的检查的完整信息(端口号换成了 `<端口>`),用来比较几遍是否一样。
+    message: String,
 }
 
-/// 把回复发到写死端口的服务器:信息指出回复没有到达发送方。
-#[test]
-fn a_server_that_replies_to_a_fixed_port_is_told_so() {
-    fails_at(
-        &lesson01::LESSON,
-        env!("CARGO_BIN_EXE_fixture-udp-server-fixed-port"),
-        2,
-        &["回复没有到达发送方", "不要写死地址或端口"],
-    );
-}
-
-/// 500 字节缓冲区的服务器(Python 教程的写法):前四项通过,在大数据报那一项失败。
-#[test]
-fn a_server_with_a_small_buffer_fails_at_the_large_datagram() {
-    let report = fails_at(
-        &lesson01::LESSON,
-        env!("CARGO_BIN_EXE_fixture-udp-server-truncates"),
-        5,
-        &["回复被截断了", "只收回 500 字节", "65507"],
-    );
-    assert_eq!(report.passed(), 4);
-}
-
-/// 没有读超时的客户端:被评分器在期限内结束,信息指向 set_read_timeout。
-#[test]
-fn a_client_without_a_timeout_is_stopped_and_told_why() {
-    let started = Instant::now();
-    fails_at(
-        &lesson02::LESSON,
-        env!("CARGO_BIN_EXE_fixture-udp-client-no-timeout"),
-        4,
-        &["没有结束,被评分器结束了", "set_read_timeout"],
-    );
-    assert!(started.elapsed() < Duration::from_secs(20));
-}
-
-/// 总是回复第一个客户端的循环服务器:在交错的那一项失败,并指出回复被发给了 A。
-#[test]
-fn a_loop_that_replies_to_the_first_client_fails_at_interleaving() {
-    fails_at(
-        &lesson03::LESSON,
-        env!("CARGO_BIN_EXE_fixture-udp-loop-first-client"),
-        4,
-        &["客户端 B 的回复被发给了客户端 A", "我是客户端 B"],
-    );
-}
-
-/// 把空数据报当成 EOF 的循环服务器:信息解释空数据报不是 EOF。
-#[test]
-fn a_loop_that_ignores_empty_datagrams_is_told_they_are_not_eof() {
-    fails_at(
-        &lesson03::LESSON,
-        env!("CARGO_BIN_EXE_fixture-udp-loop-skips-empty"),
-        6,
-        &["没有回复空数据报", "不是 EOF"],
-    );
-}
-
-/// 按项给分时(COURSE_KEEP_GOING),失败之后的检查照样运行;默认则停在第一个失败。
-#[test]
-fn later_steps_are_not_run_after_a_failure_by_default() {
-    let report = harness::run(
-        &lesson01::LESSON,
-        Path::new(env!("CARGO_BIN_EXE_fixture-udp-server-sleeps")),
-        "lesson-01",
-    );
-    let statuses: Vec<Status> = report.steps.iter().map(|s| s.status.clone()).collect();
-    assert_eq!(statuses[0], Status::Passed);
-    assert_eq!(statuses[1], Status::Failed);
-    assert!(statuses[2..].iter().all(|s| *s == Status::NotRun));
-    let json = report.to_json();
-    assert!(json.starts_with("{\"lesson\":\"01\""), "{json}");
-    assert!(json.contains("\"status\":\"not_run\""), "{json}");
-}
-
-/// 一次 read 就当一条消息的 TCP 服务器(Python 教程的 recv(500)):两行一起到达时露馅。
-#[test]
-fn a_tcp_server_that_reads_once_is_told_tcp_is_a_byte_stream() {
-    fails_at(
-        &lesson04::LESSON,
-        env!("CARGO_BIN_EXE_fixture-tcp-server-one-read"),
-        4,
-        &["第二行", "TCP 是字节流", "read_until"],
-    );
-}
-
-/// 只调用一次 write、不看返回值的 TCP 服务器:客户端读得慢时回复不完整,信息指向 write_all。
-#[test]
-fn a_tcp_server_that_ignores_what_write_returns_is_told_to_use_write_all() {
-    fails_at(
-        &lesson04::LESSON,
-        env!("CARGO_BIN_EXE_fixture-tcp-server-write-once"),
-        7,
-        &["回复只到了一半", "write_all"],
-    );
-}
-
-/// 服务完一个客户端就退出的 TCP 服务器:信息说它没有循环。
-#[test]
-fn a_tcp_server_without_a_loop_is_told_to_keep_accepting() {
-    fails_at(
-        &lesson04::LESSON,
-        env!("CARGO_BIN_EXE_fixture-tcp-server-exits-after-first"),
-        3,
-        &["服务器退出了", "已退出,退出码 0", "listener.incoming()"],
-    );
-}
-
-/// 连接被拒绝就 panic 的 TCP 客户端:信息说不要 unwrap,要认出 ConnectionRefused。
-#[test]
-fn a_tcp_client_that_panics_on_refusal_is_told_to_explain_instead() {
-    fails_at(
-        &lesson05::LESSON,
-        env!("CARGO_BIN_EXE_fixture-tcp-client-panics-on-refusal"),
-        5,
-        &["程序 panic 了", "ConnectionRefused", "拒绝"],
-    );
-}
-
-/// 把说话人自己也算进广播的聊天室:在第 2 项失败,信息说「又发回给了他」。
-#[test]
-fn a_chat_server_that_echoes_to_the_sender_is_told_to_skip_the_sender() {
-    fails_at(
-        &lesson06::LESSON,
-        env!("CARGO_BIN_EXE_fixture-chat-server-echo"),
-        2,
-        &[
-            "又发回给了他",
-            "[alice] 你好,bob!我是 alice",
-            "跳过说话的人自己",
-        ],
-    );
-}
-
-/// 连接被重置就 panic 的聊天室:在第 4 项失败,信息指出线程 panic 和锁中毒。
-#[test]
-fn a_chat_server_that_panics_on_a_reset_is_told_about_the_poisoned_lock() {
-    let started = Instant::now();
-    fails_at(
-        &lesson06::LESSON,
-        env!("CARGO_BIN_EXE_fixture-chat-server-crash"),
-        4,
-        &["dave 离开的通知", "Connection reset", "panic", "中毒"],
-    );
-    assert!(started.elapsed() < REPLY + Duration::from_secs(5));
-}
-
-/// 广播时直接 write_all 的聊天室:一个不读消息的人卡住所有人。在第 5 项失败,
-/// 信息说出「每个客户端一个写线程、有上限的队列」。
-#[test]
-fn a_chat_server_that_blocks_on_a_slow_client_is_told_to_queue() {
-    let started = Instant::now();
-    fails_at(
-        &lesson06::LESSON,
-        env!("CARGO_BIN_EXE_fixture-chat-server-blocking"),
-        5,
-        &["拖不住", "不读消息", "sync_channel", "try_send"],
-    );
-    assert!(started.elapsed() < REPLY * 2 + Duration::from_secs(10));
-}
-
-/// 只用一个线程的聊天客户端:在「不打字也能收消息」那一项失败,信息说要开两个线程。
-///
-/// 它没有服务器这一半,所以只用第 6 课里测客户端的那几项给它打分。
-#[test]
-fn a_one_thread_chat_client_is_told_to_use_two_threads() {
-    let client_steps = &lesson06::LESSON.steps[8..];
-    assert!(client_steps[0].name.starts_with("客户端"));
+fn run_case(case: &Case) -> Outcome {
     let lesson = Lesson {
-        steps: client_steps,
-        ..lesson06::LESSON
+        steps: &case.lesson.steps[case.skip..],
+        ..*case.lesson
     };
-    fails_at(
-        &lesson,
-        env!("CARGO_BIN_EXE_fixture-chat-client-one-thread"),
-        2,
-        &[
-            "客户端没有打印服务器发来的消息",
-            "两个线程",
-            "[小明] 小红,在吗?",
-        ],
+    let started = Instant::now();
+    let report = harness::run(&lesson, Path::new(case.program), "lesson-xx");
+    let elapsed = started.elapsed();
+    let failed = report.first_failure();
+    let message = failed
+        .and_then(|f| f.message.as_deref())
+        .map(normalize)
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    match (&case.expect, failed) {
+        (Passes, None) => {}
+        (Passes, Some(failed)) => problems.push(format!(
+            "应该全部通过,却在第 {} 项失败:\n{message}",
+            failed.number
+        )),
+        (Fails { check, .. }, None) => {
+            problems.push(format!("应该在第 {check} 项失败,却全部通过了"))
+        }
+        (
+            Fails {
+                check,
+                headline,
+                says,
+            },
+            Some(failed),
+        ) => {
+            if failed.number != *check {
+                problems.push(format!(
+                    "应该在第 {check} 项失败,却在第 {} 项",
+                    failed.number
+                ));
+            }
+            let got = normalize(failed.headline.as_deref().unwrap_or_default());
+            if got != *headline {
+                problems.push(format!("标题应该是「{headline}」,却是「{got}」"));
+            }
+            for phrase in *says {
+                if !message.contains(phrase) {
+                    problems.push(format!("信息里应该有「{phrase}」"));
+                }
+            }
+            if !problems.is_empty() {
+                problems.push(format!("完整的信息:\n{message}"));
+            }
+        }
+    }
+    if elapsed > case.within {
+        problems.push(format!(
+            "用了 {:.1} 秒,超过了 {} 秒",
+            elapsed.as_secs_f64(),
+            case.within.as_secs()
+        ));
+    }
+    let statuses_ok = report
+        .steps
+        .iter()
+        .skip_while(|s| s.status == Status::Passed)
+        .skip(1)
+        .all(|s| s.status == Status::NotRun);
+    if !statuses_ok {
+        problems.push("第一个失败之后的检查不该再运行".to_owned());
+    }
+    Outcome {
+        elapsed,
+        problem: (!problems.is_empty()).then(|| problems.join("\n")),
+        message,
+    }
+}
+
+/// 把每次都不一样的东西(端口号)换成占位符,剩下的应该每次都一字不差。
+fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..i]);
+        let digits = rest[i..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len() - i, |n| n);
+        let number = &rest[i..i + digits];
+        // 端口:紧跟在 IP 地址的冒号后面(127.0.0.1:40000、[::1]:40000)。
+        let is_port = out.ends_with(':')
+            && (out[..out.len() - 1].ends_with(|c: char| c.is_ascii_digit())
+                || out[..out.len() - 1].ends_with(']'));
+        let after_flag = out.ends_with("--port ") || out.ends_with("端口 ");
+        if (is_port || after_flag) && digits >= 4 {
+            out.push_str("<端口>");
+        } else {
+            out.push_str(number);
+        }
+        rest = &rest[i + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// 每个故意写错的程序都在它该失败的那一项、带着该有的标题失败;每个写法不同的
+/// 正确程序都全部通过;都在期限内。
+#[test]
+fn every_fixture_gets_its_verdict() {
+    let runs: usize = std::env::var("COURSE_FIXTURE_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let jobs: Vec<(usize, usize)> = (0..CASES.len())
+        .flat_map(|case| (0..runs).map(move |run| (case, run)))
+        .collect();
+    let results: Mutex<Vec<(usize, usize, Outcome)>> = Mutex::new(Vec::new());
+    let next = Mutex::new(0usize);
+    thread::scope(|scope| {
+        for _ in 0..AT_ONCE.min(jobs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let job = {
+                        let mut next = next.lock().unwrap();
+                        let job = jobs.get(*next).copied();
+                        *next += 1;
+                        job
+                    };
+                    let Some((case, run)) = job else { return };
+                    let outcome = run_case(&CASES[case]);
+                    results.lock().unwrap().push((case, run, outcome));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(case, run, _)| (*case, *run));
+
+    let mut problems = Vec::new();
+    println!("例子                                          结论                     用时");
+    for (case, run, outcome) in &results {
+        let c = &CASES[*case];
+        let name = Path::new(c.program)
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let verdict = match &c.expect {
+            Passes => format!("第 {} 课全部通过", c.lesson.display_number()),
+            Fails { check, .. } => {
+                format!("第 {} 课第 {check} 项失败", c.lesson.display_number())
+            }
+        };
+        println!(
+            "{name:<45} {verdict:<22} {:>5.2} 秒",
+            outcome.elapsed.as_secs_f64()
+        );
+        if let Some(problem) = &outcome.problem {
+            problems.push(format!("✗ {name}(第 {} 遍):\n{problem}", run + 1));
+        }
+        if *run > 0 {
+            let first = &results
+                .iter()
+                .find(|(other, r, _)| other == case && *r == 0)
+                .expect("第一遍一定在")
+                .2;
+            if first.message != outcome.message {
+                problems.push(format!(
+                    "✗ {name}:第 {} 遍的信息和第 1 遍不一样\n第 1 遍:\n{}\n第 {} 遍:\n{}",
+                    run + 1,
+                    first.message,
+                    run + 1,
+                    outcome.message
+                ));
+            }
+        }
+    }
+    let mut times: Vec<f64> = results
+        .iter()
+        .filter(|(case, _, _)| matches!(CASES[*case].expect, Fails { .. }))
+        .map(|(_, _, o)| o.elapsed.as_secs_f64())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    if let (Some(median), Some(max)) = (times.get(times.len() / 2), times.last()) {
+        println!("得出失败结论的时间:中位数 {median:.2} 秒,最长 {max:.2} 秒");
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}
+
+/// 端口号每次都不一样,其余的必须原样保留。
+#[test]
+fn normalize_hides_only_port_numbers() {
+    assert_eq!(
+        normalize("连不上服务器 127.0.0.1:40000,[::1]:7852;--port 41000;发出 8000 字节"),
+        "连不上服务器 127.0.0.1:<端口>,[::1]:<端口>;--port <端口>;发出 8000 字节"
     );
 }
 
@@ -273,4 +466,21 @@ fn a_program_that_ignores_sigterm_is_gone_once_the_grader_is_done_with_it() {
         !Path::new(&format!("/proc/{pid}")).exists(),
         "进程 {pid} 在评分器结束它以后还在"
     );
+}
+
+/// 按项给分时(COURSE_KEEP_GOING),失败之后的检查照样运行;默认则停在第一个失败。
+#[test]
+fn later_steps_are_not_run_after_a_failure_by_default() {
+    let report = harness::run(
+        &lesson01::LESSON,
+        Path::new(env!("CARGO_BIN_EXE_fixture-udp-server-fixed-port")),
+        "lesson-01",
+    );
+    let statuses: Vec<Status> = report.steps.iter().map(|s| s.status.clone()).collect();
+    assert_eq!(statuses[0], Status::Passed);
+    assert_eq!(statuses[1], Status::Failed);
+    assert!(statuses[2..].iter().all(|s| *s == Status::NotRun));
+    let json = report.to_json();
+    assert!(json.starts_with("{\"lesson\":\"01\""), "{json}");
+    assert!(json.contains("\"status\":\"not_run\""), "{json}");
 }
