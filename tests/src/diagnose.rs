@@ -186,7 +186,7 @@ pub fn cause(stderr: &str) -> Option<Cause> {
 pub fn diagnose(role: Role, stderr: &str) -> String {
     let panicked = stderr.contains("panicked");
     let unwrap_note = if panicked {
-        "程序 panic 了:网络上的错误是正常的运行时情况,不要 unwrap。"
+        "程序 panic 了:坏数据、连接出错,在网络程序里都是正常的运行时情况,不要 unwrap。"
     } else {
         ""
     };

@@ -181,6 +181,7 @@ fn clip_lines(text: &str) -> String {
         out.push(format!("……(前面还有 {skipped} 行)"));
     }
     for line in &lines[skipped..] {
+        let line = &hide_thread_id(line);
         let chars = line.chars().count();
         if chars > LINE_CHARS {
             let head: String = line.chars().take(LINE_CHARS).collect();
@@ -190,4 +191,46 @@ fn clip_lines(text: &str) -> String {
         }
     }
     out.join("\n")
+}
+
+/// 新版 Rust 的 panic 信息带着线程编号(`thread 'main' (15556) panicked at …`),每次运行都不一样。
+/// 它对学员没有用,还会让同一个错误每次的信息都不同,所以去掉它。
+fn hide_thread_id(line: &str) -> String {
+    if let Some(rest) = line.strip_prefix("thread '")
+        && let Some(close) = rest.find("' (")
+        && let Some(end) = rest[close + 3..].find(") panicked")
+        && rest[close + 3..close + 3 + end]
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    {
+        return format!(
+            "thread '{}'{}",
+            &rest[..close],
+            &rest[close + 3 + end + 1..]
+        );
+    }
+    line.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_lines_lose_their_thread_id_and_nothing_else() {
+        assert_eq!(
+            hide_thread_id("thread 'main' (15556) panicked at src/main.rs:10:53:"),
+            "thread 'main' panicked at src/main.rs:10:53:"
+        );
+        assert_eq!(
+            hide_thread_id("thread 'client-3' panicked at src/server.rs:1:1:"),
+            "thread 'client-3' panicked at src/server.rs:1:1:"
+        );
+        assert_eq!(hide_thread_id("收到 (123) 个"), "收到 (123) 个");
+    }
+
+    #[test]
+    fn output_dumps_show_a_carriage_return_at_the_end_of_a_line() {
+        assert_eq!(clip_lines("收到: hi\r\n下一行\n"), "收到: hi\\r\n下一行");
+    }
 }

@@ -181,6 +181,7 @@ impl Session {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             timed_out,
             limit,
+            elapsed,
         }
     }
 
@@ -303,6 +304,8 @@ pub struct Finished {
     pub timed_out: bool,
     /// 评分器最多等它多久。
     pub limit: Duration,
+    /// 从启动到结束用了多久。
+    pub elapsed: Duration,
 }
 
 impl Finished {
@@ -341,6 +344,46 @@ impl Finished {
         Err(failure.hint(hint))
     }
 }
+
+impl Finished {
+    /// 「大约 `timeout` 之后放弃」从两边检查:不能早于 `timeout`(没等够就放弃,
+    /// 比如根本没用 --timeout 的值),也不能晚很多(比如用的是默认的超时,而不是 --timeout)。
+    /// 晚多少算「很多」:[`LATE`],慢机器上按 `COURSE_TIMEOUT_SCALE` 放大。
+    pub fn expect_on_time(&self, failure: Failure, timeout: Duration) -> Result<(), Failure> {
+        let secs = |d: Duration| format!("{:.1}", d.as_secs_f64());
+        let latest = timeout + scaled(LATE);
+        if self.elapsed < timeout.mul_f64(0.95) {
+            return Err(failure
+                .headline(format!(
+                    "客户端没等够 {} 秒就放弃了",
+                    timeout.as_secs()
+                ))
+                .actual(format!("{} 秒后就退出了", secs(self.elapsed)))
+                .hint(
+                    "超时要用 --timeout 的值:set_read_timeout(Some(Duration::from_secs(timeout)))。                     读超时到了,recv / read 才会返回超时的错误;在那之前就放弃,说明没有真的在等。",
+                ));
+        }
+        if self.elapsed > latest {
+            return Err(failure
+                .headline(format!(
+                    "--timeout {} 的客户端等了太久才放弃",
+                    timeout.as_secs()
+                ))
+                .actual(format!(
+                    "{} 秒后才退出;最晚应该在 {} 秒左右",
+                    secs(self.elapsed),
+                    secs(latest)
+                ))
+                .hint(
+                    "超时要用 --timeout 参数的值,不要写死(也不要用参数的默认值):                     set_read_timeout(Some(Duration::from_secs(args.timeout)))。",
+                ));
+        }
+        Ok(())
+    }
+}
+
+/// 一个超时的程序最多可以比它的超时晚这么久放弃(启动、打印、退出都要时间)。
+pub const LATE: Duration = Duration::from_millis(1500);
 
 /// 该失败的程序却以退出码 0 退出时的提示(几课共用)。
 pub const NOT_A_SUCCESS: &str =
@@ -385,6 +428,9 @@ pub const STARTUP: Duration = Duration::from_secs(5);
 pub const REPLY: Duration = Duration::from_secs(5);
 /// 等程序自己退出的期限。
 pub const EXIT: Duration = Duration::from_secs(5);
+/// 「一个不多」:该收的都收到以后,再等这么久,确认没有多出来的东西。
+/// 多出来的东西(重复的回复、多的一行)都是紧跟着正确的那份一起来的,在本机上只差几微秒。
+pub const NOTHING_MORE: Duration = Duration::from_millis(200);
 
 /// 从现在起 `limit` 之后的时刻。慢机器上可以用 `COURSE_TIMEOUT_SCALE=3` 把所有期限放大。
 pub fn deadline(limit: Duration) -> Instant {

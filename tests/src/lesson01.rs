@@ -15,7 +15,7 @@ use crate::grader::{
     EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, deadline, describe_exit,
     diagnose_stderr, scaled,
 };
-use crate::udp::{UdpPeer, expect_echo};
+use crate::udp::{UdpPeer, expect_echo, expect_nothing_more};
 
 pub const LESSON: Lesson = Lesson {
     number: "01",
@@ -84,29 +84,12 @@ pub fn large_payload(len: usize) -> Vec<u8> {
     payload
 }
 
-/// 和 [`expect_echo`] 一样,但失败时给服务器一点时间自己退出。
-///
-/// 第 1 课的服务器回复以后就该退出;等它一下,失败信息里才有它完整的输出和结局,
-/// 而不是恰好在它说「再见」之前被评分器结束(那样每次的信息都可能不一样)。
-fn echo_or_settle(
-    server: &mut Server,
-    peer: &UdpPeer,
-    payload: &[u8],
-    reproduce: &str,
-) -> Result<(), Failure> {
-    let result = expect_echo(server, peer, payload, reproduce);
-    if result.is_err() {
-        server.settle();
-    }
-    result
-}
-
 /// 启动服务器,从一个新的客户端发「你好,世界」,期望原样的回复。
 fn echo_hello(session: &mut Session) -> Result<(Server, UdpPeer), Failure> {
     let mut server = session.start_server(&[])?;
     let peer = UdpPeer::bind();
     let reproduce = reproduce(session.name(), HELLO);
-    echo_or_settle(&mut server, &peer, HELLO.as_bytes(), &reproduce)?;
+    expect_echo(&mut server, &peer, HELLO.as_bytes(), &reproduce)?;
     Ok((server, peer))
 }
 
@@ -115,9 +98,15 @@ pub(crate) fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
     session.start_server(&[]).map(drop)
 }
 
-/// 第 3 课也用这一步。
+/// 第 3 课也用这一步。回声恰好一个数据报:回复之后,再也没有别的数据报。
 pub(crate) fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> {
-    echo_hello(session).map(drop)
+    let (server, peer) = echo_hello(session)?;
+    expect_nothing_more(
+        &server,
+        &peer,
+        &format!("「{HELLO}」,并且已经收到了它的回声"),
+        &reproduce(session.name(), HELLO),
+    )
 }
 
 fn prints_text_and_sender(session: &mut Session) -> Result<(), Failure> {
@@ -178,7 +167,7 @@ fn keeps_large_datagrams_whole(session: &mut Session) -> Result<(), Failure> {
          (应该打印 8000。)",
         session.name()
     );
-    echo_or_settle(&mut server, &peer, &large_payload(8000), &reproduce)
+    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)
 }
 
 fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
@@ -189,7 +178,7 @@ fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
         "终端 1: cargo run -p {}\n终端 2: printf '\\377\\376 hi' | nc -u -w1 127.0.0.1 7852",
         session.name()
     );
-    echo_or_settle(&mut server, &peer, payload, &reproduce)?;
+    expect_echo(&mut server, &peer, payload, &reproduce)?;
 
     if server
         .program

@@ -6,16 +6,19 @@
 //! - 等回复,最多 `--timeout` 秒;收到后在 stdout 打印回复的文字,以退出码 0 退出;
 //! - 等不到回复时,在 stderr 用中文说明,以非 0 退出码退出,不 panic。
 
+use std::time::Duration;
+
 use predicates::prelude::*;
 
+use crate::diagnose::{Role, diagnose};
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Session, Step, deadline, describe_exit,
-    diagnose_stderr, scaled,
+    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, deadline,
+    describe_exit, scaled,
 };
 use crate::lesson01::large_payload;
 use crate::program::Program;
-use crate::text::show_bytes;
+use crate::text::{Printed, find_printed, mentions_timeout, show_bytes, visible};
 use crate::udp::{Datagram, UdpPeer};
 
 pub const LESSON: Lesson = Lesson {
@@ -54,10 +57,14 @@ pub const LESSON: Lesson = Lesson {
 
 const HELLO: &str = "你好,世界";
 
-/// 正常交换时给客户端的 `--timeout`(秒):和评分器等回复的期限一样长。
-/// 评分器收到消息后立刻回复,所以正确的客户端永远等不到超时。
+/// 正常交换时给客户端的 `--timeout`:评分器收到消息后立刻回复,正确的客户端永远等不到超时。
+///
+/// 它比评分器自己的期限([`REPLY`]、[`EXIT`],5 秒)短得多:一个收到回复以后还在等的客户端,
+/// 会先因为自己的超时退出,评分器看得清它是怎么结束的,两个期限永远不会撞在一起。
+pub(crate) const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn client_timeout() -> String {
-    scaled(REPLY).as_secs().max(1).to_string()
+    scaled(CLIENT_TIMEOUT).as_secs().max(1).to_string()
 }
 
 /// 启动客户端,让它向 `server` 发 `message`。
@@ -116,7 +123,7 @@ fn receive_message(
                     "没有收到任何数据报;客户端{}",
                     describe_exit(Some(status))
                 ))
-                .hint(diagnose_stderr(&client.output().stderr())),
+                .hint(diagnose(Role::Client, &client.output().stderr())),
             None => failure("客户端没有发出数据报")
                 .actual(format!("{waited};客户端还在运行"))
                 .hint("检查 send_to 的目标:它应该是 --host 和 --port 组成的地址。"),
@@ -124,18 +131,32 @@ fn receive_message(
     };
     if datagram.data != message.as_bytes() {
         let hint = if datagram.data.starts_with(message.as_bytes()) {
-            "数据报里多了东西(比如换行)。发送 message.as_bytes(),一个字节也不多。"
+            "数据报里多了东西(比如换行)。send 收到的 message 已经是消息的字节了:\
+             socket.send_to(message, server),一个字节也不多。"
         } else {
-            "数据报应该是 --message 参数的 UTF-8 字节,整条消息放在一个数据报里。"
+            "数据报应该恰好是 --message 参数的 UTF-8 字节:整条消息放在一个数据报里,\
+             用 socket.send_to(message, server) 一次发出。"
         };
         return Err(failure("收到的数据报和 --message 不一样")
             .actual(format!("收到 {}", show_bytes(&datagram.data)))
             .hint(hint));
     }
+    // 一个不多:消息只发一次,也不拆成几个数据报。
+    if let Some(extra) = server.recv(deadline(NOTHING_MORE)) {
+        return Err(failure("客户端发了不止一个数据报")
+            .actual(format!(
+                "先收到 {},紧接着又收到 {}",
+                show_bytes(&datagram.data),
+                show_bytes(&extra.data)
+            ))
+            .hint("整条消息作为一个数据报发一次:只调用一次 send_to。"));
+    }
     Ok(datagram)
 }
 
-/// 等客户端结束,检查它以 0 退出并在 stdout 打印了 `reply` 的文字。
+/// 等客户端结束,检查它以 0 退出,并且在 stdout 上恰好打印了 `reply` 的文字。
+///
+/// 「恰好」:回复的文字占到一行的末尾,后面紧跟换行;前面可以有「服务器回复: 」这样的说明。
 fn expect_printed_reply(
     session: &Session,
     server: &UdpPeer,
@@ -146,38 +167,71 @@ fn expect_printed_reply(
     let status = client.wait_exit(deadline(EXIT));
     let printed = String::from_utf8_lossy(reply).into_owned();
     let stdout = client.output().stdout();
-    if status.is_some_and(|s| s.success())
-        && predicate::str::contains(printed.as_str()).eval(&stdout)
-    {
+    let found = find_printed(&stdout, &printed);
+    if status.is_some_and(|s| s.success()) && found == Printed::Exactly {
         return Ok(());
     }
     let failure = Failure::new("客户端没有打印服务器的回复并正常退出")
         .ran(command(session, server, message))
         .sent(reply, "客户端(评分器的服务器回复它)")
-        .expected("stdout 里出现回复的全部文字,然后以退出码 0 退出")
+        .expected(
+            "stdout 里恰好出现回复的全部文字(前面可以有「服务器回复: 」这样的说明,\
+             后面紧跟着换行,一个字节也不多),然后以退出码 0 退出",
+        )
         .reproduce(reproduce(session, message));
-    Err(match status {
-        None => failure
+    Err(match (status, found) {
+        (None, _) => failure
             .actual(format!(
                 "收到回复 {} 秒后,客户端还在运行",
                 scaled(EXIT).as_secs()
             ))
             .hint("收到回复以后打印它,然后让 run 返回 Ok(())。"),
-        Some(status) if !status.success() => failure
+        (Some(status), _) if !status.success() => failure
             .actual(describe_exit(Some(status)))
-            .hint(diagnose_stderr(&client.output().stderr())),
-        Some(_) if reply.len() > 1000 => failure
+            .hint(diagnose(Role::Client, &client.output().stderr())),
+        (Some(_), Printed::WithExtra(extra)) => extra_after_reply(failure, &extra),
+        (Some(_), Printed::Partly(_)) if reply.len() > 1000 => failure
             .headline("客户端只打印了回复的一部分")
-            .actual("客户端以退出码 0 退出,但 stdout 里没有完整的回复(见下面的 stdout)")
+            .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
             .hint(
                 "接收缓冲区太小:比缓冲区大的数据报,放不下的部分会被悄悄丢掉。\
                  按 UDP 最大数据报(65507 字节)准备缓冲区。",
             )
             .read("缓冲区要多大"),
-        Some(_) => failure
+        (Some(_), Printed::Partly(_)) => failure
+            .headline("客户端只打印了回复的一部分")
+            .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
+            .hint("把收到的 n 个字节全部变成文字打印:String::from_utf8_lossy(&buf[..n])。"),
+        (Some(_), _) => failure
             .actual("客户端以退出码 0 退出,但 stdout 里没有回复的文字(见下面的 stdout)")
             .hint("用 String::from_utf8_lossy(&buf[..n]) 把收到的字节转成文字再打印。"),
     })
+}
+
+/// 回复的文字后面多了东西:说出多的是什么,以及多半是怎么来的。
+pub(crate) fn extra_after_reply(failure: Failure, extra: &str) -> Failure {
+    let count = extra.chars().count();
+    let shown: String = extra.chars().take(20).collect();
+    let more = if count > 20 { "…" } else { "" };
+    let hint = if extra.chars().all(|c| c == '\0') {
+        "多出来的是一串 \\0:这是缓冲区里没用到的部分。recv_from 返回的 n 才是回复的长度,\
+         只打印 &buf[..n],而不是整个 buf。"
+    } else if extra == "\r" {
+        "回复行是以 \\r\\n 结尾的(Windows 和 telnet 的写法),只去掉 \\n,留下了 \\r:\
+         它看不见,却会让终端回到行首。把行尾的 \\n 和它前面的 \\r 都去掉。"
+    } else if extra == "\n" {
+        "回复里的换行没有去掉,println! 又加了一个,于是多出一个空行。\
+         打印之前去掉行尾的 \\n(和 \\r):trim_end_matches(['\\r', '\\n'])。"
+    } else {
+        "只打印回复本身:不要用 {:?}(它会加上引号、转义),也不要在后面加别的东西。"
+    };
+    failure
+        .headline(format!("客户端打印的回复后面多了 {count} 个字符"))
+        .actual(format!(
+            "回复的文字后面紧跟着「{}{more}」(见下面的 stdout)",
+            visible(&shown)
+        ))
+        .hint(hint)
 }
 
 fn sends_the_message_as_one_datagram(session: &mut Session) -> Result<(), Failure> {
@@ -214,15 +268,16 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
     let port = silent.addr().port().to_string();
     let args = ["--port", &port, "--message", HELLO, "--timeout", "1"];
     // 客户端等 1 秒;评分器最多等它 1 秒再加上退出的期限。
-    let limit = std::time::Duration::from_secs(1) + EXIT;
+    let limit = Duration::from_secs(1) + EXIT;
     let run = session.run_to_end("客户端", &args, limit);
 
     let failure = Failure::new("服务器不回复时,客户端没有好好地超时退出")
         .ran(format!("{} {}", session.name(), args.join(" ")))
         .expected(format!(
-            "大约 1 秒后,stderr 里有一句说明超时的中文(提到「超时」或等了几「秒」),\
-             以非 0 退出码退出;不 panic。\n\
-             (评分器的服务器 127.0.0.1:{port} 收下数据报,但永远不回复)"
+            "1 秒后(不早于 1 秒,最晚 {:.1} 秒),stderr 里有一句说明超时的话\
+             (写出「超时」或者「秒」,或者写出等了多久,比如「1s」),以非 0 退出码退出;不 panic。\n\
+             (评分器的服务器 127.0.0.1:{port} 收下数据报,但永远不回复)",
+            (Duration::from_secs(1) + scaled(crate::grader::LATE)).as_secs_f64()
         ))
         .actual(run.describe())
         .reproduce(format!(
@@ -233,7 +288,7 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
     // main 会给任何错误加上「错误:」前缀,所以只看有没有中文是不够的:
     // 说明里要讲清楚是「超时」了、等了多少「秒」,而不只是系统的一句英文错误。
     run.expect_error_exit(
-        failure,
+        failure.clone(),
         ErrorExit {
             hung: "recv_from 默认会永远等下去。在接收之前调用 socket.set_read_timeout(Some(超时)),\
                    用 --timeout 的秒数。",
@@ -241,10 +296,11 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
                        读超时在 Unix 上是 ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,\
                        把它变成一条说明(bail!)交给 main。",
             succeeded: NOT_A_SUCCESS,
-            explains: predicate::str::contains("超时").or(predicate::str::contains("秒")),
+            explains: predicate::function(|stderr: &str| mentions_timeout(stderr, 1)),
             unexplained: "把读超时变成一句给人看的中文说明:认出 ErrorKind::WouldBlock(Unix)和 TimedOut(Windows),\
                           用 bail! 返回,比如「等了 1 秒,没有收到回复,请确认服务器正在运行」。\
                           只加一个 context 的话,stderr 里只有系统的英文错误,初学者看不懂发生了什么。",
         },
-    )
+    )?;
+    run.expect_on_time(failure, Duration::from_secs(1))
 }

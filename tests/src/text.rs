@@ -187,6 +187,90 @@ pub fn show_text(line: &str) -> String {
     shown
 }
 
+/// 程序把一段文字打印出来了没有,打印得对不对(见 [`find_printed`])。
+#[derive(Debug, PartialEq, Eq)]
+pub enum Printed {
+    /// 文字恰好占到一行的末尾:后面紧跟着换行(或者输出到此为止),换行后面不是一个空行。
+    Exactly,
+    /// 文字在,但后面多了东西:同一行里多出来的字节(比如缓冲区里的 `\0`、没去掉的 `\r`),
+    /// 或者多出来的一个空行(没去掉的换行又被 println! 加了一个)。给出多出来的部分。
+    WithExtra(String),
+    /// 只打印了开头的一部分:给出打印出来的字符数。
+    Partly(usize),
+    /// 没有打印。
+    Missing,
+}
+
+/// 在程序的 stdout 里找 `text`。规则是「恰好」:同一行里 `text` 前面可以有任何说明
+/// (比如「服务器回复: 」),后面就不能再有别的字节;`text` 之后是这一行的换行,
+/// 而且不能再多一个空行。
+pub fn find_printed(stdout: &str, text: &str) -> Printed {
+    let mut first_extra = None;
+    for (at, _) in stdout.match_indices(text) {
+        let after = &stdout[at + text.len()..];
+        let line_rest = after.split('\n').next().unwrap_or_default();
+        let blank_line_follows = after.starts_with("\n\n") || after.starts_with("\n\r\n");
+        if line_rest.is_empty() && !blank_line_follows {
+            return Printed::Exactly;
+        }
+        first_extra.get_or_insert_with(|| {
+            if line_rest.is_empty() {
+                "\n".to_owned()
+            } else {
+                line_rest.to_owned()
+            }
+        });
+    }
+    if let Some(extra) = first_extra {
+        return Printed::WithExtra(extra);
+    }
+    if text.is_empty() {
+        return Printed::Missing;
+    }
+    // 最长的、出现在输出里的开头部分:截断的回复。
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let longest = (1..chars.len())
+        .rev()
+        .find(|&n| stdout.contains(&text[..chars[n].0]))
+        .unwrap_or(0);
+    // 只对上一两个字可能是巧合;对上一半(或者 4 个字以上)才算是「打印了一部分」。
+    if longest > 0 && longest >= 4.min(chars.len() / 2) {
+        Printed::Partly(longest)
+    } else {
+        Printed::Missing
+    }
+}
+
+/// 一句说明提到超时了吗:写了「超时」「时限」「timeout」「timed out」,写了「秒」,
+/// 或者写出了等了多久(`secs` 秒:「1s」「1 s」「1000 毫秒」「1000ms」)。
+///
+/// 这是第 2 课和第 5 课「等不到回复时说清原因」的规则,课本里也是这么写的。
+pub fn mentions_timeout(text: &str, secs: u64) -> bool {
+    let lower = text.to_lowercase();
+    let words = ["超时", "时限", "秒", "timeout", "time out", "timed out"];
+    let millis = secs * 1000;
+    let lengths = [
+        format!("{secs}s"),
+        format!("{secs} s"),
+        format!("{secs}sec"),
+        format!("{secs} sec"),
+        format!("{millis}ms"),
+        format!("{millis} ms"),
+        format!("{millis}毫秒"),
+        format!("{millis} 毫秒"),
+    ];
+    words.iter().any(|w| lower.contains(w))
+        || lengths.iter().any(|l| {
+            lower.match_indices(l.as_str()).any(|(at, _)| {
+                // 「1s」不能是「11s」或「1st」的一部分。
+                let before_ok = !lower[..at].ends_with(|c: char| c.is_ascii_digit());
+                let after_ok =
+                    !lower[at + l.len()..].starts_with(|c: char| c.is_ascii_alphanumeric());
+                before_ok && after_ok
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +371,64 @@ mod tests {
         for &(line, want) in table {
             let want = want.map(|w| w.parse::<SocketAddr>().unwrap());
             assert_eq!(find_socket_addr(line), want, "第一行是: {line}");
+        }
+    }
+
+    #[test]
+    fn a_printed_reply_must_end_its_line_exactly() {
+        let reply = "服务器回信:收到了";
+        let exactly = [
+            "服务器回复: 服务器回信:收到了\n",
+            "已向 127.0.0.1:1 发送 13 字节\n服务器回复: 服务器回信:收到了\n再见\n",
+            "服务器回信:收到了\n",
+            "服务器回信:收到了",
+        ];
+        for stdout in exactly {
+            assert_eq!(find_printed(stdout, reply), Printed::Exactly, "{stdout:?}");
+        }
+        let nul = format!("服务器回复: {reply}{}\n", "\0".repeat(3));
+        assert_eq!(
+            find_printed(&nul, reply),
+            Printed::WithExtra("\0\0\0".into())
+        );
+        assert_eq!(
+            find_printed(&format!("回复: {reply}\r\n"), reply),
+            Printed::WithExtra("\r".into())
+        );
+        assert_eq!(
+            find_printed(&format!("回复: {reply}\n\n"), reply),
+            Printed::WithExtra("\n".into())
+        );
+        assert_eq!(
+            find_printed(&format!("回复: \"{reply}\"\n"), reply),
+            Printed::WithExtra("\"".into())
+        );
+        assert_eq!(
+            find_printed("回复: 服务器回信\n", reply),
+            Printed::Partly(5)
+        );
+        assert_eq!(find_printed("什么也没有\n", reply), Printed::Missing);
+    }
+
+    #[test]
+    fn a_timeout_is_mentioned_by_its_word_or_its_length() {
+        for said in [
+            "错误: 等了 1 秒,没有收到回复",
+            "错误: 等待回复超时",
+            "Error: timed out waiting for a reply",
+            "错误: 服务器 1s 内没有回应",
+            "错误: 1000 毫秒内没有收到回复",
+            "错误: 超过时限,放弃",
+        ] {
+            assert!(mentions_timeout(said, 1), "{said}");
+        }
+        for said in [
+            "错误: Resource temporarily unavailable (os error 11)",
+            "错误: 服务器没有回应,放弃了",
+            "错误: 等了 11s",
+            "错误: 1st try failed",
+        ] {
+            assert!(!mentions_timeout(said, 1), "{said}");
         }
     }
 }

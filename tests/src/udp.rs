@@ -4,8 +4,9 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::Failure;
-use crate::grader::{REPLY, Server, deadline, describe_exit, diagnose_stderr, scaled};
+use crate::grader::{NOTHING_MORE, REPLY, Server, deadline, describe_exit, scaled};
 
 /// 评分器能收下的最大数据报(比 UDP 允许的最大值还大一点,保证不会截断任何东西)。
 const RECV_BUFFER: usize = 65_536;
@@ -122,6 +123,8 @@ pub fn expect_echo(
 }
 
 /// 等 `peer` 之前发出的 `payload` 的回声。不一样时,尽量说出是哪一种错。
+///
+/// 服务器在 stderr 上报了错(比如回复失败),就不必等满期限:再给它一点宽限,然后根据它说的话诊断。
 pub fn expect_reply(
     server: &mut Server,
     peer: &UdpPeer,
@@ -140,8 +143,14 @@ pub fn expect_reply(
             .reproduce(reproduce)
     };
 
-    let Some(reply) = peer.recv_while(deadline(REPLY), || server.program.exited().is_none()) else {
-        let waited = format!("{} 秒内没有收到任何数据报", scaled(REPLY).as_secs());
+    let mut watch = server.program.watch_stderr();
+    let program = &mut server.program;
+    let reply = peer.recv_while(deadline(REPLY), || {
+        program.exited().is_none() && watch.patient()
+    });
+    let Some(reply) = reply else {
+        let too_big = format!("服务器的接收缓冲区放不下 {} 字节的数据报", payload.len());
+        let complaint = watch.new_text();
         let failure = match server.program.exited() {
             Some(status) if status.success() => {
                 failure("服务器以退出码 0 退出了,但回复没有到达发送方".to_owned())
@@ -151,27 +160,53 @@ pub fn expect_reply(
                          (发送方的 IP 和端口),不要写死地址或端口:每个客户端的端口都不一样。",
                     )
             }
-            Some(status) => failure("服务器还没回复就退出了".to_owned())
+            Some(status) => {
+                let stderr = server.program.output().stderr();
+                let headline = if cause(&stderr) == Some(Cause::MessageTooLong) {
+                    too_big
+                } else {
+                    "服务器还没回复就退出了".to_owned()
+                };
+                failure(headline)
+                    .actual(format!(
+                        "没有收到任何数据报;{}",
+                        describe_exit(Some(status))
+                    ))
+                    .hint(diagnose(Role::Server, &stderr))
+            }
+            None if !complaint.trim().is_empty() => {
+                let headline = if cause(&complaint) == Some(Cause::MessageTooLong) {
+                    too_big
+                } else {
+                    "服务器在 stderr 上报了错,没有回复".to_owned()
+                };
+                failure(headline)
+                    .actual(format!(
+                        "没有收到任何数据报;服务器还在运行,它在 stderr 上说:\n{}",
+                        complaint.trim_end()
+                    ))
+                    .hint(diagnose(Role::Server, &complaint))
+            }
+            None if payload.is_empty() => failure("服务器没有回复空数据报".to_owned())
                 .actual(format!(
-                    "没有收到任何数据报;{}",
-                    describe_exit(Some(status))
+                    "{} 秒内没有收到任何数据报;服务器还在运行",
+                    scaled(REPLY).as_secs()
                 ))
-                .hint(diagnose_stderr(&server.program.output().stderr())),
+                .hint(
+                    "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0 \
+                     只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
+                ),
             None => failure(format!("服务器在 {} 秒内没有回复", scaled(REPLY).as_secs()))
-                .actual(format!("{waited};服务器还在运行"))
+                .actual(format!(
+                    "{} 秒内没有收到任何数据报;服务器还在运行",
+                    scaled(REPLY).as_secs()
+                ))
                 .hint(
                     "检查收到数据以后有没有调用 send_to,目标是不是 recv_from 返回的发送方地址。\
                      如果 stdout 里也没有「收到」之类的记录,程序可能根本没走到 recv_from。",
                 ),
         };
-        return Err(if payload.is_empty() {
-            failure.headline("服务器没有回复空数据报").hint(
-                "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0 \
-                     只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
-            )
-        } else {
-            failure
-        });
+        return Err(failure);
     };
 
     let got = format!(
@@ -216,4 +251,34 @@ pub fn expect_reply(
              (from_utf8_lossy 会把坏的 UTF-8 换成 �,字节就变了)。",
         )
     })
+}
+
+/// 「一个不多」:该到的回复都到了以后,再等一小会儿([`NOTHING_MORE`]),确认没有多出来的数据报
+/// (比如同一个回复发了两遍,或者把回复拆成了好几个数据报)。
+pub fn expect_nothing_more(
+    server: &Server,
+    peer: &UdpPeer,
+    after: &str,
+    reproduce: &str,
+) -> Result<(), Failure> {
+    let Some(extra) = peer.recv(deadline(NOTHING_MORE)) else {
+        return Ok(());
+    };
+    Err(Failure::new("服务器多发了一个数据报")
+        .sent_note(after)
+        .expected(format!(
+            "每个数据报恰好一个回复:{} 收到 {} 该发的回复以后,再也没有别的数据报",
+            peer.addr(),
+            server.addr
+        ))
+        .actual(format!(
+            "又从 {} 收到 {}",
+            extra.from,
+            crate::text::show_bytes(&extra.data)
+        ))
+        .hint(
+            "每收到一个数据报,只调用一次 send_to,把 &buf[..n] 整个作为一个数据报发回去:\
+             不要发两遍,也不要把回复拆成几段发。",
+        )
+        .reproduce(reproduce))
 }

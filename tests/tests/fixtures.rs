@@ -112,6 +112,17 @@ const CASES: &[Case] = &[
         within: secs(3),
     },
     Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-server-unwraps-utf8"),
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器还没回复就退出了",
+            says: &["退出码 101", "from_utf8_lossy", "不要 unwrap"],
+        },
+        within: secs(3),
+    },
+    Case {
         program: env!("CARGO_BIN_EXE_fixture-udp-server-english"),
         lesson: &lesson01::LESSON,
         skip: 0,
@@ -129,6 +140,57 @@ const CASES: &[Case] = &[
             says: &["没有结束,被评分器结束了", "set_read_timeout"],
         },
         within: secs(10),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-client-prints-whole-buffer"),
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端打印的回复后面多了 65510 个字符",
+            says: &["\\0\\0\\0", "&buf[..n]"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-client-sends-newline"),
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "收到的数据报和 --message 不一样",
+            says: &["\\n\" (14 字节)", "send_to(message, server)"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-client-binds-server-port"),
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "客户端还没发出数据报就退出了",
+            says: &["Address already in use", "127.0.0.1:0", "不要拿它来 bind"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-client-fixed-timeout"),
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "--timeout 1 的客户端等了太久才放弃",
+            says: &["不要写死"],
+        },
+        within: secs(6),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-client-english"),
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(4),
     },
     // ---- 第 3 课 ----
     Case {
