@@ -3,16 +3,17 @@
 //! 规格(与 book/src/03-udp-loop.md 一致):
 //! - 和第 1 课一样绑定地址,第一行 stdout 打印实际地址;
 //! - 永远循环:每个数据报(0 到 65507 字节)都原样发回给「它自己的」发送方;
-//! - 每个数据报在 stdout 打印一行,含发送方地址;
+//! - 每个数据报在 stdout 恰好打印一行,含发送方地址和数据报的文字(`from_utf8_lossy`,
+//!   控制字符用 `escape_debug` 转义,所以带换行的数据报也只占一行);
 //! - 空数据报、坏的 UTF-8 都不会让服务器停下。
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
-use crate::grader::{Lesson, REPLY, Server, Session, Step, deadline, describe_exit};
+use crate::grader::{Lesson, NOTHING_MORE, REPLY, Server, Session, Step, deadline, describe_exit};
 use crate::lesson01::{self, large_payload};
-use crate::text::show_bytes;
-use crate::udp::{UdpPeer, expect_echo, expect_reply};
+use crate::text::{is_invisible, show_bytes, show_text};
+use crate::udp::{UdpPeer, expect_echo, expect_nothing_more, expect_replies, expect_reply};
 
 pub const LESSON: Lesson = Lesson {
     number: "03",
@@ -50,6 +51,11 @@ pub const LESSON: Lesson = Lesson {
             points: 2,
             check: survives_empty_and_invalid_datagrams,
         },
+        Step {
+            name: "数据报里有换行和控制字符,日志照样一个数据报一行,控制字符转义",
+            points: 1,
+            check: escapes_control_characters_in_the_log,
+        },
     ],
 };
 
@@ -59,6 +65,127 @@ fn reproduce(name: &str) -> String {
          终端 2: nc -u 127.0.0.1 7852      (每输入一行回车,都应该被原样发回)\n\
          终端 3: nc -u 127.0.0.1 7852      (再开一个客户端,两边交替输入)"
     )
+}
+
+/// 完整的行(最后一个换行之后、还没写完的那半行不算)。
+fn complete_lines(stdout: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = stdout.split('\n').collect();
+    lines.pop();
+    lines
+}
+
+/// 一个数据报的日志行里应该有什么。
+struct Logged<'a> {
+    payload: &'a [u8],
+    /// 这一行里必须有的文字(从数据报的文字来)。
+    shows: Vec<String>,
+}
+
+impl<'a> Logged<'a> {
+    /// 普通的文字:日志里要有它本身。
+    fn text(payload: &'a [u8]) -> Logged<'a> {
+        Logged {
+            payload,
+            shows: vec![String::from_utf8_lossy(payload).into_owned()],
+        }
+    }
+}
+
+/// 「每个数据报恰好一行」:从第 `before` 行之后,stdout 上的行和 `sent` 里的数据报一一对应,
+/// 每一行都有发送方地址和那个数据报的文字,一行不多,一行不少,行里没有原样的控制字符。
+fn expect_one_line_each(
+    server: &mut Server,
+    before: usize,
+    sender: &str,
+    sent: &[Logged],
+    reproduce: &str,
+) -> Result<(), Failure> {
+    let want = before + sent.len();
+    // 先等够行数(日志可能在回复之后才打印),再等一小会儿,看有没有多出来的行。
+    let _ = server
+        .program
+        .wait_stdout_until(deadline(REPLY), |out| complete_lines(out).len() >= want);
+    let _ = server
+        .program
+        .wait_stdout_until(deadline(NOTHING_MORE), |out| {
+            complete_lines(out).len() > want
+        });
+    let stdout = server.program.output().stdout();
+    let lines: Vec<&str> = complete_lines(&stdout).into_iter().skip(before).collect();
+    let sent_note = sent
+        .iter()
+        .map(|logged| show_bytes(logged.payload))
+        .collect::<Vec<_>>()
+        .join("、");
+    let failure =
+        |headline: &str| {
+            Failure::new(headline)
+            .sent_note(format!("从 {sender} 先后发出 {} 个数据报:{sent_note}", sent.len()))
+            .expected(format!(
+                "stdout 上恰好多出 {} 行,一个数据报一行,每行都有发送方地址 {sender} 和数据报的文字\
+                 (控制字符转义成 \\n、\\u{{1b}} 这样的写法)",
+                sent.len()
+            ))
+            .reproduce(reproduce)
+        };
+    const ONE_LINE: &str = "每收到一个数据报,用一个 println! 打印一行:发送方地址,加上\
+         String::from_utf8_lossy(data).escape_debug()。escape_debug 把换行变成 \\n、把 ESC 变成 \\u{1b},\
+         所以数据报里有换行也只占一行,别人发来的控制字符也不会作用到你的终端上。";
+    if lines.len() < sent.len() {
+        return Err(failure("stdout 里没有为每个数据报打印一行")
+            .actual(format!(
+                "只多出了 {} 行(见下面服务器的 stdout)",
+                lines.len()
+            ))
+            .hint(ONE_LINE));
+    }
+    if lines.len() > sent.len() {
+        return Err(failure("一个数据报打印了不止一行")
+            .actual(format!("多出了 {} 行(见下面服务器的 stdout)", lines.len()))
+            .hint(ONE_LINE));
+    }
+    for (line, logged) in lines.iter().zip(sent) {
+        if !line.contains(sender) {
+            return Err(failure("日志里有一行没有发送方地址")
+                .actual(format!("这一行是「{}」", show_text(line)))
+                .hint(
+                    "每一行都要带上发送方地址(recv_from 返回的第二个值,用 {} 打印):\
+                     好几个客户端同时在发,看日志的人才分得清谁是谁。",
+                ));
+        }
+        if let Some(raw) = line.chars().find(|&c| is_invisible(c) && c != '\t') {
+            return Err(failure("日志里有原样的控制字符")
+                .actual(format!(
+                    "这一行里有 {}:「{}」",
+                    crate::text::visible(&raw.to_string()),
+                    show_text(line)
+                ))
+                .hint(ONE_LINE));
+        }
+        if let Some(missing) = logged
+            .shows
+            .iter()
+            .find(|text| !line.contains(text.as_str()))
+        {
+            // {:?} 打印 &[u8] 是「[231, 172, …]」:头两个字节的数字就在行里。
+            let as_numbers = logged.payload.len() >= 2
+                && line.contains(&format!("{}, {}", logged.payload[0], logged.payload[1]));
+            let hint = if as_numbers {
+                "日志里打印的是字节的数字({:?} 打印 &[u8] 就是这样),不是文字。\
+                 先用 String::from_utf8_lossy(data) 把字节变成文字,再打印它(用 escape_debug 转义)。"
+            } else {
+                ONE_LINE
+            };
+            return Err(failure("日志里没有数据报的文字")
+                .actual(format!(
+                    "这一行里没有「{}」:「{}」",
+                    show_text(missing),
+                    show_text(line)
+                ))
+                .hint(hint));
+        }
+    }
+    Ok(())
 }
 
 /// 服务器应该还在运行;如果它已经退出了,说明它不是一个循环。
@@ -76,39 +203,31 @@ fn expect_still_running(server: &mut Server, name: &str) -> Result<(), Failure> 
 fn keeps_serving(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
     let peer = UdpPeer::bind();
-    for n in 1..=3 {
-        let message = format!("第 {n} 条消息");
-        if let Err(failure) = expect_echo(
-            &mut server,
-            &peer,
-            message.as_bytes(),
-            &reproduce(session.name()),
-        ) {
+    let reproduce = reproduce(session.name());
+    let messages: Vec<String> = (1..=3).map(|n| format!("第 {n} 条消息")).collect();
+    for (n, message) in messages.iter().enumerate() {
+        if let Err(failure) = expect_echo(&mut server, &peer, message.as_bytes(), &reproduce) {
             // 前面的消息都有回复,这一条却没有:最常见的原因是服务器回复一次就退出了。
-            if n > 1 {
+            if n > 0 {
                 expect_still_running(&mut server, session.name())?;
             }
             return Err(failure);
         }
     }
+    expect_nothing_more(
+        &server,
+        &peer,
+        "三条消息,并且已经收到了三个回声",
+        &reproduce,
+    )?;
     expect_still_running(&mut server, session.name())?;
 
-    // 三个数据报,stdout 里应该有三行提到这个客户端的地址(第一行是启动信息)。
-    let sender = peer.addr().to_string();
-    let three_lines = |stdout: &str| stdout.lines().filter(|l| l.contains(&sender)).count() >= 3;
-    if server
-        .program
-        .wait_stdout_until(deadline(REPLY), three_lines)
-        .is_ok()
-    {
-        return Ok(());
-    }
-    Err(Failure::new("stdout 里没有为每个数据报打印一行")
-        .sent("第 1/2/3 条消息".as_bytes(), server.addr)
-        .expected(format!("三行输出,每行都含发送方地址 {sender}"))
-        .actual("见下面服务器的 stdout")
-        .hint("每收到一个数据报,用一个 println! 打印发送方地址和内容。内容里的换行要转义(escape_debug),才能保证一个数据报一行。")
-        .reproduce(reproduce(session.name())))
+    // 三个数据报,stdout 上恰好多出三行(第一行是启动信息)。
+    let sent: Vec<Logged> = messages
+        .iter()
+        .map(|m| Logged::text(m.as_bytes()))
+        .collect();
+    expect_one_line_each(&mut server, 1, &peer.addr().to_string(), &sent, &reproduce)
 }
 
 fn replies_to_each_sender(session: &mut Session) -> Result<(), Failure> {
@@ -120,23 +239,34 @@ fn replies_to_each_sender(session: &mut Session) -> Result<(), Failure> {
     b.send_to(from_b, server.addr);
     let reproduce = reproduce(session.name());
     expect_reply(&mut server, &a, from_a, &reproduce)?;
-    expect_reply(&mut server, &b, from_b, &reproduce).map_err(|failure| {
-        // B 没收到回复时,看看它是不是被错发给了 A。那份数据报早已到了,不需要久等。
-        match a.recv(std::time::Instant::now() + Duration::from_millis(200)) {
-            Some(stray) => failure
-                .headline("客户端 B 的回复被发给了客户端 A")
-                .actual(format!(
-                    "客户端 A({})又收到了 {}",
-                    a.addr(),
-                    show_bytes(&stray.data)
-                ))
-                .hint(
-                    "每个数据报都要回给它自己的发送方:用这一次 recv_from 返回的地址,\
-                     不要把第一个客户端的地址存起来反复使用。",
-                ),
-            None => failure,
-        }
+    // 等 B 的回复时也留意 A:B 的回复要是被错发给了 A,就不必等满期限了。
+    let mut stray = None;
+    let waited = expect_replies(&mut server, &b, &[from_b], &reproduce, || {
+        stray = stray
+            .take()
+            .or_else(|| a.recv(Instant::now() + Duration::from_millis(1)));
+        stray.is_none()
+    });
+    waited.map_err(|failure| match stray {
+        Some(stray) => failure
+            .headline("客户端 B 的回复被发给了客户端 A")
+            .actual(format!(
+                "客户端 A({})又收到了 {}",
+                a.addr(),
+                show_bytes(&stray.data)
+            ))
+            .hint(
+                "每个数据报都要回给它自己的发送方:用这一次 recv_from 返回的地址,\
+                 不要把第一个客户端的地址存起来反复使用。",
+            ),
+        None => failure,
     })?;
+    expect_nothing_more(
+        &server,
+        &a,
+        "「我是客户端 A」,并且已经收到了它的回声",
+        &reproduce,
+    )?;
     expect_still_running(&mut server, session.name())
 }
 
@@ -145,11 +275,17 @@ fn keeps_datagram_boundaries(session: &mut Session) -> Result<(), Failure> {
     let peer = UdpPeer::bind();
     let reproduce = reproduce(session.name());
     // 两个数据报紧挨着发出;UDP 保留边界,所以应该收到两个独立的回复,而不是一个「第一个第二个」。
-    peer.send_to("第一个".as_bytes(), server.addr);
-    peer.send_to("第二个".as_bytes(), server.addr);
-    expect_reply(&mut server, &peer, "第一个".as_bytes(), &reproduce)?;
-    expect_reply(&mut server, &peer, "第二个".as_bytes(), &reproduce)?;
-    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)
+    let (first, second) = ("第一个".as_bytes(), "第二个".as_bytes());
+    peer.send_to(first, server.addr);
+    peer.send_to(second, server.addr);
+    expect_replies(&mut server, &peer, &[first, second], &reproduce, || true)?;
+    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)?;
+    expect_nothing_more(
+        &server,
+        &peer,
+        "「第一个」「第二个」和一个 8000 字节的数据报,并且已经收到了它们的三个回声",
+        &reproduce,
+    )
 }
 
 fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Failure> {
@@ -158,12 +294,72 @@ fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Fai
     let reproduce = format!(
         "终端 1: cargo run -p {}\n\
          终端 2: python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
-         s.sendto(b'', ('127.0.0.1', 7852)); print(s.recvfrom(100))\"      (空数据报)\n\
+         s.settimeout(2); s.sendto(b'', ('127.0.0.1', 7852)); print(s.recvfrom(100))\"      (空数据报)\n\
          终端 2: printf '\\377\\376' | nc -u -w1 127.0.0.1 7852      (坏的 UTF-8)",
         session.name()
     );
-    expect_echo(&mut server, &peer, b"", &reproduce).map_err(|f| f.read("空数据报不是 EOF"))?;
-    expect_echo(&mut server, &peer, b"\xff\xfe\xfd", &reproduce)?;
-    expect_echo(&mut server, &peer, "还在吗?".as_bytes(), &reproduce)?;
+    // 三个数据报一起发出:跳过空数据报的服务器会先回复后面的两个,评分器马上就能看出来。
+    let sent: [&[u8]; 3] = [b"", b"\xff\xfe\xfd", "还在吗?".as_bytes()];
+    for payload in sent {
+        peer.send_to(payload, server.addr);
+    }
+    expect_replies(&mut server, &peer, &sent, &reproduce, || true).map_err(|f| {
+        if f.headline.contains("空数据报") {
+            f.read("空数据报不是 EOF")
+        } else {
+            f
+        }
+    })?;
+    expect_still_running(&mut server, session.name())
+}
+
+fn escapes_control_characters_in_the_log(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let peer = UdpPeer::bind();
+    let reproduce = format!(
+        "终端 1: cargo run -p {}\n\
+         终端 2: printf '第一行\\n第二行' | nc -u -w1 127.0.0.1 7852\n\
+         (服务器的日志里,这个数据报应该只占一行:第一行\\n第二行)",
+        session.name()
+    );
+    let two_lines = "第一行\n第二行".as_bytes();
+    let escape_codes = "\u{1b}[31m红色\u{7}\r".as_bytes();
+    expect_echo(&mut server, &peer, two_lines, &reproduce)?;
+    expect_echo(&mut server, &peer, escape_codes, &reproduce)?;
+    let sent = [
+        // 换行转义以后,「第一行」和「第二行」中间是一个看得见的换行记号。
+        Logged {
+            payload: two_lines,
+            shows: vec!["第一行".into(), "第二行".into()],
+        },
+        Logged {
+            payload: escape_codes,
+            shows: vec!["[31m红色".into()],
+        },
+    ];
+    expect_one_line_each(&mut server, 1, &peer.addr().to_string(), &sent, &reproduce)?;
+    let stdout = server.program.output().stdout();
+    let first = complete_lines(&stdout)
+        .get(1)
+        .copied()
+        .unwrap_or_default()
+        .to_owned();
+    let escaped = ["\\n", "\\u{a}", "\\x0a", "\\x0A", "\u{240a}", "\\012"];
+    let between = first
+        .split_once("第一行")
+        .and_then(|(_, rest)| rest.split_once("第二行"))
+        .map(|(between, _)| between.to_owned())
+        .unwrap_or_default();
+    if !escaped.iter().any(|e| between.contains(e)) {
+        return Err(Failure::new("数据报里的换行在日志里不见了")
+            .sent(two_lines, server.addr)
+            .expected("日志行里「第一行」和「第二行」之间有一个看得见的换行记号,比如 \\n(escape_debug 的写法)")
+            .actual(format!("这一行是「{}」", show_text(&first)))
+            .hint(
+                "不要删掉或者换掉控制字符:用 escape_debug 把它们转义成 \\n 这样的写法,\
+                 看日志的人才知道数据报里真的有一个换行。",
+            )
+            .reproduce(reproduce));
+    }
     expect_still_running(&mut server, session.name())
 }

@@ -123,134 +123,215 @@ pub fn expect_echo(
 }
 
 /// 等 `peer` 之前发出的 `payload` 的回声。不一样时,尽量说出是哪一种错。
-///
-/// 服务器在 stderr 上报了错(比如回复失败),就不必等满期限:再给它一点宽限,然后根据它说的话诊断。
 pub fn expect_reply(
     server: &mut Server,
     peer: &UdpPeer,
     payload: &[u8],
     reproduce: &str,
 ) -> Result<(), Failure> {
-    let failure = |headline: String| {
-        Failure::new(headline)
-            .sent(payload, format!("{}(从 {} 发出)", server.addr, peer.addr()))
-            .expected(format!(
-                "同样的 {} 字节作为一个数据报,从 {} 发回到 {}(发送方)",
-                payload.len(),
-                server.addr,
-                peer.addr()
-            ))
-            .reproduce(reproduce)
-    };
+    expect_replies(server, peer, &[payload], reproduce, || true)
+}
 
+/// 其他数据报的回声已经到了,还差的那个最多再等这么久:一个一个处理数据报的服务器,
+/// 回复了后面的,前面的早就处理过了;同时处理好几个的服务器,也只会晚几毫秒。
+const OTHERS_ANSWERED: Duration = Duration::from_secs(1);
+
+/// 等 `peer` 刚发出的几个数据报(`payloads`)各自的回声,先后顺序不限:UDP 不保证顺序,
+/// 同时处理好几个数据报的服务器也可能先回复后面的。
+///
+/// 不必等满期限的情况:服务器在 stderr 上报了错(再给它一点宽限,然后根据它说的话诊断);
+/// 别的数据报都有了回声,只差一个(再等 [`OTHERS_ANSWERED`]);`hope()` 返回假
+/// (调用方从别处已经看出回复不会来了,比如它被发给了另一个客户端)。
+pub fn expect_replies(
+    server: &mut Server,
+    peer: &UdpPeer,
+    payloads: &[&[u8]],
+    reproduce: &str,
+    mut hope: impl FnMut() -> bool,
+) -> Result<(), Failure> {
+    let mut pending: Vec<&[u8]> = payloads.to_vec();
+    let mut answered: Vec<Vec<u8>> = Vec::new();
     let mut watch = server.program.watch_stderr();
-    let program = &mut server.program;
-    let reply = peer.recv_while(deadline(REPLY), || {
-        program.exited().is_none() && watch.patient()
-    });
-    let Some(reply) = reply else {
-        let too_big = format!("服务器的接收缓冲区放不下 {} 字节的数据报", payload.len());
-        let complaint = watch.new_text();
-        let failure = match server.program.exited() {
-            Some(status) if status.success() => {
-                failure("服务器以退出码 0 退出了,但回复没有到达发送方".to_owned())
-                    .actual("没有收到任何数据报;服务器已经退出")
-                    .hint(
-                        "回复多半发到了别的地址。send_to 的目标必须是 recv_from 返回的那个地址\
-                         (发送方的 IP 和端口),不要写死地址或端口:每个客户端的端口都不一样。",
-                    )
+    let until = deadline(REPLY);
+    let server_addr = server.addr;
+    while let Some(&payload) = pending.first() {
+        let failure = |headline: String| {
+            let mut failure = Failure::new(headline);
+            for sent in payloads {
+                failure = failure.sent(sent, format!("{server_addr}(从 {} 发出)", peer.addr()));
             }
-            Some(status) => {
-                let stderr = server.program.output().stderr();
-                let headline = if cause(&stderr) == Some(Cause::MessageTooLong) {
-                    too_big
-                } else {
-                    "服务器还没回复就退出了".to_owned()
-                };
-                failure(headline)
-                    .actual(format!(
-                        "没有收到任何数据报;{}",
-                        describe_exit(Some(status))
-                    ))
-                    .hint(diagnose(Role::Server, &stderr))
-            }
-            None if !complaint.trim().is_empty() => {
-                let headline = if cause(&complaint) == Some(Cause::MessageTooLong) {
-                    too_big
-                } else {
-                    "服务器在 stderr 上报了错,没有回复".to_owned()
-                };
-                failure(headline)
-                    .actual(format!(
-                        "没有收到任何数据报;服务器还在运行,它在 stderr 上说:\n{}",
-                        complaint.trim_end()
-                    ))
-                    .hint(diagnose(Role::Server, &complaint))
-            }
-            None if payload.is_empty() => failure("服务器没有回复空数据报".to_owned())
-                .actual(format!(
-                    "{} 秒内没有收到任何数据报;服务器还在运行",
-                    scaled(REPLY).as_secs()
-                ))
-                .hint(
-                    "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0 \
-                     只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
+            let expected = match payloads {
+                [one] => format!(
+                    "同样的 {} 字节作为一个数据报,从 {server_addr} 发回到 {}(发送方)",
+                    one.len(),
+                    peer.addr()
                 ),
-            None => failure(format!("服务器在 {} 秒内没有回复", scaled(REPLY).as_secs()))
-                .actual(format!(
-                    "{} 秒内没有收到任何数据报;服务器还在运行",
-                    scaled(REPLY).as_secs()
-                ))
-                .hint(
-                    "检查收到数据以后有没有调用 send_to,目标是不是 recv_from 返回的发送方地址。\
-                     如果 stdout 里也没有「收到」之类的记录,程序可能根本没走到 recv_from。",
+                _ => format!(
+                    "每个数据报都有一个回声:同样的字节作为一个数据报,从 {server_addr} 发回到 {}\
+                     (发送方),先后不限",
+                    peer.addr()
                 ),
+            };
+            failure.expected(expected).reproduce(reproduce)
         };
-        return Err(failure);
-    };
+        // 别的数据报已经有了回声,还差的这个不必再等满期限。
+        let wait_until = match answered.is_empty() {
+            true => until,
+            false => until.min(Instant::now() + scaled(OTHERS_ANSWERED)),
+        };
+        let program = &mut server.program;
+        let reply = peer.recv_while(wait_until, || {
+            program.exited().is_none() && watch.patient() && hope()
+        });
+        let Some(reply) = reply else {
+            return Err(no_reply(
+                server,
+                payload,
+                &answered,
+                &watch.new_text(),
+                failure,
+            ));
+        };
+        let got = format!(
+            "从 {} 收到 {}",
+            reply.from,
+            crate::text::show_bytes(&reply.data)
+        );
+        if reply.from != server_addr {
+            return Err(failure("回复不是从服务器绑定的地址发出的".to_owned())
+                .actual(got)
+                .hint(
+                    "用收到数据的那个套接字回复。新建一个套接字去发,对方看到的就是另一个端口。",
+                ));
+        }
+        if let Some(i) = pending.iter().position(|p| *p == reply.data.as_slice()) {
+            pending.remove(i);
+            answered.push(reply.data);
+            continue;
+        }
+        return Err(wrong_reply(
+            payload,
+            &reply.data,
+            failure("回复的内容和发出去的不一样".to_owned()).actual(got),
+        ));
+    }
+    Ok(())
+}
 
-    let got = format!(
-        "从 {} 收到 {}",
-        reply.from,
-        crate::text::show_bytes(&reply.data)
-    );
-    if reply.from != server.addr {
-        return Err(failure("回复不是从服务器绑定的地址发出的".to_owned())
-            .actual(got)
-            .hint("用收到数据的那个套接字回复。新建一个套接字去发,对方看到的就是另一个端口。"));
+/// 等不到 `payload` 的回声:说出最可能的原因。
+fn no_reply(
+    server: &mut Server,
+    payload: &[u8],
+    answered: &[Vec<u8>],
+    complaint: &str,
+    failure: impl Fn(String) -> Failure,
+) -> Failure {
+    let too_big = format!("服务器的接收缓冲区放不下 {} 字节的数据报", payload.len());
+    let others = if answered.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ";别的数据报({})都收到了回声",
+            answered
+                .iter()
+                .map(|a| crate::text::show_bytes(a))
+                .collect::<Vec<_>>()
+                .join("、")
+        )
+    };
+    let missing = format!("{} 的回声", crate::text::show_bytes(payload));
+    match server.program.exited() {
+        Some(status) if status.success() => {
+            failure("服务器以退出码 0 退出了,但回复没有到达发送方".to_owned())
+                .actual(format!("没有收到 {missing};服务器已经退出{others}"))
+                .hint(
+                    "回复多半发到了别的地址。send_to 的目标必须是 recv_from 返回的那个地址\
+                     (发送方的 IP 和端口),不要写死地址或端口:每个客户端的端口都不一样。",
+                )
+        }
+        Some(status) => {
+            let stderr = server.program.output().stderr();
+            let headline = if cause(&stderr) == Some(Cause::MessageTooLong) {
+                too_big
+            } else {
+                "服务器还没回复就退出了".to_owned()
+            };
+            failure(headline)
+                .actual(format!(
+                    "没有收到 {missing};{}{others}",
+                    describe_exit(Some(status))
+                ))
+                .hint(diagnose(Role::Server, &stderr))
+        }
+        None if !complaint.trim().is_empty() => {
+            let headline = if cause(complaint) == Some(Cause::MessageTooLong) {
+                too_big
+            } else {
+                "服务器在 stderr 上报了错,没有回复".to_owned()
+            };
+            failure(headline)
+                .actual(format!(
+                    "没有收到 {missing}{others};服务器还在运行,它在 stderr 上说:\n{}",
+                    complaint.trim_end()
+                ))
+                .hint(diagnose(Role::Server, complaint))
+        }
+        None if payload.is_empty() => failure("服务器没有回复空数据报".to_owned())
+            .actual(format!("没有收到 {missing}{others};服务器还在运行"))
+            .hint(
+                "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0 \
+                 只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
+            ),
+        None if !answered.is_empty() => {
+            failure("服务器回复了别的数据报,却没有回复这一个".to_owned())
+                .actual(format!("没有收到 {missing}{others};服务器还在运行"))
+                .hint(
+                    "每个数据报都要回复,一个也不能漏:收到什么、多长,都原样发回去。\
+                 看看处理数据报的代码里,有没有哪种内容被跳过了。",
+                )
+        }
+        None => failure(format!("服务器在 {} 秒内没有回复", scaled(REPLY).as_secs()))
+            .actual(format!(
+                "{} 秒内没有收到任何数据报;服务器还在运行",
+                scaled(REPLY).as_secs()
+            ))
+            .hint(
+                "检查收到数据以后有没有调用 send_to,目标是不是 recv_from 返回的发送方地址。\
+                 如果 stdout 里也没有「收到」之类的记录,程序可能根本没走到 recv_from。",
+            ),
     }
-    if reply.data == payload {
-        return Ok(());
-    }
-    let failure = failure("回复的内容和发出去的不一样".to_owned()).actual(got);
-    Err(if payload.starts_with(&reply.data) {
+}
+
+/// 收到的回复和发出去的 `payload` 不一样:截断了、多了,还是变了。
+fn wrong_reply(payload: &[u8], reply: &[u8], failure: Failure) -> Failure {
+    if payload.starts_with(reply) {
         failure
             .headline(format!(
                 "回复被截断了:发出 {} 字节,只收回 {} 字节",
                 payload.len(),
-                reply.data.len()
+                reply.len()
             ))
             .hint(
                 "接收缓冲区太小。recv_from 收到比缓冲区大的数据报时,放不下的部分就丢了\
                  (Linux 和 macOS 上连错误都不报,Windows 上会报错)。按 UDP 最大数据报(65507 字节)准备缓冲区。",
             )
             .read("数据报的边界")
-    } else if reply.data.starts_with(payload) {
+    } else if reply.starts_with(payload) {
         failure
             .headline(format!(
                 "回复比发出去的多了 {} 字节",
-                reply.data.len() - payload.len()
+                reply.len() - payload.len()
             ))
             .hint(
                 "回复比收到的多。发回去的应该是 &buf[..n](n 是 recv_from 返回的长度),\
-             而不是整个缓冲区,也不要加换行或前缀。",
+                 而不是整个缓冲区,也不要加换行或前缀。",
             )
     } else {
         failure.hint(
             "把收到的字节原样发回:不要加前缀或换行,也不要先转成 String 再转回字节\
              (from_utf8_lossy 会把坏的 UTF-8 换成 �,字节就变了)。",
         )
-    })
+    }
 }
 
 /// 「一个不多」:该到的回复都到了以后,再等一小会儿([`NOTHING_MORE`]),确认没有多出来的数据报

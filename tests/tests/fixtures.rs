@@ -215,6 +215,57 @@ const CASES: &[Case] = &[
         },
         within: secs(8),
     },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-raw-log"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "一个数据报打印了不止一行",
+            says: &["escape_debug"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-logs-bytes"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "日志里没有数据报的文字",
+            says: &["[231, 172, 172", "from_utf8_lossy"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-strict-utf8"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器在 stderr 上报了错,没有回复",
+            says: &["invalid utf-8", "from_utf8_lossy"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-send-without-address"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器在 stderr 上报了错,没有回复",
+            says: &["send_to(数据, 地址)"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-udp-loop-debug-log"),
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(4),
+    },
     // ---- 第 4 课 ----
     Case {
         program: env!("CARGO_BIN_EXE_fixture-tcp-server-one-read"),
