@@ -260,7 +260,12 @@ pub fn server_exited(status: ExitStatus, stderr: &str) -> String {
         .lines()
         .rev()
         .find(|line| !line.trim().is_empty())
-        .map(|line| format!("它在 stderr 的最后一句是「{}」。", line.trim()))
+        .map(|line| {
+            format!(
+                "服务器退出前在 stderr 上说的最后一句是「{}」。",
+                line.trim()
+            )
+        })
         .unwrap_or_default();
     if cause(stderr) == Some(Cause::Todo) {
         return diagnose(Role::Server, stderr);

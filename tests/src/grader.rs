@@ -470,22 +470,25 @@ fn describe_ending(ending: Option<Ending>) -> String {
 
 /// 这一步没通过,而一个本该一直运行的服务器在这一步里自己退出了:那多半就是原因。
 ///
-/// 评分器看到的只是结果(没有回复、连接被重置),真正的原因是服务器不在了。
-/// 信息里保留评分器看到的现象,标题和提示改成「服务器退出了」和它退出的原因。
+/// 评分器看到的只是结果(没有回复、连接被重置、连接关闭),真正的原因是服务器不在了。
+/// 标题统一成「服务器退出了」(同一个错误,评分器先看到哪个现象是有先后的,标题却每次都一样),
+/// 「实际」里保留评分器看到的现象,提示说出它退出的原因。检查自己已经说了「…服务器退出了」的,不动它。
 fn server_exit_first(failure: Failure, session: &Session) -> Failure {
-    if failure.headline.contains("退出") {
+    if failure.headline.ends_with("服务器退出了") {
         return failure;
     }
     let Some((status, stderr)) = session.server_that_exited() else {
         return failure;
     };
-    let seen = match &failure.actual {
-        Some(actual) => format!("评分器看到:{}\n{actual}", failure.headline),
-        None => format!("评分器看到:{}", failure.headline),
-    };
+    let mut seen = Vec::new();
+    if !failure.headline.contains("退出") {
+        seen.push(format!("评分器看到:{}", failure.headline));
+    }
+    seen.extend(failure.actual.clone());
+    seen.push(format!("服务器:{}", describe_exit(Some(status))));
     failure
         .headline("服务器退出了")
-        .actual(format!("{seen}\n服务器:{}", describe_exit(Some(status))))
+        .actual(seen.join("\n"))
         .hint(crate::diagnose::server_exited(status, &stderr))
 }
 

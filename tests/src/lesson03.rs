@@ -13,7 +13,7 @@ use crate::failure::Failure;
 use crate::grader::{Lesson, NOTHING_MORE, REPLY, Server, Session, Step, deadline, describe_exit};
 use crate::lesson01::{self, large_payload};
 use crate::text::{is_invisible, show_bytes, show_text};
-use crate::udp::{UdpPeer, expect_echo, expect_nothing_more, expect_replies, expect_reply};
+use crate::udp::{UdpPeer, expect_echo, expect_nothing_more, expect_replies};
 
 pub const LESSON: Lesson = Lesson {
     number: "03",
@@ -235,13 +235,15 @@ fn replies_to_each_sender(session: &mut Session) -> Result<(), Failure> {
     let (a, b) = (UdpPeer::bind(), UdpPeer::bind());
     let (from_a, from_b) = ("我是客户端 A".as_bytes(), "我是客户端 B".as_bytes());
     // 先让两个客户端都发出去,再去收:服务器必须按每个数据报自己的来源地址回复。
+    let watch = server.program.watch_stderr();
     a.send_to(from_a, server.addr);
     b.send_to(from_b, server.addr);
     let reproduce = reproduce(session.name());
-    expect_reply(&mut server, &a, from_a, &reproduce)?;
+    expect_replies(&mut server, &a, &[from_a], watch, &reproduce, || true)?;
     // 等 B 的回复时也留意 A:B 的回复要是被错发给了 A,就不必等满期限了。
     let mut stray = None;
-    let waited = expect_replies(&mut server, &b, &[from_b], &reproduce, || {
+    let watch = server.program.watch_stderr();
+    let waited = expect_replies(&mut server, &b, &[from_b], watch, &reproduce, || {
         stray = stray
             .take()
             .or_else(|| a.recv(Instant::now() + Duration::from_millis(1)));
@@ -276,9 +278,17 @@ fn keeps_datagram_boundaries(session: &mut Session) -> Result<(), Failure> {
     let reproduce = reproduce(session.name());
     // 两个数据报紧挨着发出;UDP 保留边界,所以应该收到两个独立的回复,而不是一个「第一个第二个」。
     let (first, second) = ("第一个".as_bytes(), "第二个".as_bytes());
+    let watch = server.program.watch_stderr();
     peer.send_to(first, server.addr);
     peer.send_to(second, server.addr);
-    expect_replies(&mut server, &peer, &[first, second], &reproduce, || true)?;
+    expect_replies(
+        &mut server,
+        &peer,
+        &[first, second],
+        watch,
+        &reproduce,
+        || true,
+    )?;
     expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)?;
     expect_nothing_more(
         &server,
@@ -300,10 +310,11 @@ fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Fai
     );
     // 三个数据报一起发出:跳过空数据报的服务器会先回复后面的两个,评分器马上就能看出来。
     let sent: [&[u8]; 3] = [b"", b"\xff\xfe\xfd", "还在吗?".as_bytes()];
+    let watch = server.program.watch_stderr();
     for payload in sent {
         peer.send_to(payload, server.addr);
     }
-    expect_replies(&mut server, &peer, &sent, &reproduce, || true).map_err(|f| {
+    expect_replies(&mut server, &peer, &sent, watch, &reproduce, || true).map_err(|f| {
         if f.headline.contains("空数据报") {
             f.read("空数据报不是 EOF")
         } else {

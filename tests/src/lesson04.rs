@@ -4,7 +4,11 @@
 //! - 绑定 `--host`(默认 127.0.0.1)和 `--port`(默认 8998),第一行 stdout 打印实际地址;
 //! - 循环接受连接。每个连接:读一条消息(读到 `\n` 为止,`\r\n` 也行;或者读到 EOF 为止),
 //!   回一行 `收到来自 <客户端地址> 的消息: <文字>\n`(坏的 UTF-8 显示为 �),然后关闭连接;
+//! - `\r\n` 结尾的一行和 `\n` 结尾的一样:去掉的只有行尾的 `\n` 和它前面的 `\r`,别的空白原样保留;
+//! - 一条消息最多 65536 字节(不算换行):超过的,记一行带客户端地址的日志,不回复,断开;
 //! - 每一次读或写最多等 `--timeout` 秒;一个出问题的客户端只记日志,服务器继续服务下一个。
+//!
+//! 一次只服务一个客户端是这一课的写法,但评分器不要求:同时服务多个客户端的服务器也能通过。
 //!
 //! TCP 是字节流:评分器会把一条消息拆成两次写、把两行放进一次写,
 //! 专门抓「一次 read 就是一条消息」的写法。
@@ -71,8 +75,21 @@ pub const LESSON: Lesson = Lesson {
             points: 2,
             check: survives_bad_input_and_abrupt_clients,
         },
+        Step {
+            name: "\\r\\n 结尾的一行和 \\n 结尾的一样处理;行首行尾的空格和制表符原样保留",
+            points: 1,
+            check: treats_crlf_like_lf,
+        },
+        Step {
+            name: "一行最多 65536 字节:恰好 65536 字节照常回复,多 1 个字节就断开,服务器照常服务下一个",
+            points: 1,
+            check: enforces_the_line_limit,
+        },
     ],
 };
+
+/// 一条消息最多这么多字节(不算换行),和课本、参考答案一致。
+pub const MAX_MESSAGE: usize = 64 * 1024;
 
 /// 服务器对 `client` 发来的 `text` 应该回的那一行。
 pub fn reply_line(client: SocketAddr, text: &str) -> String {
@@ -413,16 +430,22 @@ fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Fa
         &received,
     )
     .map_err(|f| {
-        f.sent_note(format!(
+        let f = f.sent_note(format!(
             "在这之前,另一个客户端 {} 连上了服务器,但一个字节也不发(服务器用 --timeout 1 启动)",
             silent.addr()
-        ))
-        .hint(
-            "服务器在等那个一直不说话的客户端。给每个连接设置读超时\
-             (stream.set_read_timeout(Some(Duration::from_secs(timeout)))),\
-             超时就记一行日志、断开它,去服务下一个客户端。",
-        )
-        .read("不说话的客户端")
+        ));
+        // 服务器还在运行、却没有回复:它多半还在等那个不说话的客户端。
+        // (服务器退出了的话,原因另有说法,见 grader::run。)
+        let f = if server.program.exited().is_none() {
+            f.hint(
+                "服务器在等那个一直不说话的客户端。给每个连接设置读超时\
+                 (stream.set_read_timeout(Some(Duration::from_secs(timeout)))),\
+                 超时就记一行日志、断开它,去服务下一个客户端。",
+            )
+        } else {
+            f
+        };
+        f.read("不说话的客户端")
     })?;
 
     // 沉默的客户端应该在日志里留下它的地址,这样运维的人才知道是谁。
@@ -490,5 +513,112 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
              在循环里记一行日志,然后去 accept 下一个。不要 unwrap 这些错误。",
             )
     })?;
+    expect_still_running(&mut server, &reproduce)
+}
+
+fn treats_crlf_like_lf(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let reproduce = reproduce(session.name(), "printf '你好,世界\\r\\n'");
+    let hint = "行尾只去掉 \\n 和紧挨在它前面的 \\r(Windows 上的工具和 telnet 用 \\r\\n 结束一行),\
+                别的都是消息的内容,原样保留:不要用 trim() 把行首行尾的空格、制表符也去掉。\
+                比如:if message.ends_with(b\"\\n\") { message.pop(); if message.ends_with(b\"\\r\") { message.pop(); } }";
+    for text in ["你好,世界", " \t前后有空白 "] {
+        let client = connect(&mut server)?;
+        let line = format!("{text}\r\n");
+        send(&client, line.as_bytes())?;
+        let expected = reply_line(client.addr(), text);
+        expect_reply(
+            &mut server,
+            &client,
+            line.as_bytes(),
+            &expected,
+            hint,
+            &reproduce,
+        )
+        .map_err(|f| f.read("消息的边界:换行或 EOF"))?;
+    }
+    expect_still_running(&mut server, &reproduce)
+}
+
+fn enforces_the_line_limit(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&[])?;
+    let reproduce = format!(
+        "终端 1: cargo run -p {}\n\
+         终端 2: python3 -c \"print('x' * 65536)\" | nc 127.0.0.1 8998 | wc -c      (恰好 65536 字节:有回复)\n\
+         终端 2: python3 -c \"print('x' * 65537)\" | nc 127.0.0.1 8998 | wc -c      (多 1 个字节:没有回复,连接被断开)",
+        session.name()
+    );
+
+    // 恰好在上限上:照常回复。
+    let longest = "长".repeat(MAX_MESSAGE / 3) + &"x".repeat(MAX_MESSAGE % 3);
+    let client = connect(&mut server)?;
+    let line = format!("{longest}\n");
+    send(&client, line.as_bytes())?;
+    expect_reply(
+        &mut server,
+        &client,
+        line.as_bytes(),
+        &reply_line(client.addr(), &longest),
+        "恰好 65536 字节(不算换行)的一行还在上限之内,要照常回复:\
+         用 take(MAX_MESSAGE + 1) 限制读,多留的那 1 个字节正是为了分清「恰好 65536」和「超过」。",
+        &reproduce,
+    )
+    .map_err(|f| f.read("消息的边界:换行或 EOF"))?;
+
+    // 多 1 个字节:不回复,断开。服务器断开时我们可能还在写,写失败也正常。
+    let too_long = "x".repeat(MAX_MESSAGE + 1);
+    let client = connect(&mut server)?;
+    let rude = client.addr().to_string();
+    let _ = client.send_within(format!("{too_long}\n").as_bytes(), deadline(REPLY));
+    let received = client.read_to_close(deadline(REPLY), || server.program.exited().is_none());
+    let failure = |headline: &str| {
+        Failure::new(headline)
+            .sent_note(format!(
+                "一行 {} 字节的 \"xxx…\",加一个换行(比上限多 1 个字节),从 {rude} 发出",
+                MAX_MESSAGE + 1
+            ))
+            .expected(
+                "服务器不回复,记一行带客户端地址的日志,然后断开这个连接(客户端读到连接关闭或被重置)",
+            )
+            .reproduce(reproduce.clone())
+            .read("消息的边界:换行或 EOF")
+    };
+    const LIMIT_HINT: &str = "一条消息最多 65536 字节(MAX_MESSAGE,不算换行)。\
+         用 BufReader::new(stream.take(MAX_MESSAGE + 1)) 限制最多读多少;读满了还没见到换行,\
+         就是太长了:bail! 说明原因(带上对方地址),不回复,让 handle 返回,连接随之关闭。\
+         不设上限的话,一个一直不发换行的客户端能把服务器的内存吃光。";
+    match received.ending {
+        ReadEnding::Closed | ReadEnding::Error(_) if received.bytes.is_empty() => {}
+        ReadEnding::GaveUp if received.bytes.is_empty() => {
+            if server.program.exited().is_none() {
+                return Err(failure("超长的一行,服务器既没有回复,也没有断开")
+                    .actual(format!(
+                        "{} 秒内什么也没收到,连接也一直开着",
+                        scaled(REPLY).as_secs()
+                    ))
+                    .hint(LIMIT_HINT));
+            }
+            // 服务器退出了:由 grader::run 说明。
+            return Err(failure("服务器没有回复,也没有断开"));
+        }
+        _ => {
+            return Err(failure("超过 65536 字节的一行,服务器照样回复了")
+                .actual(format!("收到 {}", show_bytes(&received.bytes)))
+                .hint(LIMIT_HINT));
+        }
+    }
+    // 日志里要有这个客户端的地址:运维的人才知道是谁发了超长的一行。
+    if server
+        .program
+        .wait_output_until(deadline(REPLY), |output| output.contains(&rude))
+        .is_err()
+    {
+        return Err(failure("日志里没有那个发超长一行的客户端")
+            .actual("见下面服务器的输出")
+            .hint("超长的一行也是一个出了问题的连接:记一行日志,带上对方的地址,比如「警告: 处理 127.0.0.1:50000 时出错: 一行超过了 65536 字节」。"));
+    }
+    // 之后来的客户端照常。
+    exchange(&mut server, "我的一行不长", &reproduce)
+        .map_err(|f| f.sent_note("在这之前,一个客户端发了一行 65537 字节的消息,被断开了"))?;
     expect_still_running(&mut server, &reproduce)
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::Failure;
 use crate::grader::{NOTHING_MORE, REPLY, Server, deadline, describe_exit, scaled};
+use crate::program::StderrWatch;
 
 /// 评分器能收下的最大数据报(比 UDP 允许的最大值还大一点,保证不会截断任何东西)。
 const RECV_BUFFER: usize = 65_536;
@@ -118,18 +119,9 @@ pub fn expect_echo(
     payload: &[u8],
     reproduce: &str,
 ) -> Result<(), Failure> {
+    let watch = server.program.watch_stderr();
     peer.send_to(payload, server.addr);
-    expect_reply(server, peer, payload, reproduce)
-}
-
-/// 等 `peer` 之前发出的 `payload` 的回声。不一样时,尽量说出是哪一种错。
-pub fn expect_reply(
-    server: &mut Server,
-    peer: &UdpPeer,
-    payload: &[u8],
-    reproduce: &str,
-) -> Result<(), Failure> {
-    expect_replies(server, peer, &[payload], reproduce, || true)
+    expect_replies(server, peer, &[payload], watch, reproduce, || true)
 }
 
 /// 其他数据报的回声已经到了,还差的那个最多再等这么久:一个一个处理数据报的服务器,
@@ -139,6 +131,9 @@ const OTHERS_ANSWERED: Duration = Duration::from_secs(1);
 /// 等 `peer` 刚发出的几个数据报(`payloads`)各自的回声,先后顺序不限:UDP 不保证顺序,
 /// 同时处理好几个数据报的服务器也可能先回复后面的。
 ///
+/// `watch` 要在发出这些数据报之前就开始留意服务器的 stderr(`server.program.watch_stderr()`):
+/// 服务器可能在评分器开始等之前,就已经为其中一个数据报报了错。
+///
 /// 不必等满期限的情况:服务器在 stderr 上报了错(再给它一点宽限,然后根据它说的话诊断);
 /// 别的数据报都有了回声,只差一个(再等 [`OTHERS_ANSWERED`]);`hope()` 返回假
 /// (调用方从别处已经看出回复不会来了,比如它被发给了另一个客户端)。
@@ -146,12 +141,12 @@ pub fn expect_replies(
     server: &mut Server,
     peer: &UdpPeer,
     payloads: &[&[u8]],
+    mut watch: StderrWatch,
     reproduce: &str,
     mut hope: impl FnMut() -> bool,
 ) -> Result<(), Failure> {
     let mut pending: Vec<&[u8]> = payloads.to_vec();
     let mut answered: Vec<Vec<u8>> = Vec::new();
-    let mut watch = server.program.watch_stderr();
     let until = deadline(REPLY);
     let server_addr = server.addr;
     while let Some(&payload) = pending.first() {
