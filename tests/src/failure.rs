@@ -25,9 +25,22 @@ pub struct Failure {
     pub reproduce: Option<String>,
     /// 更具体的章节小节(默认是本课的章节)。
     pub read: Option<String>,
+    /// 这一项在这台机器上做不了(比如系统不支持评分器要制造的情况):不算通过,也不算失败,
+    /// 评分结果里明明白白写着「跳过」和原因。见 [`Failure::skip`]。
+    pub skipped: bool,
 }
 
 impl Failure {
+    /// 这一项检查在这台机器上做不了:`reason` 说明为什么。评分结果里这一项显示为「跳过」,
+    /// 不计分,也不计入总分;绝不悄悄地当作通过。
+    pub fn skip(reason: impl Into<String>) -> Failure {
+        Failure {
+            headline: reason.into(),
+            skipped: true,
+            ..Failure::default()
+        }
+    }
+
     pub fn new(headline: impl Into<String>) -> Failure {
         Failure {
             headline: headline.into(),

@@ -219,7 +219,7 @@ fn reports_address_in_use(session: &mut Session) -> Result<(), Failure> {
         .read("出错时怎么办");
 
     run.expect_error_exit(
-        failure,
+        &failure,
         ErrorExit {
             hung: "绑定失败以后程序没有退出。绑定出错时用 ? 把错误交给 main,由 main 打印并返回失败的退出码。",
             panicked: "程序 panic 了。绑定失败是正常的运行时错误(端口被别人占了),不是 bug:\

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use predicates::prelude::*;
 
+use crate::client::extra_after_reply;
 use crate::diagnose::{Role, diagnose};
 use crate::failure::Failure;
 use crate::grader::{
@@ -18,7 +19,7 @@ use crate::grader::{
 };
 use crate::lesson01::large_payload;
 use crate::program::Program;
-use crate::text::{Printed, find_printed, mentions_timeout, show_bytes, visible};
+use crate::text::{Printed, find_printed, mentions_timeout, show_bytes};
 use crate::udp::{Datagram, UdpPeer};
 
 pub const LESSON: Lesson = Lesson {
@@ -208,32 +209,6 @@ fn expect_printed_reply(
     })
 }
 
-/// 回复的文字后面多了东西:说出多的是什么,以及多半是怎么来的。
-pub(crate) fn extra_after_reply(failure: Failure, extra: &str) -> Failure {
-    let count = extra.chars().count();
-    let shown: String = extra.chars().take(20).collect();
-    let more = if count > 20 { "…" } else { "" };
-    let hint = if extra.chars().all(|c| c == '\0') {
-        "多出来的是一串 \\0:这是缓冲区里没用到的部分。recv_from 返回的 n 才是回复的长度,\
-         只打印 &buf[..n],而不是整个 buf。"
-    } else if extra == "\r" {
-        "回复行是以 \\r\\n 结尾的(Windows 和 telnet 的写法),只去掉 \\n,留下了 \\r:\
-         它看不见,却会让终端回到行首。把行尾的 \\n 和它前面的 \\r 都去掉。"
-    } else if extra == "\n" {
-        "回复里的换行没有去掉,println! 又加了一个,于是多出一个空行。\
-         打印之前去掉行尾的 \\n(和 \\r):trim_end_matches(['\\r', '\\n'])。"
-    } else {
-        "只打印回复本身:不要用 {:?}(它会加上引号、转义),也不要在后面加别的东西。"
-    };
-    failure
-        .headline(format!("客户端打印的回复后面多了 {count} 个字符"))
-        .actual(format!(
-            "回复的文字后面紧跟着「{}{more}」(见下面的 stdout)",
-            visible(&shown)
-        ))
-        .hint(hint)
-}
-
 fn sends_the_message_as_one_datagram(session: &mut Session) -> Result<(), Failure> {
     let server = UdpPeer::bind();
     let mut client = start_client(session, &server, HELLO)?;
@@ -288,7 +263,7 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
     // main 会给任何错误加上「错误:」前缀,所以只看有没有中文是不够的:
     // 说明里要讲清楚是「超时」了、等了多少「秒」,而不只是系统的一句英文错误。
     run.expect_error_exit(
-        failure.clone(),
+        &failure,
         ErrorExit {
             hung: "recv_from 默认会永远等下去。在接收之前调用 socket.set_read_timeout(Some(超时)),\
                    用 --timeout 的秒数。",

@@ -5,20 +5,27 @@
 //! - 用 `connect_timeout` 连接 `--host`:`--port`,把 `--message` 加上 `\n` 用 write_all 发出;
 //! - 读回复:读到 `\n` 为止(不要等连接关闭),或者读到服务器关闭连接为止;
 //!   在 stdout 打印回复的文字,以退出码 0 退出;
-//! - 连接被拒绝、服务器不回答时,在 stderr 用中文说明,以非 0 退出码退出,不 panic。
+//! - 打印回复的文字:去掉行尾的 `\n` 和它前面的 `\r`,一个字节不多;
+//! - 连接被拒绝(马上)、连接一直没有应答(`--timeout` 秒后)、服务器不回答(`--timeout` 秒后)时,
+//!   在 stderr 用中文说明,以非 0 退出码退出,不 panic。
 
 use std::time::Duration;
 
 use predicates::prelude::*;
 
+use crate::client::extra_after_reply;
+use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Session, Step, deadline, describe_exit,
-    diagnose_stderr, scaled,
+    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, deadline,
+    describe_exit, scaled,
 };
+use crate::lesson02::CLIENT_TIMEOUT;
 use crate::program::Program;
-use crate::tcp::{ReadEnding, RefusingPort, TcpClient, TcpFakeServer, describe_io_error};
-use crate::text::show_bytes;
+use crate::tcp::{
+    ReadEnding, RefusingPort, TcpClient, TcpFakeServer, Unanswered, describe_io_error,
+};
+use crate::text::{Printed, find_printed, mentions_timeout, show_bytes};
 
 pub const LESSON: Lesson = Lesson {
     number: "05",
@@ -56,14 +63,25 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: gives_up_on_a_silent_server,
         },
+        Step {
+            name: "回复以 \\r\\n 结尾时,打印的文字里不带 \\r",
+            points: 1,
+            check: prints_a_crlf_reply_without_the_cr,
+        },
+        Step {
+            name: "连接一直没有应答时,超时后用中文说明并以非 0 退出码退出",
+            points: 1,
+            check: gives_up_on_an_unanswered_connect,
+        },
     ],
 };
 
 const HELLO: &str = "你好,世界";
 
-/// 正常交换时给客户端的 `--timeout`(秒):和评分器自己的期限一样长。
+/// 正常交换时给客户端的 `--timeout`(秒):比评分器自己的期限短得多,两者永远不会撞在一起
+/// (见第 2 课的 [`CLIENT_TIMEOUT`])。
 fn client_timeout() -> String {
-    scaled(REPLY).as_secs().max(1).to_string()
+    scaled(CLIENT_TIMEOUT).as_secs().max(1).to_string()
 }
 
 fn start_client(session: &mut Session, server: &TcpFakeServer) -> Result<Program, Failure> {
@@ -116,7 +134,7 @@ fn accept_the_message(
                     "没有收到任何连接;客户端{}",
                     describe_exit(Some(status))
                 ))
-                .hint(diagnose_stderr(&client.output().stderr())),
+                .hint(diagnose(Role::Client, &client.output().stderr())),
             None => failure("客户端没有连上服务器")
                 .actual(format!(
                     "{} 秒内没有收到任何连接;客户端还在运行",
@@ -128,7 +146,18 @@ fn accept_the_message(
     let received = connection.read_line(deadline(REPLY), || client.exited().is_none());
     let want = format!("{HELLO}\n");
     if received.bytes == want.as_bytes() {
-        return Ok(connection);
+        // 一个不多:一行之后,再没有别的字节(比如同一行发了两遍)。
+        let more = connection.read_until(deadline(NOTHING_MORE), || true, |b| !b.is_empty());
+        if more.bytes.is_empty() {
+            return Ok(connection);
+        }
+        return Err(failure("客户端发来的不止一行")
+            .actual(format!(
+                "收到 {},紧接着又收到 {}",
+                show_bytes(&received.bytes),
+                show_bytes(&more.bytes)
+            ))
+            .hint("只发一行:--message 的文字加一个 \\n,用一次 write_all 发出。"));
     }
     let got = show_bytes(&received.bytes);
     Err(match (&received.ending, received.bytes.is_empty()) {
@@ -137,7 +166,7 @@ fn accept_the_message(
                 "连接上没有收到任何字节({})",
                 ending_text(&received.ending)
             ))
-            .hint(diagnose_stderr(&client.output().stderr())),
+            .hint(diagnose(Role::Client, &client.output().stderr())),
         (ReadEnding::Found, false) => failure("客户端发来的一行不对")
             .actual(format!("收到 {got}"))
             .hint("发送的应该是 --message 的文字加一个 \\n,不多不少。"),
@@ -159,50 +188,103 @@ fn ending_text(ending: &ReadEnding) -> String {
     }
 }
 
-/// 等客户端退出,检查它以 0 退出、在 stdout 打印了 `reply` 的文字。
+/// 评分器这一端在客户端退出之前做了什么。
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ServerSide {
+    /// 发完一整行回复,连接保持打开:正确的客户端读到换行就停。
+    SentLineKeptOpen,
+    /// 发完回复就关闭了连接。
+    SentAndClosed,
+}
+
+/// 等客户端退出,检查它以 0 退出,并且在 stdout 上恰好打印了 `reply`(去掉了行尾的换行)。
 fn expect_printed(
     session: &Session,
     server: &TcpFakeServer,
     client: &mut Program,
     what_happened: &str,
     reply: &str,
-    keeps_open: bool,
+    side: ServerSide,
 ) -> Result<(), Failure> {
     let status = client.wait_exit(deadline(EXIT));
     let stdout = client.output().stdout();
-    if status.is_some_and(|s| s.success()) && predicate::str::contains(reply).eval(&stdout) {
+    let found = find_printed(&stdout, reply);
+    if status.is_some_and(|s| s.success()) && found == Printed::Exactly {
         return Ok(());
     }
+    let stderr = client.output().stderr();
     let failure = Failure::new("客户端没有打印完整的回复并正常退出")
         .ran(command(session, server))
         .sent_note(what_happened)
         .expected(format!(
-            "stdout 里出现回复的全部文字「{reply}」,然后以退出码 0 退出"
+            "stdout 里恰好出现回复的文字「{reply}」(前面可以有「服务器回复: 」这样的说明,\
+             后面紧跟换行,一个字节也不多),然后以退出码 0 退出"
         ))
         .reproduce(reproduce(session));
+    let waits_for_close = "客户端多半在等连接关闭(read_to_end / read_to_string 要读到 EOF 才返回),\
+         而服务器发完一行以后并没有关闭连接。回复以换行结束:用 read_until(b'\\n', …) 读到换行就停。";
     Err(match status {
-        None if keeps_open => failure
-            .headline("客户端收到了回复行,却一直没有结束")
-            .actual(format!("回复发出 {} 秒后,客户端还在运行", scaled(EXIT).as_secs()))
-            .hint(
-                "客户端多半在等连接关闭(read_to_end / read_to_string 要读到 EOF 才返回),\
-                 而服务器发完一行以后并没有关闭连接。回复以换行结束:用 read_until(b'\\n', …) 读到换行就停。",
-            )
+        None if side == ServerSide::SentLineKeptOpen => failure
+            .headline("客户端收到了完整的回复行,却还在等连接关闭")
+            .actual(format!(
+                "回复发出 {} 秒后,客户端还在运行",
+                scaled(EXIT).as_secs()
+            ))
+            .hint(waits_for_close)
             .read("读到哪里为止"),
         None => failure
             .actual(format!("{} 秒后客户端还在运行", scaled(EXIT).as_secs()))
             .hint("收到回复以后打印它,然后让 run 返回 Ok(())。"),
+        // 客户端收到了完整的一行,却等到自己的读超时才退出:它还在等别的(多半是连接关闭)。
+        Some(status)
+            if !status.success()
+                && side == ServerSide::SentLineKeptOpen
+                && (cause(&stderr) == Some(Cause::TimedOut)
+                    || mentions_timeout(&stderr, scaled(CLIENT_TIMEOUT).as_secs())) =>
+        {
+            failure
+                .headline("客户端收到了完整的回复行,却还在等连接关闭")
+                .actual(format!(
+                    "客户端等到自己的读超时(--timeout {})才退出:{}",
+                    client_timeout(),
+                    describe_exit(Some(status))
+                ))
+                .hint(waits_for_close)
+                .read("读到哪里为止")
+        }
+        Some(status) if !status.success() && side == ServerSide::SentLineKeptOpen => failure
+            .actual(format!(
+                "{};评分器的服务器发出了完整的一行回复,并没有关闭连接",
+                describe_exit(Some(status))
+            ))
+            .hint(format!(
+                "客户端报错退出了,可服务器既回复了,也没有关闭连接(客户端在 stderr 上怎么说,见上面)。\
+                 可能的原因:\n\
+                 - 发完消息以后调用了 shutdown(Shutdown::Both) 或 Shutdown::Read,自己关掉了读的方向,\
+                 于是一读就是 EOF。发完最多只能关闭写的方向(Shutdown::Write),或者干脆不关;\n\
+                 - 读回复时出了别的错:{}",
+                diagnose(Role::Client, &stderr)
+            )),
         Some(status) if !status.success() => failure
             .actual(describe_exit(Some(status)))
-            .hint(diagnose_stderr(&client.output().stderr())),
-        Some(_) => failure
-            .headline("客户端只打印了回复的一部分")
-            .actual("客户端以退出码 0 退出,但 stdout 里没有完整的回复(见下面的 stdout)")
-            .hint(
-                "TCP 是字节流:回复可能分好几次到达,一次 read 只拿到其中一段。\
-                 要一直读到换行(或者连接关闭)为止:BufReader::new(&stream).read_until(b'\\n', &mut buf)。",
-            )
-            .read("TCP 是字节流"),
+            .hint(diagnose(Role::Client, &stderr)),
+        Some(_) => match found {
+            Printed::WithExtra(extra) => extra_after_reply(failure, &extra),
+            Printed::Partly(_) => failure
+                .headline("客户端只打印了回复的一部分")
+                .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
+                .hint(
+                    "TCP 是字节流:回复可能分好几次到达,一次 read 只拿到其中一段。\
+                     要一直读到换行(或者连接关闭)为止:BufReader::new(&stream).read_until(b'\\n', &mut buf)。",
+                )
+                .read("TCP 是字节流"),
+            _ => failure
+                .actual("客户端以退出码 0 退出,但 stdout 里没有回复的文字(见下面的 stdout)")
+                .hint(
+                    "把 read_reply 返回的字节用 String::from_utf8_lossy 变成文字打印出来\
+                     (run 里已经写好了这一行:返回的应该是回复本身)。",
+                ),
+        },
     })
 }
 
@@ -229,7 +311,7 @@ fn prints_the_reply_line(session: &mut Session) -> Result<(), Failure> {
         &mut client,
         "评分器的服务器回复了一行「服务器回信:收到了\\n」,之后连接保持打开",
         reply,
-        true,
+        ServerSide::SentLineKeptOpen,
     )
 }
 
@@ -256,7 +338,7 @@ fn prints_a_reply_that_arrives_in_pieces(session: &mut Session) -> Result<(), Fa
         &mut client,
         "评分器的服务器把一行回复分三次写出,每次之间停顿 0.2 秒,之后连接保持打开",
         reply,
-        true,
+        ServerSide::SentLineKeptOpen,
     )
 }
 
@@ -275,7 +357,7 @@ fn prints_a_reply_ended_by_close(session: &mut Session) -> Result<(), Failure> {
         &mut client,
         "评分器的服务器回复「没有换行的回复」(没有 \\n),然后关闭了连接",
         reply,
-        false,
+        ServerSide::SentAndClosed,
     )
     .map_err(|f| f.read("读到哪里为止"))
 }
@@ -285,7 +367,7 @@ fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
     let refusing = RefusingPort::bind();
     let port = refusing.addr().port().to_string();
     // 超时给得宽一些:Windows 上,连接本机一个没人监听的端口,要重试两秒左右才报「拒绝」。
-    let timeout = client_timeout();
+    let timeout = scaled(REPLY).as_secs().to_string();
     let args = [
         "--port",
         port.as_str(),
@@ -310,7 +392,7 @@ fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
         ))
         .read("连接被拒绝");
     run.expect_error_exit(
-        failure,
+        &failure,
         ErrorExit {
             hung: "连接被拒绝以后,客户端应该马上报错退出,而不是继续等待或重试。",
             panicked: "程序 panic 了。服务器没启动是再常见不过的情况,不是 bug:不要 unwrap() connect 的结果。\
@@ -320,7 +402,21 @@ fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
             unexplained: "说明要讲清楚三件事:连的是哪个地址(含端口)、被「拒绝」了、该检查什么(服务器启动了吗?端口对吗?)。\
                           匹配 err.kind() == io::ErrorKind::ConnectionRefused,用 bail! 返回这句话。",
         },
-    )
+    )?;
+    // 被拒绝是立刻就知道的事(Windows 除外:它会先重试两秒左右),不该等到超时才说。
+    if cfg!(not(windows)) && run.elapsed > scaled(LATE) {
+        return Err(failure
+            .headline("连接被拒绝,客户端却过了好一会儿才报错")
+            .actual(format!(
+                "{:.1} 秒后才退出(用的是 --timeout {timeout})",
+                run.elapsed.as_secs_f64()
+            ))
+            .hint(
+                "连接被拒绝时,connect_timeout 马上就返回 ConnectionRefused:马上报错退出,\
+                 不要重试,也不要等到超时。",
+            ));
+    }
+    Ok(())
 }
 
 fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
@@ -335,15 +431,17 @@ fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
         "--timeout",
         "1",
     ];
-    let run = session.run_to_end("客户端", &args, Duration::from_secs(1) + EXIT);
+    let run = session.run_to_end("客户端", &args, Duration::from_secs(1) + scaled(LATE) * 2);
     drop(silent);
 
     let failure = Failure::new("服务器不回答时,客户端没有好好地超时退出")
         .ran(format!("{} {}", session.name(), args.join(" ")))
-        .expected(
-            "大约 1 秒后,stderr 里有一句说明超时的中文(提到「超时」或等了几「秒」),\
-             以非 0 退出码退出;不 panic。\n(评分器的服务器接受了连接,但永远不回答)",
-        )
+        .expected(format!(
+            "1 秒后(不早于 1 秒,最晚 {:.1} 秒),stderr 里有一句说明超时的话\
+             (写出「超时」或者「秒」,或者写出等了多久,比如「1s」),以非 0 退出码退出;不 panic。\n\
+             (评分器的服务器接受了连接,但永远不回答)",
+            (Duration::from_secs(1) + scaled(LATE)).as_secs_f64()
+        ))
         .actual(run.describe())
         .reproduce(format!(
             "终端 1: nc -l 127.0.0.1 8998      (什么也不输入)\n终端 2: cargo run -p {} -- --timeout 1",
@@ -351,15 +449,88 @@ fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
         ))
         .read("服务器不回答");
     run.expect_error_exit(
-        failure,
+        &failure,
         ErrorExit {
             hung: "read 默认会永远等下去。连接以后调用 stream.set_read_timeout(Some(超时)),用 --timeout 的秒数。",
             panicked: "超时是正常的运行时情况,不是 bug:不要 unwrap() 读的结果。读超时在 Unix 上是 \
                        ErrorKind::WouldBlock,在 Windows 上是 ErrorKind::TimedOut,用 bail! 把它变成一句说明。",
             succeeded: NOT_A_SUCCESS,
-            explains: predicate::str::contains("超时").or(predicate::str::contains("秒")),
+            explains: predicate::function(|stderr: &str| mentions_timeout(stderr, 1)),
             unexplained: "把读超时变成一句给人看的中文说明,比如「等了 1 秒,服务器还没有回复」。\
                           只加一个 context 的话,stderr 里只有系统的英文错误。",
         },
+    )?;
+    run.expect_on_time(failure, Duration::from_secs(1))
+}
+
+fn prints_a_crlf_reply_without_the_cr(session: &mut Session) -> Result<(), Failure> {
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    let connection = accept_the_message(session, &server, &mut client)?;
+    let reply = "服务器回信:这一行以 \\r\\n 结尾";
+    connection
+        .send(format!("{reply}\r\n").as_bytes())
+        .map_err(|err| {
+            Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
+        })?;
+    expect_printed(
+        session,
+        &server,
+        &mut client,
+        "评分器的服务器回复了一行「服务器回信:这一行以 \\r\\n 结尾\\r\\n」(Windows 和 telnet 的写法),\
+         之后连接保持打开",
+        reply,
+        ServerSide::SentLineKeptOpen,
     )
+    .map_err(|f| f.read("读到哪里为止"))
+}
+
+fn gives_up_on_an_unanswered_connect(session: &mut Session) -> Result<(), Failure> {
+    let Some(unanswered) = Unanswered::bind() else {
+        return Err(Failure::skip(
+            "这个系统不会让连接请求石沉大海(接受队列满了就直接拒绝),做不出「连接一直没有应答」的情况",
+        ));
+    };
+    let port = unanswered.addr().port().to_string();
+    let args = [
+        "--port",
+        port.as_str(),
+        "--message",
+        HELLO,
+        "--timeout",
+        "1",
+    ];
+    let run = session.run_to_end("客户端", &args, Duration::from_secs(1) + scaled(LATE) * 2);
+    drop(unanswered);
+
+    let failure = Failure::new("连接一直没有应答时,客户端没有好好地超时退出")
+        .ran(format!("{} {}", session.name(), args.join(" ")))
+        .expected(format!(
+            "1 秒后(不早于 1 秒,最晚 {:.1} 秒),stderr 里有一句说明连不上的话(写出「超时」或者「秒」,\
+             或者写出等了多久,比如「1s」),以非 0 退出码退出;不 panic。\n\
+             (评分器的地址 127.0.0.1:{port} 对连接请求既不接通,也不拒绝,\
+             就像一台被防火墙挡住的机器)",
+            (Duration::from_secs(1) + scaled(LATE)).as_secs_f64()
+        ))
+        .actual(run.describe())
+        .reproduce(
+            "本机上很难手动造出「不应答」的地址;可以连一个不存在的局域网地址试试\
+             (比如 cargo run -p lesson-05 -- --host 10.255.255.1 --timeout 1),\
+             它的连接请求不会有任何回音。",
+        )
+        .read("第 1 步：带超时地连接");
+    run.expect_error_exit(
+        &failure,
+        ErrorExit {
+            hung: "TcpStream::connect 没有期限:连接请求石沉大海时,它要等一两分钟才放弃。\
+                   用 TcpStream::connect_timeout(&server, timeout),timeout 用 --timeout 的秒数。",
+            panicked: "连不上是正常的运行时情况,不是 bug:不要 unwrap() connect 的结果。\
+                       connect_timeout 超时返回 ErrorKind::TimedOut,用 bail! 把它变成一句说明。",
+            succeeded: NOT_A_SUCCESS,
+            explains: predicate::function(|stderr: &str| mentions_timeout(stderr, 1)),
+            unexplained: "把连接超时变成一句给人看的中文说明,比如「1 秒内没能连上 127.0.0.1:8998」:\
+                          认出 ErrorKind::TimedOut,用 bail! 返回。",
+        },
+    )?;
+    run.expect_on_time(failure, Duration::from_secs(1))
 }

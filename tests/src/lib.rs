@@ -13,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod chat;
+pub mod client;
 pub mod diagnose;
 pub mod failure;
 pub mod grader;

@@ -8,6 +8,8 @@ pub enum Status {
     Passed,
     Failed,
     NotRun,
+    /// 这台机器上做不了这一项检查(原因在 `headline` 里):不计分,也不计入总分。
+    Skipped,
 }
 
 /// 一步的记录。
@@ -46,6 +48,7 @@ impl Report {
             .count()
     }
 
+    /// (得分, 总分)。跳过的检查两边都不算。
     pub fn points(&self) -> (u32, u32) {
         let earned = self
             .steps
@@ -53,7 +56,21 @@ impl Report {
             .filter(|s| s.status == Status::Passed)
             .map(|s| s.points)
             .sum();
-        (earned, self.steps.iter().map(|s| s.points).sum())
+        let total = self
+            .steps
+            .iter()
+            .filter(|s| s.status != Status::Skipped)
+            .map(|s| s.points)
+            .sum();
+        (earned, total)
+    }
+
+    /// 跳过的检查数。
+    pub fn skipped(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == Status::Skipped)
+            .count()
     }
 
     /// 一览:每一步一行。
@@ -70,8 +87,14 @@ impl Report {
                 Status::Passed => "✓",
                 Status::Failed => "✗",
                 Status::NotRun => "·",
+                Status::Skipped => "○",
             };
-            let _ = writeln!(out, "  {mark} 第 {} 项 {}", step.number, step.name);
+            let _ = write!(out, "  {mark} 第 {} 项 {}", step.number, step.name);
+            if step.status == Status::Skipped {
+                let why = step.headline.as_deref().unwrap_or_default();
+                let _ = write!(out, "(跳过:{why})");
+            }
+            out.push('\n');
         }
         out
     }
@@ -90,7 +113,13 @@ impl Report {
             .filter_map(|s| s.message.as_deref())
             .collect();
         if failures.is_empty() {
-            return format!("{}全部通过!", self.summary());
+            return match self.skipped() {
+                0 => format!("{}全部通过!", self.summary()),
+                n => format!(
+                    "{}其余各项全部通过!(有 {n} 项在这台机器上做不了,跳过了,见上面)",
+                    self.summary()
+                ),
+            };
         }
         format!(
             "\n{}\n{}\n\n{next}\n",
@@ -109,6 +138,7 @@ impl Report {
                     Status::Passed => "passed",
                     Status::Failed => "failed",
                     Status::NotRun => "not_run",
+                    Status::Skipped => "skipped",
                 };
                 format!(
                     "{{\"number\":{},\"name\":{},\"points\":{},\"status\":\"{status}\",\"millis\":{},\"headline\":{},\"message\":{}}}",

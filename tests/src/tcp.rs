@@ -278,3 +278,64 @@ impl RefusingPort {
             .expect("已绑定的套接字一定有地址")
     }
 }
+
+/// 一个连上去不会有任何应答的地址,就像连一台被防火墙挡住、或者已经关机的机器:
+/// 连接请求发出去,既等不到接通,也等不到拒绝,连接的一方只能等到自己的超时。
+///
+/// 做法:一个监听着的套接字,接受队列只有一个位置(backlog 0),被评分器自己的一个连接占着,
+/// 而且永远不 accept。Linux 上,接受队列满了的监听套接字会悄悄丢掉新来的连接请求(SYN),
+/// 每次都一样,不需要等待,也不会有别的程序来抢。别的系统不一定这样(有的直接拒绝),
+/// 所以 [`Unanswered::bind`] 先自己试一次,做不出来就返回 None,由检查说明为什么跳过。
+pub struct Unanswered {
+    listener: Socket,
+    _filler: TcpStream,
+}
+
+impl Unanswered {
+    pub fn bind() -> Option<Unanswered> {
+        /// 试探一次最多等这么久:本机的接通或拒绝只要几微秒,丢掉的请求要 1 秒后才会重发。
+        const PROBE: Duration = Duration::from_millis(300);
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).ok()?;
+        let any: SocketAddr = "127.0.0.1:0".parse().expect("合法的地址");
+        listener.bind(&any.into()).ok()?;
+        listener.listen(0).ok()?;
+        let addr = listener.local_addr().ok()?.as_socket()?;
+        // 第一个连接完成握手,占住接受队列里唯一的位置。
+        let filler = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+        // 确认队列真的满了:再连一次,应该既不接通,也不被拒绝。
+        match TcpStream::connect_timeout(&addr, PROBE) {
+            Err(err) if is_timeout(&err) => Some(Unanswered {
+                listener,
+                _filler: filler,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .expect("已绑定的套接字一定有地址")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Linux 上,接受队列满了的监听套接字不应答:连接的一方只能等到自己的超时。
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn on_linux_a_full_accept_queue_leaves_a_connect_unanswered() {
+        let unanswered = Unanswered::bind().expect("Linux 上应该做得出不应答的地址");
+        for _ in 0..3 {
+            let started = Instant::now();
+            let err = TcpStream::connect_timeout(&unanswered.addr(), Duration::from_millis(400))
+                .expect_err("不应该连上");
+            assert!(is_timeout(&err), "应该是超时,却是 {err}");
+            assert!(started.elapsed() >= Duration::from_millis(400));
+        }
+    }
+}

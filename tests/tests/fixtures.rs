@@ -381,6 +381,68 @@ const CASES: &[Case] = &[
         },
         within: secs(4),
     },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-no-connect-timeout"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "连接一直没有应答时,客户端没有好好地超时退出",
+            says: &["被评分器结束了", "connect_timeout"],
+        },
+        within: secs(12),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-read-to-end"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端收到了完整的回复行,却还在等连接关闭",
+            says: &["自己的读超时", "read_until"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-untrimmed"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端打印的回复后面多了 1 个字符",
+            says: &["多出一个空行"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-keeps-cr"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "客户端打印的回复后面多了 1 个字符",
+            says: &["「\\r」", "留下了 \\r"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-shutdown-both"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端没有打印完整的回复并正常退出",
+            says: &["并没有关闭连接", "shutdown(Shutdown::Both)"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: env!("CARGO_BIN_EXE_fixture-tcp-client-plain-words"),
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(8),
+    },
     // ---- 第 6 课 ----
     Case {
         program: env!("CARGO_BIN_EXE_fixture-chat-server-echo"),

@@ -223,6 +223,7 @@ fn grade_lesson(
                 Status::Passed => "passed",
                 Status::Failed => "failed",
                 Status::NotRun => "not_run",
+                Status::Skipped => "skipped",
             },
             headline: step.headline.as_deref().map(stable),
         })
@@ -434,6 +435,7 @@ fn print_table(source: Option<&str>, grades: &[LessonGrade], tampered: &[Tampere
             .map(|c| match c.status {
                 "passed" => '✓',
                 "failed" => '✗',
+                "skipped" => '○',
                 _ => '·',
             })
             .collect();

@@ -1,0 +1,162 @@
+//! 按顺序运行一课的检查,记录结果,没通过时补全诊断、渲染成中文。
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use super::{Lesson, Session, describe_exit};
+use crate::diagnose::{Cause, Role, cause, diagnose};
+use crate::failure::{Failure, ProgramOutput, Rendering};
+use crate::report::{Report, Status, StepReport};
+use crate::status;
+
+/// 这一步没通过,而一个本该一直运行的服务器在这一步里自己退出了:那多半就是原因。
+///
+/// 评分器看到的只是结果(没有回复、连接被重置、连接关闭),真正的原因是服务器不在了。
+/// 标题统一成「服务器退出了」(同一个错误,评分器先看到哪个现象是有先后的,标题却每次都一样),
+/// 「实际」里保留评分器看到的现象,提示说出它退出的原因。检查自己已经说了「…服务器退出了」的,不动它。
+fn server_exit_first(failure: Failure, session: &Session) -> Failure {
+    if failure.headline.ends_with("服务器退出了") {
+        return failure;
+    }
+    let Some((status, stderr)) = session.server_that_exited() else {
+        return failure;
+    };
+    let mut seen = Vec::new();
+    if !failure.headline.contains("退出") {
+        seen.push(format!("评分器看到:{}", failure.headline));
+    }
+    seen.extend(failure.actual.clone());
+    seen.push(format!("服务器:{}", describe_exit(Some(status))));
+    failure
+        .headline("服务器退出了")
+        .actual(seen.join("\n"))
+        .hint(crate::diagnose::server_exited(status, &stderr))
+}
+
+/// 程序走到了一个没写完的 `todo!()`(哪怕只是某个线程):这比任何别的猜测都更可能是原因。
+fn todo_first(failure: Failure, programs: &[ProgramOutput]) -> Failure {
+    let already = failure
+        .hint
+        .as_deref()
+        .is_some_and(|h| h.contains("todo!()"));
+    match programs
+        .iter()
+        .find(|p| cause(&p.stderr) == Some(Cause::Todo))
+    {
+        Some(program) if !already => failure.hint(diagnose(Role::Server, &program.stderr)),
+        _ => failure,
+    }
+}
+
+/// 按顺序运行一课的步骤,返回报告(不 panic)。
+///
+/// `name` 是失败信息里「手动重现」要用的包名,通常就是程序的文件名(`lesson-01`)。
+pub fn run(lesson: &Lesson, program: &Path, name: &str) -> Report {
+    let keep_going = std::env::var_os("COURSE_KEEP_GOING").is_some_and(|v| v != "0");
+    run_with(lesson, program, name, keep_going)
+}
+
+/// 同 [`run`],但明确指定是否跑完所有步骤,不看环境变量(`course grade` 用它按项给分)。
+pub fn run_with(lesson: &Lesson, program: &Path, name: &str, keep_going: bool) -> Report {
+    let mut report = Report {
+        lesson: lesson.number,
+        title: lesson.title,
+        program: name.to_owned(),
+        steps: Vec::new(),
+    };
+    let mut stopped = false;
+    for (i, step) in lesson.steps.iter().enumerate() {
+        let number = i + 1;
+        let mut record = StepReport {
+            number,
+            name: step.name,
+            points: step.points,
+            status: Status::NotRun,
+            millis: 0,
+            message: None,
+            headline: None,
+        };
+        if !stopped {
+            let started = Instant::now();
+            status::set_step(&format!("第 {number} 项"));
+            let mut session = Session::new(program, name);
+            session.server_keeps_running = lesson.server_keeps_running;
+            let result = (step.check)(&mut session);
+            // 这一步的程序都已经放手了:通过了就立刻结束它们;没通过就先让它们把话说完,
+            // 输出和结局才完整,而且每次都一样。
+            session.finish(result.is_err());
+            record.millis = started.elapsed().as_millis();
+            match result {
+                Ok(()) => record.status = Status::Passed,
+                Err(skip) if skip.skipped => {
+                    record.status = Status::Skipped;
+                    record.headline = Some(skip.headline);
+                }
+                Err(failure) => {
+                    let programs = session.program_outputs();
+                    let failure = server_exit_first(failure, &session);
+                    let failure = todo_first(failure, &programs);
+                    let rendering = Rendering {
+                        step: format!(
+                            "第 {} 课 · 第 {number} 项检查「{}」",
+                            lesson.display_number(),
+                            step.name
+                        ),
+                        failure: &failure,
+                        programs: &programs,
+                        chapter: format!(
+                            "第 {} 章「{}」: {}",
+                            lesson.display_number(),
+                            lesson.title,
+                            lesson.chapter
+                        ),
+                    };
+                    record.status = Status::Failed;
+                    record.headline = Some(failure.headline.clone());
+                    record.message = Some(rendering.render());
+                    stopped = !keep_going;
+                }
+            }
+        }
+        report.steps.push(record);
+    }
+    report
+}
+
+/// 给一课评分:全部通过则返回,否则打印诊断并让测试失败。`cargo test -p lesson-NN` 调用的就是它。
+pub fn grade(lesson: &Lesson, program: &str) {
+    let path = Path::new(program);
+    let name = path
+        .file_stem()
+        .map_or_else(|| program.to_owned(), |s| s.to_string_lossy().into_owned());
+    let report = run(lesson, path, &name);
+    write_report(&report);
+    // 诊断写到 stdout(cargo test 会在失败的测试下面原样显示它),然后不经 panic 钩子
+    // 结束测试:这样学员看到的是诊断,而不是评分器自己的 panic 位置和调用栈。
+    println!("{}", report.explain());
+    if let Some(failed) = report.first_failure() {
+        std::panic::resume_unwind(Box::new(format!(
+            "第 {} 课的第 {} 项检查没有通过",
+            lesson.display_number(),
+            failed.number
+        )));
+    }
+}
+
+/// 如果设置了 `COURSE_REPORT`,把报告作为一行 JSON 追加到那个文件。
+pub fn write_report(report: &Report) {
+    let Some(path) = std::env::var_os("COURSE_REPORT") else {
+        return;
+    };
+    let line = report.to_json() + "\n";
+    let written = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(line.as_bytes()));
+    if let Err(err) = written {
+        eprintln!("无法写入评分报告 {}: {err}", Path::new(&path).display());
+    }
+}
