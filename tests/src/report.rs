@@ -26,6 +26,21 @@ pub struct StepReport {
     pub headline: Option<String>,
 }
 
+impl StepReport {
+    /// 一项还没有运行(或者结果不报告)的检查。
+    pub fn not_run(number: usize, step: &crate::grader::Step) -> StepReport {
+        StepReport {
+            number,
+            name: step.name,
+            points: step.points,
+            status: Status::NotRun,
+            millis: 0,
+            message: None,
+            headline: None,
+        }
+    }
+}
+
 /// 一课的评分结果。
 #[derive(Debug, Clone)]
 pub struct Report {

@@ -379,7 +379,7 @@ const CASES: &[Case] = &[
             headline: "连接被拒绝时,客户端没有好好地报错退出",
             says: &["程序 panic 了", "ConnectionRefused", "拒绝"],
         },
-        within: secs(4),
+        within: secs(5),
     },
     Case {
         program: env!("CARGO_BIN_EXE_fixture-tcp-client-no-connect-timeout"),

@@ -3,11 +3,15 @@
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::thread;
 use std::time::Instant;
 
 use super::{Lesson, Session, describe_exit};
 use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::{Failure, ProgramOutput, Rendering};
+use crate::program::Reaper;
 use crate::report::{Report, Status, StepReport};
 use crate::status;
 
@@ -58,71 +62,159 @@ pub fn run(lesson: &Lesson, program: &Path, name: &str) -> Report {
     run_with(lesson, program, name, keep_going)
 }
 
+/// 一课里最多同时运行几项检查(`COURSE_PARALLEL` 可以改,最少 1)。
+///
+/// 每一项检查都启动自己的一份被测程序、用自己的端口,彼此互不相干;它们大多在等
+/// (等回复、等超时),CPU 用得很少。同时运行,一课的评分就只比最慢的那一项长一点。
+const PARALLEL: usize = 4;
+
+fn parallel() -> usize {
+    std::env::var("COURSE_PARALLEL")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(PARALLEL)
+        .max(1)
+}
+
 /// 同 [`run`],但明确指定是否跑完所有步骤,不看环境变量(`course grade` 用它按项给分)。
+///
+/// 检查同时运行(见 [`PARALLEL`]),结果按编号排列。不跑完所有步骤时,第一个失败之后的检查
+/// 不再开始;已经开始的,结果也不报告(记为「没有运行」):学员一次只需要看一个问题,
+/// 报告也不会因为哪一项碰巧先跑完而不同。
 pub fn run_with(lesson: &Lesson, program: &Path, name: &str, keep_going: bool) -> Report {
-    let mut report = Report {
+    let steps = lesson.steps;
+    let next = Mutex::new(0usize);
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let records: Mutex<Vec<Option<StepReport>>> = Mutex::new(vec![None; steps.len()]);
+    // 正在运行的检查:前面的一项失败了,后面正在运行的就不再需要,马上取消(结束它们的程序)。
+    let running: Mutex<Vec<(usize, Reaper)>> = Mutex::new(Vec::new());
+    let lock = |m: &Mutex<Vec<(usize, Reaper)>>| {
+        m.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(i, r)| (*i, r.clone()))
+            .collect::<Vec<_>>()
+    };
+    thread::scope(|scope| {
+        for _ in 0..parallel().min(steps.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let mut next = next.lock().unwrap_or_else(PoisonError::into_inner);
+                        let i = *next;
+                        *next += 1;
+                        i
+                    };
+                    if i >= steps.len() {
+                        return;
+                    }
+                    if !keep_going && i > first_failure.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let record = run_step(lesson, i, program, name, |reaper| {
+                        running
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push((i, reaper));
+                        // 开始之前,前面已经有检查失败了:这一项白跑,马上取消。
+                        if !keep_going && i > first_failure.load(Ordering::SeqCst) {
+                            lock(&running)
+                                .into_iter()
+                                .filter(|(j, _)| *j == i)
+                                .for_each(|(_, r)| r.cancel());
+                        }
+                    });
+                    running
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .retain(|(j, _)| *j != i);
+                    if record.status == Status::Failed {
+                        first_failure.fetch_min(i, Ordering::SeqCst);
+                        if !keep_going {
+                            for (j, reaper) in lock(&running) {
+                                if j > i {
+                                    reaper.cancel();
+                                }
+                            }
+                        }
+                    }
+                    records.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(record);
+                }
+            });
+        }
+    });
+    let first_failure = first_failure.into_inner();
+    let records = records.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let steps = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| match record {
+            Some(record) if keep_going || i <= first_failure => record,
+            _ => StepReport::not_run(i + 1, &steps[i]),
+        })
+        .collect();
+    Report {
         lesson: lesson.number,
         title: lesson.title,
         program: name.to_owned(),
-        steps: Vec::new(),
-    };
-    let mut stopped = false;
-    for (i, step) in lesson.steps.iter().enumerate() {
-        let number = i + 1;
-        let mut record = StepReport {
-            number,
-            name: step.name,
-            points: step.points,
-            status: Status::NotRun,
-            millis: 0,
-            message: None,
-            headline: None,
-        };
-        if !stopped {
-            let started = Instant::now();
-            status::set_step(&format!("第 {number} 项"));
-            let mut session = Session::new(program, name);
-            session.server_keeps_running = lesson.server_keeps_running;
-            let result = (step.check)(&mut session);
-            // 这一步的程序都已经放手了:通过了就立刻结束它们;没通过就先让它们把话说完,
-            // 输出和结局才完整,而且每次都一样。
-            session.finish(result.is_err());
-            record.millis = started.elapsed().as_millis();
-            match result {
-                Ok(()) => record.status = Status::Passed,
-                Err(skip) if skip.skipped => {
-                    record.status = Status::Skipped;
-                    record.headline = Some(skip.headline);
-                }
-                Err(failure) => {
-                    let programs = session.program_outputs();
-                    let failure = server_exit_first(failure, &session);
-                    let failure = todo_first(failure, &programs);
-                    let rendering = Rendering {
-                        step: format!(
-                            "第 {} 课 · 第 {number} 项检查「{}」",
-                            lesson.display_number(),
-                            step.name
-                        ),
-                        failure: &failure,
-                        programs: &programs,
-                        chapter: format!(
-                            "第 {} 章「{}」: {}",
-                            lesson.display_number(),
-                            lesson.title,
-                            lesson.chapter
-                        ),
-                    };
-                    record.status = Status::Failed;
-                    record.headline = Some(failure.headline.clone());
-                    record.message = Some(rendering.render());
-                    stopped = !keep_going;
-                }
-            }
-        }
-        report.steps.push(record);
+        steps,
     }
-    report
+}
+
+/// 运行第 `i` 项检查(从 0 数起),记下它的结果;没通过时补全诊断、渲染成中文。
+///
+/// `started(reaper)` 在检查开始之前调用:调用方拿着这个 [`Reaper`],随时可以取消这一项。
+fn run_step(
+    lesson: &Lesson,
+    i: usize,
+    program: &Path,
+    name: &str,
+    started: impl FnOnce(Reaper),
+) -> StepReport {
+    let step = &lesson.steps[i];
+    let number = i + 1;
+    let mut record = StepReport::not_run(number, step);
+    let clock = Instant::now();
+    status::set_step(&format!("第 {number} 项"));
+    let mut session = Session::new(program, name);
+    session.server_keeps_running = lesson.server_keeps_running;
+    started(session.reaper());
+    let result = (step.check)(&mut session);
+    // 这一步的程序都已经放手了:通过了就立刻结束它们;没通过就先让它们把话说完,
+    // 输出和结局才完整,而且每次都一样。
+    session.finish(result.is_err());
+    record.millis = clock.elapsed().as_millis();
+    match result {
+        Ok(()) => record.status = Status::Passed,
+        Err(skip) if skip.skipped => {
+            record.status = Status::Skipped;
+            record.headline = Some(skip.headline);
+        }
+        Err(failure) => {
+            let programs = session.program_outputs();
+            let failure = server_exit_first(failure, &session);
+            let failure = todo_first(failure, &programs);
+            let rendering = Rendering {
+                step: format!(
+                    "第 {} 课 · 第 {number} 项检查「{}」",
+                    lesson.display_number(),
+                    step.name
+                ),
+                failure: &failure,
+                programs: &programs,
+                chapter: format!(
+                    "第 {} 章「{}」: {}",
+                    lesson.display_number(),
+                    lesson.title,
+                    lesson.chapter
+                ),
+            };
+            record.status = Status::Failed;
+            record.headline = Some(failure.headline.clone());
+            record.message = Some(rendering.render());
+        }
+    }
+    record
 }
 
 /// 给一课评分:全部通过则返回,否则打印诊断并让测试失败。`cargo test -p lesson-NN` 调用的就是它。

@@ -105,42 +105,42 @@ impl Session {
 
     /// 运行一个会自己结束的程序(比如客户端),最多等 `limit`,超时就结束它。
     ///
-    /// 用 assert_cmd 运行:它负责带截止时间地等待、超时后结束进程,并收集全部输出。
+    /// 和别的被测程序一样是一个 [`Program`]:它的输出失败时会展示出来;这一项检查不再需要时
+    /// (前面的检查已经失败),它会被马上结束,而不是让评分器等满期限。
     pub fn run_to_end(&mut self, label: &str, args: &[&str], limit: Duration) -> Finished {
         let limit = scaled(limit);
-        status::set_peer(label);
-        let _status = status::waiting(&format!("{label}运行结束"), limit);
         let started = Instant::now();
-        let output = assert_cmd::Command::new(&self.program)
-            .args(args)
-            .env("RUST_BACKTRACE", "0")
-            .env("NO_COLOR", "1")
-            .timeout(limit)
-            .output();
-        let elapsed = started.elapsed();
-        let output = output.unwrap_or_else(|err| std::process::Output {
-            status: failed_status(),
-            stdout: Vec::new(),
-            stderr: format!("(评分器无法启动程序 {}: {err})", self.program.display()).into_bytes(),
-        });
-        // assert_cmd 在超时时结束进程。不能只看「用了多久」:wait_timeout 可能比期限
-        // 早一点点返回,这样一个超时的程序就会被当成「自己退出了」(.ci/soak 真的抓到过)。
-        let slack = Duration::from_millis(100);
-        let timed_out = if cfg!(unix) {
-            crate::program::killed_by_us(output.status)
-        } else {
-            elapsed + slack >= limit
+        let mut program = match self.launch(label, args, false, false) {
+            Ok(program) => program,
+            Err(failure) => {
+                return Finished {
+                    status: failed_status(),
+                    stdout: String::new(),
+                    stderr: format!(
+                        "(评分器无法启动程序:{})",
+                        failure.actual.unwrap_or_default()
+                    ),
+                    timed_out: false,
+                    limit,
+                    elapsed: started.elapsed(),
+                };
+            }
         };
-        let record = Arc::new(Output::finished(&output, timed_out));
-        self.started.push(Started {
-            label: label.to_owned(),
-            output: record,
-            keeps_running: false,
-        });
+        let exited = program.wait_exit(started + limit);
+        let elapsed = started.elapsed();
+        if exited.is_none() {
+            program.stop();
+        }
+        let output = program.output();
+        // 到了期限才结束它;它要是恰好在这一刻自己退出了,那就算它自己退出的。
+        let (status, timed_out) = match (exited, output.ending()) {
+            (Some(status), _) | (None, Some(Ending::Exited(status))) => (status, false),
+            _ => (failed_status(), true),
+        };
         Finished {
-            status: output.status,
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            status,
+            stdout: output.stdout(),
+            stderr: output.stderr(),
             timed_out,
             limit,
             elapsed,
@@ -224,6 +224,11 @@ impl Session {
     }
 
     /// 这一步结束了:结束它启动的所有程序。没通过时,先让它们把正在做的事做完。
+    /// 负责结束这一步的程序的 [`Reaper`](评分器用它取消一项不再需要的检查)。
+    pub(super) fn reaper(&self) -> Reaper {
+        self.reaper.clone()
+    }
+
     pub(super) fn finish(&mut self, failed: bool) {
         self.reaper.finish(failed);
     }
