@@ -242,8 +242,9 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
     let silent = UdpPeer::bind();
     let port = silent.addr().port().to_string();
     let args = ["--port", &port, "--message", HELLO, "--timeout", "1"];
-    // 客户端等 1 秒;评分器最多等它 1 秒再加上退出的期限。
-    let limit = Duration::from_secs(1) + EXIT;
+    // 客户端等 1 秒;评分器最多等它 1 秒再加上两倍的「晚一点也算」(LATE):
+    // 过了 2.5 秒才放弃的客户端本来就不对,等满 4 秒足够看清它是不是根本不会放弃。
+    let limit = Duration::from_secs(1) + crate::grader::LATE * 2;
     let run = session.run_to_end("客户端", &args, limit);
 
     let failure = Failure::new("服务器不回复时,客户端没有好好地超时退出")

@@ -131,7 +131,8 @@ fn read_message(
     //     用 BufReader::new(stream.take(MAX_MESSAGE + 1)) 包起来,再 read_until(b'\n', &mut message)。
     //   - read_until 返回 Ok(0):对方什么都没发就关闭了,返回 Ok(None)。
     //   - 读超时(ErrorKind::WouldBlock 或 TimedOut):用 bail! 说明「{peer} 在 N 秒内没有发完一行」。
-    //   - 去掉行尾的 \n(和 \r);没有换行且超过 MAX_MESSAGE 字节时报错;
+    //   - 去掉行尾的 \n(和紧挨在它前面的 \r),行首行尾的空格不要动;
+    //     没有换行且超过 MAX_MESSAGE 字节时报错(带上 peer);
     //     没有换行也没超长,说明读到了 EOF,那也是一条完整的消息。返回 Ok(Some(message))。
     todo!("第 4 步:从 {peer} 读一行消息")
 }

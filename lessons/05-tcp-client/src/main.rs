@@ -113,7 +113,8 @@ fn connect(server: SocketAddr, timeout: Duration) -> Result<TcpStream> {
     //   - 连接被拒绝(io::ErrorKind::ConnectionRefused)是最常见的错误:服务器没启动,
     //     或者端口写错了。用 bail! 返回一句中文说明,要提到地址(含端口)和「拒绝」二字,
     //     并提醒检查服务器是否在运行(评分器会检查这几点)。不要 unwrap。
-    //   - 连接超时(TimedOut)也用一句中文说明;其他错误用 with_context 加上说明。
+    //   - 连接超时(TimedOut)也用一句中文说明,要写出「超时」或等了几「秒」(评分器会检查);
+    //     其他错误用 with_context 加上说明。
     //   - 连上以后 set_read_timeout / set_write_timeout,返回这个 TcpStream。
     todo!("第 1 步:在 {} 秒内连接 {server}", timeout.as_secs())
 }
@@ -139,7 +140,7 @@ fn read_reply(stream: &TcpStream, server: SocketAddr, timeout: Duration) -> Resu
     //   - 返回 Ok(0) 说明服务器什么都没回就关闭了:用 bail! 说明。
     //   - 读超时(WouldBlock 或 TimedOut):用 bail! 返回一句中文说明,
     //     要提到「超时」或等了几「秒」(评分器会检查)。
-    //   - 去掉行尾的 \n(和 \r),返回回复的字节。
+    //   - 去掉行尾的 \n(和紧挨在它前面的 \r),别的一个字节也不动,返回回复的字节。
     todo!("第 3 步:读 {server} 的回复")
 }
 // ANCHOR_END: read_reply
