@@ -26,6 +26,9 @@ struct Board {
 
 struct Wait {
     id: u64,
+    /// 哪一项检查在等(0 表示不在任何一项里)。同时有好几项在等时,显示编号最小的那一项:
+    /// 它的结果最先要用到。
+    step: usize,
     /// 「第 7 项:等服务器回复」
     what: String,
     /// 最多等几秒(向上取整)。
@@ -39,8 +42,8 @@ struct Shared {
 }
 
 thread_local! {
-    /// 这个线程正在运行哪一项检查,比如「第 7 项」;由评分器在每一项开始时设置。
-    static STEP: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// 这个线程正在运行第几项检查(0 表示不在任何一项里);由评分器在每一项开始时设置。
+    static STEP: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 thread_local! {
@@ -48,9 +51,9 @@ thread_local! {
     static PEER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
-/// 记下这个线程正在运行的检查(状态行的开头)。
-pub fn set_step(label: &str) {
-    STEP.with(|step| *step.borrow_mut() = label.to_owned());
+/// 记下这个线程正在运行第几项检查(状态行的开头)。
+pub fn set_step(number: usize) {
+    STEP.with(|step| step.set(number));
 }
 
 /// 记下评分器这一刻在和谁打交道(评分器启动被测程序时调用)。
@@ -80,17 +83,17 @@ pub fn waiting(what: &str, limit: Duration) -> Waiting {
     let Some(shared) = shared() else {
         return Waiting { id: None };
     };
-    let step = STEP.with(|step| step.borrow().clone());
-    let prefix = if step.is_empty() {
-        String::new()
-    } else {
-        format!("{step}:")
+    let step = STEP.with(std::cell::Cell::get);
+    let prefix = match step {
+        0 => String::new(),
+        n => format!("第 {n} 项:"),
     };
     let mut board = lock(shared);
     board.next_id += 1;
     let id = board.next_id;
     board.waits.push(Wait {
         id,
+        step,
         what: format!("{prefix}等{what}"),
         limit: limit.as_millis().div_ceil(1000) as u64,
         since: Instant::now(),
@@ -143,11 +146,31 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Board> {
 fn draw_forever(shared: &'static Shared) {
     let mut board = lock(shared);
     loop {
-        let due = board.waits.last().and_then(|wait| {
+        // 编号最小的那一项(同一项里最近开始的那次等待)。
+        let shown = board.waits.iter().rev().min_by_key(|wait| {
+            if wait.step == 0 {
+                usize::MAX
+            } else {
+                wait.step
+            }
+        });
+        let others = board
+            .waits
+            .iter()
+            .filter(|w| w.step != 0)
+            .map(|w| w.step)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            .saturating_sub(1);
+        let due = shown.and_then(|wait| {
             let waited = wait.since.elapsed();
+            let also = match others {
+                0 => String::new(),
+                n => format!(";另有 {n} 项也在进行"),
+            };
             (waited >= SHOW_AFTER).then(|| {
                 format!(
-                    "{}…(最多 {} 秒,已等 {} 秒)",
+                    "{}…(最多 {} 秒,已等 {} 秒{also})",
                     wait.what,
                     wait.limit,
                     waited.as_secs()

@@ -175,7 +175,7 @@ fn run_step(
     let number = i + 1;
     let mut record = StepReport::not_run(number, step);
     let clock = Instant::now();
-    status::set_step(&format!("第 {number} 项"));
+    status::set_step(number);
     let mut session = Session::new(program, name);
     session.server_keeps_running = lesson.server_keeps_running;
     started(session.reaper());
