@@ -16,6 +16,7 @@ pub mod chat;
 pub mod client;
 pub mod diagnose;
 pub mod failure;
+pub mod fixtures;
 pub mod grader;
 pub mod program;
 pub mod report;

@@ -1,0 +1,534 @@
+//! 评分框架自己的试金石:故意写错的程序(和几个写法不同、但完全正确的程序),以及每一个
+//! 应该得到的结论。程序在 `tests/fixtures/`,是这个包的 bin;自测在 `tests/tests/fixtures.rs`。
+//!
+//! 这张表也是规则清单([`crate::rules`])的依据:清单里每条规则都要有一个在这里、
+//! 在那条规则的检查上失败的例子。
+
+use std::time::Duration;
+
+use crate::grader::Lesson;
+use crate::{lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
+
+/// 一个例子:用哪一课的评分器、给哪个程序打分,期望什么结果。
+pub struct Case {
+    /// 程序:`tests/fixtures/` 里的一个 bin 的名字。
+    pub program: &'static str,
+    /// 一句话说它错在哪里(或者,对正确的程序,它哪里写得不一样):给课本的「评分器检查什么」用。
+    pub mistake: &'static str,
+    pub lesson: &'static Lesson,
+    /// 只用这一课从第几项开始的检查(比如只测第 6 课的客户端那几项);通常是 0。
+    pub skip: usize,
+    pub expect: Expect,
+    /// 最多用多久得出结论(包括所有检查);慢机器上按 `COURSE_TIMEOUT_SCALE` 放大。
+    pub within: Duration,
+}
+
+pub enum Expect {
+    /// 在第 `check` 项失败(按 `skip` 之后的编号),标题恰好是 `headline`
+    /// (端口号写成 `<端口>`),整份信息里有 `says` 的每一句。
+    Fails {
+        check: usize,
+        headline: &'static str,
+        says: &'static [&'static str],
+    },
+    /// 全部通过:一个写法不同、但完全正确的程序。
+    Passes,
+}
+
+use Expect::{Fails, Passes};
+
+const fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// 所有的例子。每一行都是一类学员真的会犯的错误(或者一种完全正确的不同写法)。
+pub const CASES: &[Case] = &[
+    // ---- 第 1 课 ----
+    Case {
+        program: "fixture-silent",
+        mistake: "启动后一个字也不打印",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器在 5 秒内没有在 stdout 打印任何一行",
+            says: &["local_addr"],
+        },
+        within: secs(7),
+    },
+    Case {
+        program: "fixture-crash",
+        mistake: "启动时就 panic 了",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器还没打印地址就退出了",
+            says: &[
+                "退出码 101",
+                "fixture-crash: 配置文件读不到了",
+                "fixture-crash 故意崩溃",
+            ],
+        },
+        within: secs(2),
+    },
+    Case {
+        program: "fixture-udp-server-sleeps",
+        mistake: "收到数据报以后不回复",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器在 5 秒内没有回复",
+            says: &["服务器还在运行", "send_to"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-udp-server-fixed-port",
+        mistake: "回复发到写死的端口",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器以退出码 0 退出了,但回复没有到达发送方",
+            says: &["不要写死地址或端口"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-server-truncates",
+        mistake: "像原教程那样只准备 500 字节的缓冲区",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: if cfg!(windows) {
+                "服务器的接收缓冲区放不下 8000 字节的数据报"
+            } else {
+                "回复被截断了:发出 8000 字节,只收回 500 字节"
+            },
+            says: &["65507"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-server-unwraps-utf8",
+        mistake: "用 String::from_utf8(…).unwrap() 解码",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器还没回复就退出了",
+            says: &["退出码 101", "from_utf8_lossy", "不要 unwrap"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-server-english",
+        mistake: "(正确)英文提示,地址后面跟句点",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(3),
+    },
+    // ---- 第 2 课 ----
+    Case {
+        program: "fixture-udp-client-no-timeout",
+        mistake: "没有设读超时",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "服务器不回复时,客户端没有好好地超时退出",
+            says: &["没有结束,被评分器结束了", "set_read_timeout"],
+        },
+        within: secs(10),
+    },
+    Case {
+        program: "fixture-udp-client-prints-whole-buffer",
+        mistake: "打印整个缓冲区(回复后面跟着一串 \\0)",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端打印的回复后面多了 65510 个字符",
+            says: &["\\0\\0\\0", "&buf[..n]"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-client-sends-newline",
+        mistake: "消息后面多发一个换行",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "收到的数据报和 --message 不一样",
+            says: &["\\n\" (14 字节)", "send_to(message, server)"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-client-binds-server-port",
+        mistake: "客户端绑定了服务器的地址",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "客户端还没发出数据报就退出了",
+            says: &["Address already in use", "127.0.0.1:0", "不要拿它来 bind"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-client-fixed-timeout",
+        mistake: "超时写死成 3 秒,不用 --timeout",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "--timeout 1 的客户端等了太久才放弃",
+            says: &["不要写死"],
+        },
+        within: secs(6),
+    },
+    Case {
+        program: "fixture-udp-client-english",
+        mistake: "(正确)英文前缀,超时说成「1s」",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(4),
+    },
+    // ---- 第 3 课 ----
+    Case {
+        program: "fixture-udp-loop-first-client",
+        mistake: "把回复都发给第一个客户端",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "客户端 B 的回复被发给了客户端 A",
+            says: &["我是客户端 B"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-udp-loop-skips-empty",
+        mistake: "把空数据报当成 EOF 跳过",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器没有回复空数据报",
+            says: &["不是 EOF"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-udp-loop-raw-log",
+        mistake: "日志里不转义,一个数据报占两行",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "一个数据报打印了不止一行",
+            says: &["escape_debug"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-loop-logs-bytes",
+        mistake: "日志里用 {:?} 打印字节",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "日志里没有数据报的文字",
+            says: &["[231, 172, 172", "from_utf8_lossy"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-loop-strict-utf8",
+        mistake: "用 str::from_utf8(data)? 解码",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器在 stderr 上报了错,没有回复",
+            says: &["invalid utf-8", "from_utf8_lossy"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-udp-loop-send-without-address",
+        mistake: "用 send 而不是 send_to 回复",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器在 stderr 上报了错,没有回复",
+            says: &["send_to(数据, 地址)"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-udp-loop-debug-log",
+        mistake: "(正确)用 {:?} 打印文字,地址在后面",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(4),
+    },
+    // ---- 第 4 课 ----
+    Case {
+        program: "fixture-tcp-server-one-read",
+        mistake: "一次 read 就当一条消息",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "回复不对",
+            says: &["第二行", "TCP 是字节流", "read_until"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-tcp-server-write-once",
+        mistake: "回复只调用一次 write",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "回复不对",
+            says: &["回复只到了一半", "write_all"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-tcp-server-exits-after-first",
+        mistake: "服务完一个客户端就退出",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "服务器退出了",
+            says: &["已退出,退出码 0", "listener.incoming()"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-tcp-server-keeps-cr",
+        mistake: "只去掉 \\n,留下 \\r",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 10,
+            headline: "回复不对",
+            says: &["\\r\\n", "和紧挨在它前面的 \\r"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-server-trims",
+        mistake: "用 trim 去掉了所有空白",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 10,
+            headline: "回复不对",
+            says: &["前后有空白", "不要用 trim()"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-server-no-limit",
+        mistake: "一行不设上限",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 11,
+            headline: "超过 65536 字节的一行,服务器照样回复了",
+            says: &["take(MAX_MESSAGE + 1)"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-server-exits-on-error",
+        mistake: "在循环里对 handle 的结果用 ?",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "服务器退出了",
+            says: &[
+                "已退出,退出码 1",
+                "WouldBlock",
+                "不要用 ? 或 unwrap 把错误交出循环",
+            ],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-server-read-line",
+        mistake: "用 read_line 读一行",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 9,
+            headline: "服务器没有回复就关闭了连接",
+            says: &[
+                "警告: 处理 127.0.0.1:<端口> 时出错: stream did not contain valid UTF-8",
+                "read_until",
+            ],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-server-threaded",
+        mistake: "(正确)每个客户端一个线程",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(8),
+    },
+    // ---- 第 5 课 ----
+    Case {
+        program: "fixture-tcp-client-panics-on-refusal",
+        mistake: "连接被拒绝就 panic",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "连接被拒绝时,客户端没有好好地报错退出",
+            says: &["程序 panic 了", "ConnectionRefused", "拒绝"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-tcp-client-no-connect-timeout",
+        mistake: "用没有期限的 connect",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "连接一直没有应答时,客户端没有好好地超时退出",
+            says: &["被评分器结束了", "connect_timeout"],
+        },
+        within: secs(12),
+    },
+    Case {
+        program: "fixture-tcp-client-read-to-end",
+        mistake: "用 read_to_end 读回复",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端收到了完整的回复行,却还在等连接关闭",
+            says: &["自己的读超时", "read_until"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-tcp-client-untrimmed",
+        mistake: "打印回复时没去掉换行",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端打印的回复后面多了 1 个字符",
+            says: &["多出一个空行"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-tcp-client-keeps-cr",
+        mistake: "打印回复时只去掉 \\n,留下 \\r",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "客户端打印的回复后面多了 1 个字符",
+            says: &["「\\r」", "留下了 \\r"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-client-shutdown-both",
+        mistake: "发完就 shutdown(Both)",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "客户端没有打印完整的回复并正常退出",
+            says: &["并没有关闭连接", "shutdown(Shutdown::Both)"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-tcp-client-plain-words",
+        mistake: "(正确)发完关闭写方向,超时说成大白话",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(8),
+    },
+    // ---- 第 6 课 ----
+    Case {
+        program: "fixture-chat-server-echo",
+        mistake: "把话也发回给说话的人",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "服务器把 alice 自己说的话又发回给了他",
+            says: &["[alice] 你好,bob!我是 alice", "跳过说话的人自己"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-crash",
+        mistake: "连接被重置就 panic,锁中毒",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "alice 没有收到dave 离开的通知(dave的连接被重置(RST),没有说 /quit)",
+            says: &["Connection reset", "panic", "中毒"],
+        },
+        within: secs(9),
+    },
+    Case {
+        program: "fixture-chat-server-blocking",
+        mistake: "广播时直接 write_all",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "一个不读消息的人,让别人也收不到消息了",
+            says: &["不读消息", "sync_channel", "try_send"],
+        },
+        within: secs(20),
+    },
+    Case {
+        program: "fixture-chat-client-one-thread",
+        mistake: "客户端只用一个线程",
+        lesson: &lesson06::LESSON,
+        skip: 8,
+        expect: Fails {
+            check: 2,
+            headline: "客户端没有打印服务器发来的消息",
+            says: &["两个线程", "[小明] 小红,在吗?"],
+        },
+        within: secs(8),
+    },
+];
+
+/// 第 `lesson` 课的例子。
+pub fn of(lesson: &Lesson) -> impl Iterator<Item = &'static Case> + '_ {
+    CASES
+        .iter()
+        .filter(move |case| case.lesson.number == lesson.number)
+}
