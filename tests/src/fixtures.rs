@@ -132,6 +132,42 @@ pub const CASES: &[Case] = &[
         expect: Passes,
         within: secs(3),
     },
+    Case {
+        program: "fixture-udp-server-logs-length",
+        mistake: "日志里只记了长度",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "stdout 里没有同时出现收到的文字和发送方地址",
+            says: &["from_utf8_lossy"],
+        },
+        within: secs(7),
+    },
+    Case {
+        program: "fixture-udp-loop-debug-log",
+        mistake: "回复以后不退出,一直循环(第 3 课的写法)",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "回复之后,程序没有以退出码 0 退出",
+            says: &["第 3 课"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-udp-server-panics-on-bind",
+        mistake: "绑定时用了 unwrap",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "端口被占用时,程序没有好好地报错退出",
+            says: &["程序 panic 了", "with_context"],
+        },
+        within: secs(4),
+    },
     // ---- 第 2 课 ----
     Case {
         program: "fixture-udp-client-no-timeout",
@@ -199,6 +235,30 @@ pub const CASES: &[Case] = &[
         lesson: &lesson02::LESSON,
         skip: 0,
         expect: Passes,
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-udp-client-unwraps-utf8",
+        mistake: "用 String::from_utf8(…).unwrap() 解码回复",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "客户端没有打印服务器的回复并正常退出",
+            says: &["退出码 101", "from_utf8_lossy"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-udp-client-small-buffer",
+        mistake: "像原教程那样只准备 1000 字节的缓冲区",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "客户端只打印了回复的一部分",
+            says: &["65507"],
+        },
         within: secs(4),
     },
     // ---- 第 3 课 ----
@@ -281,6 +341,42 @@ pub const CASES: &[Case] = &[
         skip: 0,
         expect: Passes,
         within: secs(4),
+    },
+    Case {
+        program: "fixture-udp-loop-small-buffer",
+        mistake: "循环服务器只准备 500 字节的缓冲区",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "回复被截断了:发出 8000 字节,只收回 500 字节",
+            says: &["65507"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-udp-server-english",
+        mistake: "回复一次就退出(第 1 课的写法)",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "服务器退出了",
+            says: &["已退出,退出码 0", "loop"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-silent",
+        mistake: "启动后一个字也不打印",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器在 5 秒内没有在 stdout 打印任何一行",
+            says: &["local_addr"],
+        },
+        within: secs(7),
     },
     // ---- 第 4 课 ----
     Case {
@@ -394,6 +490,54 @@ pub const CASES: &[Case] = &[
         expect: Passes,
         within: secs(8),
     },
+    Case {
+        program: "fixture-tcp-server-wrong-format",
+        mistake: "回复格式少了一个空格",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "回复不对",
+            says: &["的消息: "],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-tcp-server-needs-newline",
+        mistake: "没有换行的消息当成错误",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器没有回复就关闭了连接",
+            says: &["EOF"],
+        },
+        within: secs(6),
+    },
+    Case {
+        program: "fixture-tcp-server-no-timeout",
+        mistake: "没有设读超时",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "服务器没有回复",
+            says: &["set_read_timeout"],
+        },
+        within: secs(10),
+    },
+    Case {
+        program: "fixture-silent",
+        mistake: "启动后一个字也不打印",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器在 5 秒内没有在 stdout 打印任何一行",
+            says: &["local_addr"],
+        },
+        within: secs(7),
+    },
     // ---- 第 5 课 ----
     Case {
         program: "fixture-tcp-client-panics-on-refusal",
@@ -475,6 +619,54 @@ pub const CASES: &[Case] = &[
         expect: Passes,
         within: secs(8),
     },
+    Case {
+        program: "fixture-tcp-client-no-newline",
+        mistake: "消息后面没有加换行",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "客户端发来的消息没有以换行结束",
+            says: &["\\n"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-client-one-read",
+        mistake: "像原教程那样只读一次",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "客户端只打印了回复的一部分",
+            says: &["TCP 是字节流"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-tcp-client-eof-is-error",
+        mistake: "没有换行的回复当成错误",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 4,
+            headline: "客户端没有打印完整的回复并正常退出",
+            says: &["退出码 1"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-tcp-client-no-read-timeout",
+        mistake: "读回复没有期限",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "服务器不回答时,客户端没有好好地超时退出",
+            says: &["set_read_timeout"],
+        },
+        within: secs(8),
+    },
     // ---- 第 6 课 ----
     Case {
         program: "fixture-chat-server-echo",
@@ -532,3 +724,182 @@ pub fn of(lesson: &Lesson) -> impl Iterator<Item = &'static Case> + '_ {
         .iter()
         .filter(move |case| case.lesson.number == lesson.number)
 }
+
+/// 一条提示(诊断里「提示:」那一段)最有标志性的一句话,以及该得到这条提示的例子。
+///
+/// 自测核对它:列出的每个例子的信息里都有这句话,别的例子的信息里都没有。
+/// 提示就这样和它描述的错误绑在一起:改坏了一条提示,或者一条提示说给了不该听的人,自测都会发现。
+pub struct Hint {
+    pub marker: &'static str,
+    pub fixtures: &'static [&'static str],
+}
+
+/// 第 1 到 5 课的提示和它们该说给谁听(第 6 课的提示和它的评分器一起写)。
+pub const HINTS: &[Hint] = &[
+    Hint {
+        marker: "如果程序先去接收数据再打印",
+        fixtures: &["fixture-silent"],
+    },
+    Hint {
+        marker: "改用 ? 把错误交给调用者",
+        fixtures: &["fixture-crash"],
+    },
+    Hint {
+        marker: "如果 stdout 里也没有「收到」之类的记录",
+        fixtures: &["fixture-udp-server-sleeps"],
+    },
+    Hint {
+        marker: "不要写死地址或端口",
+        fixtures: &["fixture-udp-server-fixed-port"],
+    },
+    Hint {
+        marker: "按 UDP 最大数据报(65507 字节)准备缓冲区",
+        fixtures: &[
+            "fixture-udp-server-truncates",
+            "fixture-udp-loop-small-buffer",
+            "fixture-udp-client-small-buffer",
+        ],
+    },
+    Hint {
+        marker: "它永远不会失败",
+        fixtures: &[
+            "fixture-udp-server-unwraps-utf8",
+            "fixture-udp-client-unwraps-utf8",
+            "fixture-udp-loop-strict-utf8",
+        ],
+    },
+    Hint {
+        marker: "发送方地址就是 recv_from 返回的第二个值",
+        fixtures: &["fixture-udp-server-logs-length"],
+    },
+    Hint {
+        marker: "永远运行的版本是第 3 课",
+        fixtures: &["fixture-udp-loop-debug-log"],
+    },
+    Hint {
+        marker: "绑定失败是正常的运行时错误",
+        fixtures: &["fixture-udp-server-panics-on-bind"],
+    },
+    Hint {
+        marker: "recv_from 默认会永远等下去",
+        fixtures: &["fixture-udp-client-no-timeout"],
+    },
+    Hint {
+        marker: "这是缓冲区里没用到的部分",
+        fixtures: &["fixture-udp-client-prints-whole-buffer"],
+    },
+    Hint {
+        marker: "send 收到的 message 已经是消息的字节了",
+        fixtures: &["fixture-udp-client-sends-newline"],
+    },
+    Hint {
+        marker: "不要拿它来 bind",
+        fixtures: &["fixture-udp-client-binds-server-port"],
+    },
+    Hint {
+        marker: "不要写死(也不要用参数的默认值)",
+        fixtures: &["fixture-udp-client-fixed-timeout"],
+    },
+    Hint {
+        marker: "不要把第一个客户端的地址存起来反复使用",
+        fixtures: &["fixture-udp-loop-first-client"],
+    },
+    Hint {
+        marker: "只说明对方发来了一个空数据报,不是 EOF",
+        fixtures: &["fixture-udp-loop-skips-empty"],
+    },
+    Hint {
+        marker: "所以数据报里有换行也只占一行",
+        fixtures: &["fixture-udp-loop-raw-log"],
+    },
+    Hint {
+        marker: "打印 &[u8] 就是这样",
+        fixtures: &["fixture-udp-loop-logs-bytes"],
+    },
+    Hint {
+        marker: "send 不知道该发给谁",
+        fixtures: &["fixture-udp-loop-send-without-address"],
+    },
+    Hint {
+        marker: "没有循环",
+        fixtures: &[
+            "fixture-udp-server-english",
+            "fixture-tcp-server-exits-after-first",
+        ],
+    },
+    Hint {
+        marker: "不能「读一次就当作一条消息」",
+        fixtures: &["fixture-tcp-server-one-read"],
+    },
+    Hint {
+        marker: "返回值才是真正写出的字节数",
+        fixtures: &["fixture-tcp-server-write-once"],
+    },
+    Hint {
+        marker: "不要用 ? 或 unwrap 把错误交出循环",
+        fixtures: &["fixture-tcp-server-exits-on-error"],
+    },
+    Hint {
+        marker: "只去掉 \\n 和紧挨在它前面的 \\r",
+        fixtures: &["fixture-tcp-server-keeps-cr", "fixture-tcp-server-trims"],
+    },
+    Hint {
+        marker: "一个一直不发换行的客户端能把服务器的内存吃光",
+        fixtures: &["fixture-tcp-server-no-limit"],
+    },
+    Hint {
+        marker: "常见的原因:把没有换行的消息当成了错误",
+        fixtures: &[
+            "fixture-tcp-server-needs-newline",
+            "fixture-tcp-server-read-line",
+        ],
+    },
+    Hint {
+        marker: "服务器在等那个一直不说话的客户端",
+        fixtures: &["fixture-tcp-server-no-timeout"],
+    },
+    Hint {
+        marker: "的消息: <文字>」加一个换行",
+        fixtures: &["fixture-tcp-server-wrong-format"],
+    },
+    Hint {
+        marker: "服务器没启动是再常见不过的情况",
+        fixtures: &["fixture-tcp-client-panics-on-refusal"],
+    },
+    Hint {
+        marker: "TcpStream::connect 没有期限",
+        fixtures: &["fixture-tcp-client-no-connect-timeout"],
+    },
+    Hint {
+        marker: "客户端多半在等连接关闭",
+        fixtures: &["fixture-tcp-client-read-to-end"],
+    },
+    Hint {
+        marker: "多出一个空行",
+        fixtures: &["fixture-tcp-client-untrimmed"],
+    },
+    Hint {
+        marker: "只去掉 \\n,留下了 \\r",
+        fixtures: &["fixture-tcp-client-keeps-cr"],
+    },
+    Hint {
+        marker: "shutdown(Shutdown::Both)",
+        fixtures: &["fixture-tcp-client-shutdown-both"],
+    },
+    Hint {
+        marker: "服务器靠它知道消息到哪里为止",
+        fixtures: &["fixture-tcp-client-no-newline"],
+    },
+    Hint {
+        marker: "一次 read 只拿到其中一段",
+        fixtures: &["fixture-tcp-client-one-read"],
+    },
+    Hint {
+        marker: "已经读到的内容就是完整的回复",
+        fixtures: &["fixture-tcp-client-eof-is-error"],
+    },
+    Hint {
+        marker: "read 默认会永远等下去",
+        fixtures: &["fixture-tcp-client-no-read-timeout"],
+    },
+];

@@ -15,12 +15,14 @@ use crate::grader::{
     EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, deadline, describe_exit,
     diagnose_stderr, scaled,
 };
+use crate::rules::Rule;
 use crate::udp::{UdpPeer, expect_echo, expect_nothing_more};
 
 pub const LESSON: Lesson = Lesson {
     number: "01",
     title: "UDP 服务器",
     chapter: "book/src/01-udp-server.md",
+    rules: RULES,
     server_keeps_running: false,
     steps: &[
         Step {
@@ -60,6 +62,60 @@ pub const LESSON: Lesson = Lesson {
         },
     ],
 };
+
+/// 规则清单:章节里写明的每一条要求,由哪几项检查,又有哪些故意写错的程序违反它
+/// (见 [`crate::rules`];`course dev check` 核对它,课本「评分器检查什么」一节由它生成)。
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "address",
+        rule: "启动后的第一行里有实际绑定的地址:回环 IP,系统分配的端口",
+        says: "**第一行**：实际绑定的地址，也就是 `socket.local_addr()` 的结果",
+        checks: &[1],
+        broken_by: &["fixture-silent", "fixture-crash"],
+    },
+    Rule {
+        id: "echo-exact",
+        rule: "收到什么,就把完全相同的字节作为一个数据报发回去,不多发",
+        says: "服务器把**完全相同的字节**作为**一个**数据报发回去",
+        checks: &[2, 5, 6],
+        broken_by: &["fixture-udp-server-truncates", "fixture-udp-server-sleeps"],
+    },
+    Rule {
+        id: "reply-to-sender",
+        rule: "回复发往 recv_from 报告的发送方地址,用收到数据的那个套接字",
+        says: "回复发往 `recv_from` 报告的**发送方地址**",
+        checks: &[2],
+        broken_by: &["fixture-udp-server-fixed-port"],
+    },
+    Rule {
+        id: "log",
+        rule: "收到以后,stdout 上有一行同时含有收到的文字和发送方地址",
+        says: "一行同时含有收到的文字和发送方的地址",
+        checks: &[3],
+        broken_by: &["fixture-udp-server-logs-length"],
+    },
+    Rule {
+        id: "exit-after-reply",
+        rule: "回复一次以后,以退出码 0 退出",
+        says: "回复完，程序退出。",
+        checks: &[4],
+        broken_by: &["fixture-udp-loop-debug-log"],
+    },
+    Rule {
+        id: "invalid-utf8",
+        rule: "坏的 UTF-8 显示成 �,不 panic,照样原样回复",
+        says: "坏的 UTF-8 字节要显示成 `�`",
+        checks: &[6],
+        broken_by: &["fixture-udp-server-unwraps-utf8"],
+    },
+    Rule {
+        id: "bind-error",
+        rule: "绑定失败时在 stderr 说明(含端口),以退出码 1 退出,不 panic",
+        says: "运行时出错：绑定失败、收发失败",
+        checks: &[7],
+        broken_by: &["fixture-udp-server-panics-on-bind"],
+    },
+];
 
 /// 第 2 步和第 3 步用的消息:非 ASCII,能抓出字节和字符的混淆。
 const HELLO: &str = "你好,世界";

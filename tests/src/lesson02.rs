@@ -19,6 +19,7 @@ use crate::grader::{
 };
 use crate::lesson01::large_payload;
 use crate::program::Program;
+use crate::rules::Rule;
 use crate::text::{Printed, find_printed, mentions_timeout, show_bytes};
 use crate::udp::{Datagram, UdpPeer};
 
@@ -26,6 +27,7 @@ pub const LESSON: Lesson = Lesson {
     number: "02",
     title: "UDP 客户端",
     chapter: "book/src/02-udp-client.md",
+    rules: RULES,
     server_keeps_running: false,
     steps: &[
         Step {
@@ -55,6 +57,52 @@ pub const LESSON: Lesson = Lesson {
         },
     ],
 };
+
+/// 规则清单:章节里写明的每一条要求,由哪几项检查,又有哪些故意写错的程序违反它
+/// (见 [`crate::rules`];`course dev check` 核对它,课本「评分器检查什么」一节由它生成)。
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "send-one-datagram",
+        rule: "把 --message 的 UTF-8 字节作为一个数据报发出:不加换行,只发一次",
+        says: "客户端把 `--message` 的 UTF-8 字节作为**一个**数据报发给 `--host` 和 `--port` 组成的地址",
+        checks: &[1],
+        broken_by: &[
+            "fixture-udp-client-sends-newline",
+            "fixture-udp-client-binds-server-port",
+        ],
+    },
+    Rule {
+        id: "print-exact",
+        rule: "恰好打印回复的全部文字(后面一个字节也不多),以退出码 0 退出",
+        says: "把回复的**全部**文字打印到 stdout，而且**恰好**是回复本身",
+        checks: &[2, 3, 5],
+        broken_by: &[
+            "fixture-udp-client-prints-whole-buffer",
+            "fixture-udp-client-small-buffer",
+        ],
+    },
+    Rule {
+        id: "timeout",
+        rule: "等不到回复时:stderr 里一句说明超时的话,非 0 退出码,不 panic",
+        says: "等不到回复时，在 stderr 打印一句中文说明",
+        checks: &[4],
+        broken_by: &["fixture-udp-client-no-timeout"],
+    },
+    Rule {
+        id: "timeout-on-time",
+        rule: "用 --timeout 1 时,在 1 秒到 2.5 秒之间放弃",
+        says: "放弃的时机也要对：用 `--timeout 1` 运行时，要在 1 秒之后、2.5 秒之前退出。",
+        checks: &[4],
+        broken_by: &["fixture-udp-client-fixed-timeout"],
+    },
+    Rule {
+        id: "invalid-utf8",
+        rule: "坏的 UTF-8 回复显示成 �,不 panic",
+        says: "坏字节显示成 `�`",
+        checks: &[5],
+        broken_by: &["fixture-udp-client-unwraps-utf8"],
+    },
+];
 
 const HELLO: &str = "你好,世界";
 

@@ -10,8 +10,9 @@
 use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
-use crate::grader::{Lesson, NOTHING_MORE, REPLY, Server, Session, Step, deadline, describe_exit};
+use crate::grader::{Lesson, NOTHING_MORE, REPLY, Server, Session, Step, deadline};
 use crate::lesson01::{self, large_payload};
+use crate::rules::Rule;
 use crate::text::{is_invisible, show_bytes, show_text};
 use crate::udp::{UdpPeer, expect_echo, expect_nothing_more, expect_replies};
 
@@ -19,6 +20,7 @@ pub const LESSON: Lesson = Lesson {
     number: "03",
     title: "永不停歇的 UDP 服务器",
     chapter: "book/src/03-udp-loop.md",
+    rules: RULES,
     server_keeps_running: true,
     steps: &[
         Step {
@@ -58,6 +60,53 @@ pub const LESSON: Lesson = Lesson {
         },
     ],
 };
+
+/// 规则清单:章节里写明的每一条要求,由哪几项检查,又有哪些故意写错的程序违反它
+/// (见 [`crate::rules`];`course dev check` 核对它,课本「评分器检查什么」一节由它生成)。
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "address",
+        rule: "启动后的第一行里有实际绑定的地址(和第 1 课一样)",
+        says: "**第一行**：实际绑定的地址，规则和第 1 课完全一样",
+        checks: &[1],
+        broken_by: &["fixture-silent"],
+    },
+    Rule {
+        id: "echo-to-sender",
+        rule: "每个数据报都原样发回给它自己的发送方,一个不少,一个不多,不截断",
+        says: "发回给**它自己的**发送方",
+        checks: &[2, 4, 5],
+        broken_by: &[
+            "fixture-udp-loop-first-client",
+            "fixture-udp-loop-send-without-address",
+            "fixture-udp-loop-small-buffer",
+        ],
+    },
+    Rule {
+        id: "forever",
+        rule: "服务器永远循环,不会自己退出",
+        says: "服务器不会自己退出。",
+        checks: &[3],
+        broken_by: &["fixture-udp-server-english"],
+    },
+    Rule {
+        id: "log-line",
+        rule: "每个数据报在 stdout 恰好打印一行:发送方地址和文字,控制字符转义",
+        says: "**每个数据报恰好一行**，含发送方地址和数据报的文字",
+        checks: &[3, 7],
+        broken_by: &["fixture-udp-loop-logs-bytes", "fixture-udp-loop-raw-log"],
+    },
+    Rule {
+        id: "empty-and-invalid",
+        rule: "空数据报也回复(回一个空数据报);坏的 UTF-8 不让服务器停下",
+        says: "长度为 0 的数据报也要回复，回一个空数据报。",
+        checks: &[6],
+        broken_by: &[
+            "fixture-udp-loop-skips-empty",
+            "fixture-udp-loop-strict-utf8",
+        ],
+    },
+];
 
 fn reproduce(name: &str) -> String {
     format!(
@@ -190,14 +239,10 @@ fn expect_one_line_each(
 
 /// 服务器应该还在运行;如果它已经退出了,说明它不是一个循环。
 fn expect_still_running(server: &mut Server, name: &str) -> Result<(), Failure> {
-    match server.program.exited() {
-        None => Ok(()),
-        Some(status) => Err(Failure::new("服务器回复以后就退出了")
-            .expected("服务器永远循环,回复完一个数据报就去等下一个")
-            .actual(describe_exit(Some(status)))
-            .hint("把「接收、打印、回复」放进 loop {} 里。一个数据报出错时记日志并 continue,不要 return。")
-            .reproduce(reproduce(name))),
-    }
+    server.expect_still_running(
+        "服务器永远循环,回复完一个数据报就去等下一个",
+        &reproduce(name),
+    )
 }
 
 fn keeps_serving(session: &mut Session) -> Result<(), Failure> {

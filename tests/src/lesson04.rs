@@ -21,6 +21,7 @@ use crate::grader::{
     Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
 };
 use crate::lesson01::large_payload;
+use crate::rules::Rule;
 use crate::tcp::{ReadEnding, Received, TcpClient, describe_io_error, stall};
 use crate::text::show_bytes;
 
@@ -28,6 +29,7 @@ pub const LESSON: Lesson = Lesson {
     number: "04",
     title: "TCP 服务器",
     chapter: "book/src/04-tcp-server.md",
+    rules: RULES,
     server_keeps_running: true,
     steps: &[
         Step {
@@ -87,6 +89,84 @@ pub const LESSON: Lesson = Lesson {
         },
     ],
 };
+
+/// 规则清单:章节里写明的每一条要求,由哪几项检查,又有哪些故意写错的程序违反它
+/// (见 [`crate::rules`];`course dev check` 核对它,课本「评分器检查什么」一节由它生成)。
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "address",
+        rule: "启动后的第一行里有实际绑定的地址(和第 1 课一样)",
+        says: "规则和第 1 课一样",
+        checks: &[1],
+        broken_by: &["fixture-silent"],
+    },
+    Rule {
+        id: "reply-format",
+        rule: "恰好回复一行「收到来自 <地址> 的消息: <文字>」,然后关闭连接",
+        says: "服务器恰好回复一行：`收到来自 <客户端地址> 的消息: <文字>\\n`",
+        checks: &[2],
+        broken_by: &["fixture-tcp-server-wrong-format"],
+    },
+    Rule {
+        id: "keep-serving",
+        rule: "一个接一个地服务,永不退出;一个客户端出了问题,只记日志",
+        says: "服务器在一个循环里接受连接，一次服务一个客户端，永不退出。",
+        checks: &[3, 8, 9],
+        broken_by: &[
+            "fixture-tcp-server-exits-after-first",
+            "fixture-tcp-server-exits-on-error",
+        ],
+    },
+    Rule {
+        id: "first-line",
+        rule: "一条消息到第一个 \\n 为止:两行一起到只算第一行,半行先到要等",
+        says: "每个连接只处理**一条**消息。消息到第一个 `\\n` 为止",
+        checks: &[4, 5],
+        broken_by: &["fixture-tcp-server-one-read"],
+    },
+    Rule {
+        id: "eof",
+        rule: "没有换行就读到 EOF,已经收到的也是一条完整的消息",
+        says: "客户端没发换行就关闭了发送方向（EOF），已经收到的字节也是一条完整的消息。",
+        checks: &[6],
+        broken_by: &["fixture-tcp-server-needs-newline"],
+    },
+    Rule {
+        id: "write-all",
+        rule: "回复完整地写出去(write_all),客户端读得再慢也一个字节不少",
+        says: "我们用 `write_all`",
+        checks: &[7],
+        broken_by: &["fixture-tcp-server-write-once"],
+    },
+    Rule {
+        id: "timeout",
+        rule: "每次读写最多等 --timeout 秒,超时就断开这个客户端、记下它的地址",
+        says: "每次读、写最多等 `--timeout` 秒。超时就断开这个客户端，去服务下一个。",
+        checks: &[8],
+        broken_by: &["fixture-tcp-server-no-timeout"],
+    },
+    Rule {
+        id: "bad-input",
+        rule: "坏的 UTF-8 显示成 �;半路断开、重置的客户端只影响自己",
+        says: "用 `String::from_utf8_lossy` 转成文字，坏字节变成 `�`",
+        checks: &[9],
+        broken_by: &["fixture-tcp-server-read-line"],
+    },
+    Rule {
+        id: "crlf",
+        rule: "\\r\\n 和 \\n 一样处理,行首行尾的空白原样保留",
+        says: "如果它前面还有一个 `\\r`",
+        checks: &[10],
+        broken_by: &["fixture-tcp-server-keeps-cr", "fixture-tcp-server-trims"],
+    },
+    Rule {
+        id: "limit",
+        rule: "一行最多 65536 字节:恰好的照常回复,超过的不回复、断开、记下地址",
+        says: "一条消息最多 64 KiB（65536 字节，不算换行）",
+        checks: &[11],
+        broken_by: &["fixture-tcp-server-no-limit"],
+    },
+];
 
 /// 一条消息最多这么多字节(不算换行),和课本、参考答案一致。
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -254,18 +334,10 @@ fn exchange(server: &mut Server, text: &str, reproduce: &str) -> Result<(), Fail
 
 /// 服务器应该还在运行;它退出了,说明它不是一个循环,或者被某个客户端弄崩了。
 fn expect_still_running(server: &mut Server, reproduce: &str) -> Result<(), Failure> {
-    match server.program.exited() {
-        None => Ok(()),
-        Some(status) => Err(Failure::new("服务器退出了")
-            .expected("服务器一直运行,服务完一个客户端就去 accept 下一个")
-            .actual(describe_exit(Some(status)))
-            .hint(format!(
-                "{}\n如果它是服务完一个客户端就正常退出的:把 accept 放进循环(for stream in listener.incoming())。\
-                 如果是出错退出的:处理一个连接的错误要在循环里记日志,然后 continue,不要用 ? 把错误交出循环。",
-                diagnose_stderr(&server.program.output().stderr())
-            ))
-            .reproduce(reproduce)),
-    }
+    server.expect_still_running(
+        "服务器一直运行,服务完一个客户端就去 accept 下一个",
+        reproduce,
+    )
 }
 
 fn replies_with_one_line_and_closes(session: &mut Session) -> Result<(), Failure> {

@@ -22,6 +22,7 @@ use crate::grader::{
 };
 use crate::lesson02::CLIENT_TIMEOUT;
 use crate::program::Program;
+use crate::rules::Rule;
 use crate::tcp::{
     ReadEnding, RefusingPort, TcpClient, TcpFakeServer, Unanswered, describe_io_error,
 };
@@ -31,6 +32,7 @@ pub const LESSON: Lesson = Lesson {
     number: "05",
     title: "TCP 客户端",
     chapter: "book/src/05-tcp-client.md",
+    rules: RULES,
     server_keeps_running: false,
     steps: &[
         Step {
@@ -75,6 +77,67 @@ pub const LESSON: Lesson = Lesson {
         },
     ],
 };
+
+/// 规则清单:章节里写明的每一条要求,由哪几项检查,又有哪些故意写错的程序违反它
+/// (见 [`crate::rules`];`course dev check` 核对它,课本「评分器检查什么」一节由它生成)。
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "send-line",
+        rule: "把 --message 加上一个 \\n,完整地写出去,只发一行",
+        says: "把 `--message` 的 UTF-8 字节加上一个 `\\n`，完整地写出去。",
+        checks: &[1],
+        broken_by: &["fixture-tcp-client-no-newline"],
+    },
+    Rule {
+        id: "read-to-newline",
+        rule: "读回复读到第一个 \\n 就停:不等连接关闭,回复分几次到也要读全",
+        says: "读到换行就停，**不要**再等连接关闭。",
+        checks: &[2, 3],
+        broken_by: &[
+            "fixture-tcp-client-read-to-end",
+            "fixture-tcp-client-one-read",
+            "fixture-tcp-client-shutdown-both",
+        ],
+    },
+    Rule {
+        id: "eof",
+        rule: "服务器不发换行就关闭连接时,读到的就是完整的回复",
+        says: "或者读到服务器关闭连接为止",
+        checks: &[4],
+        broken_by: &["fixture-tcp-client-eof-is-error"],
+    },
+    Rule {
+        id: "print-exact",
+        rule: "恰好打印回复:只去掉行尾的 \\n 和它前面的 \\r",
+        says: "去掉行尾的 `\\n` 和它前面的 `\\r`，别的一个字节也不多、不少",
+        checks: &[2, 7],
+        broken_by: &[
+            "fixture-tcp-client-untrimmed",
+            "fixture-tcp-client-keeps-cr",
+        ],
+    },
+    Rule {
+        id: "refused",
+        rule: "连接被拒绝时马上说明(地址、「拒绝」),非 0 退出码,不 panic",
+        says: "连接被拒绝时，说明里要有地址（含端口）和「拒绝」二字",
+        checks: &[5],
+        broken_by: &["fixture-tcp-client-panics-on-refusal"],
+    },
+    Rule {
+        id: "read-timeout",
+        rule: "服务器不回答时,--timeout 秒后放弃,说明超时,非 0 退出码",
+        says: "每一次读、写都最多等 `--timeout` 秒。",
+        checks: &[6],
+        broken_by: &["fixture-tcp-client-no-read-timeout"],
+    },
+    Rule {
+        id: "connect-timeout",
+        rule: "连接一直没有应答时,--timeout 秒后放弃,说明超时,非 0 退出码",
+        says: "在 `--timeout` 秒内连上 `--host` 和 `--port` 组成的地址。",
+        checks: &[8],
+        broken_by: &["fixture-tcp-client-no-connect-timeout"],
+    },
+];
 
 const HELLO: &str = "你好,世界";
 
@@ -266,8 +329,17 @@ fn expect_printed(
                 diagnose(Role::Client, &stderr)
             )),
         Some(status) if !status.success() => failure
-            .actual(describe_exit(Some(status)))
-            .hint(diagnose(Role::Client, &stderr)),
+            .actual(format!(
+                "{};评分器的服务器发完回复(没有换行)就关闭了连接",
+                describe_exit(Some(status))
+            ))
+            .hint(format!(
+                "服务器不发换行就关闭连接时,读到 EOF 之前已经读到的内容就是完整的回复:\
+                 照样打印,以退出码 0 退出。read_until 读到 EOF 也会返回,只是结尾没有 \\n;\
+                 只有一个字节也没读到(Ok(0))才是「没有回复」。\n{}",
+                diagnose(Role::Client, &stderr)
+            ))
+            .read("读到哪里为止"),
         Some(_) => match found {
             Printed::WithExtra(extra) => extra_after_reply(failure, &extra),
             Printed::Partly(_) => failure

@@ -32,6 +32,7 @@ pub const LESSON: Lesson = Lesson {
     number: "06",
     title: "多人聊天室",
     chapter: "book/src/06-chat.md",
+    rules: &[],
     server_keeps_running: true,
     steps: &[
         Step {

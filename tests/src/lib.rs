@@ -20,6 +20,7 @@ pub mod fixtures;
 pub mod grader;
 pub mod program;
 pub mod report;
+pub mod rules;
 pub mod status;
 pub mod tcp;
 pub mod text;

@@ -221,6 +221,7 @@ fn every_fixture_gets_its_verdict() {
             }
         }
     }
+    problems.extend(hints_go_to_their_fixtures(&results));
     let mut times: Vec<f64> = results
         .iter()
         .filter(|(case, _, _)| matches!(CASES[*case].expect, Fails { .. }))
@@ -231,6 +232,36 @@ fn every_fixture_gets_its_verdict() {
         println!("得出失败结论的时间:中位数 {median:.2} 秒,最长 {max:.2} 秒");
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}
+
+/// 每一条提示都恰好说给该听它的例子:列出的例子的信息里有它,别的例子的信息里没有。
+fn hints_go_to_their_fixtures(results: &[(usize, usize, Outcome)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for hint in harness::fixtures::HINTS {
+        for (case, _, outcome) in results {
+            let program = CASES[*case].program;
+            let listed = hint.fixtures.contains(&program);
+            let has = outcome.message.contains(hint.marker);
+            if listed && !has && matches!(CASES[*case].expect, Fails { .. }) {
+                problems.push(format!("✗ {program}:信息里应该有提示「{}」", hint.marker));
+            }
+            if !listed && has {
+                problems.push(format!(
+                    "✗ {program}:得到了不是给它的提示「{}」(只该给 {:?})",
+                    hint.marker, hint.fixtures
+                ));
+            }
+        }
+        for listed in hint.fixtures {
+            if !CASES.iter().any(|c| c.program == *listed) {
+                problems.push(format!(
+                    "✗ 提示「{}」列出的 {listed} 不在例子表里",
+                    hint.marker
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// 比较几遍的信息时,除了端口号,也不看和快慢有关的数字:量出来的秒数、毫秒数,
@@ -312,4 +343,23 @@ fn later_steps_are_not_run_after_a_failure_by_default() {
     let json = report.to_json();
     assert!(json.starts_with("{\"lesson\":\"01\""), "{json}");
     assert!(json.contains("\"status\":\"not_run\""), "{json}");
+}
+
+/// 规则清单成立:每条规则都有检查、有违反它的例子,例子在那条规则的检查上失败,
+/// 章节里还写着这条规则,每一项检查都查着至少一条规则。(course dev check 也核对它。)
+#[test]
+fn every_rule_has_a_check_a_fixture_and_its_sentence_in_the_chapter() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut problems = Vec::new();
+    for lesson in harness::LESSONS {
+        if lesson.number == "06" {
+            // 第 6 课的清单和它的新评分器一起写(见 lesson06.rs)。
+            continue;
+        }
+        let chapter = std::fs::read_to_string(root.join(lesson.chapter)).expect("章节在");
+        for problem in harness::rules::problems(lesson, &chapter) {
+            problems.push(format!("第 {} 课:{problem}", lesson.display_number()));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }

@@ -35,6 +35,8 @@ pub struct Lesson {
     /// 这一课的服务器是不是应该一直运行(第 3、4、6 课)。是的话,服务器在一项检查里
     /// 自己退出了,就是这一项失败最可能的原因(见 [`run_with`])。第 1 课的服务器回复一次就退出。
     pub server_keeps_running: bool,
+    /// 规则清单:章节里写明的每一条要求由哪几项检查、哪些例子违反它(见 [`crate::rules`])。
+    pub rules: &'static [crate::rules::Rule],
     pub steps: &'static [Step],
 }
 

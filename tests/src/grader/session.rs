@@ -39,6 +39,22 @@ pub struct Server {
 }
 
 impl Server {
+    /// 这个服务器应该还在运行;它已经自己退出了,就是一次失败:说清它怎么退出的、为什么。
+    /// `expected` 是这一课对「一直运行」的说法,`reproduce` 是怎么手动重现。
+    pub fn expect_still_running(&mut self, expected: &str, reproduce: &str) -> Result<(), Failure> {
+        let Some(status) = self.program.exited() else {
+            return Ok(());
+        };
+        Err(Failure::new("服务器退出了")
+            .expected(expected)
+            .actual(describe_exit(Some(status)))
+            .hint(crate::diagnose::server_exited(
+                status,
+                &self.program.output().stderr(),
+            ))
+            .reproduce(reproduce))
+    }
+
     /// 给一个可能正在退出的服务器一点时间(最多 1 秒)把退出做完。
     ///
     /// 在失败的路上用:进程关闭套接字和「已退出」之间有一小段时间,立刻去查,

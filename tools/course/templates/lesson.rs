@@ -12,6 +12,7 @@ pub const LESSON: Lesson = Lesson {
     chapter: "{{CHAPTER}}",
     // 服务器应该一直运行吗?是的话,它在某一项检查里自己退出了,评分器会把这当作失败的原因。
     server_keeps_running: true,
+    rules: &[],
     steps: &[Step {
         name: "启动后在第一行打印实际绑定的地址",
         points: 1,
