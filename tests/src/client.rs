@@ -28,3 +28,14 @@ pub fn extra_after_reply(failure: Failure, extra: &str) -> Failure {
         ))
         .hint(hint)
 }
+
+/// 回复的文字打印了,可前后的空白没了:多半是用了 trim。
+pub fn trimmed_reply(failure: Failure) -> Failure {
+    failure
+        .headline("客户端打印的回复少了前后的空白")
+        .actual("回复的文字在 stdout 里,可它行首行尾的空格或制表符没有了(见下面的 stdout)")
+        .hint(
+            "空格和制表符也是回复的一部分,要原样打印。只去掉行尾的 \\n 和紧挨在它前面的 \\r,\
+             不要用 trim() / trim_end()。",
+        )
+}

@@ -435,7 +435,7 @@ pub const CASES: &[Case] = &[
         expect: Fails {
             check: 10,
             headline: "回复不对",
-            says: &["前后有空白", "不要用 trim()"],
+            says: &["前后都有空格", "不要用 trim()"],
         },
         within: secs(8),
     },

@@ -12,10 +12,12 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, deadline, describe_exit,
-    diagnose_stderr, scaled,
+    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, all_at_once, deadline,
+    describe_exit, diagnose_stderr, scaled,
 };
+use crate::inputs::{self, Input, Kind};
 use crate::rules::Rule;
+use crate::text::python_bytes;
 use crate::udp::{UdpPeer, expect_echo, expect_nothing_more};
 
 pub const LESSON: Lesson = Lesson {
@@ -46,7 +48,7 @@ pub const LESSON: Lesson = Lesson {
             check: exits_after_replying,
         },
         Step {
-            name: "8000 字节的数据报也完整地发回(不截断)",
+            name: "各种大小的数据报都完整地发回:8000 字节(不截断)、0 字节、65507 字节",
             points: 2,
             check: keeps_large_datagrams_whole,
         },
@@ -155,6 +157,9 @@ pub(crate) fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
 }
 
 /// 第 3 课也用这一步。回声恰好一个数据报:回复之后,再也没有别的数据报。
+///
+/// 先用「你好,世界」,再用输入目录里的各种文字、空白、控制字符和换行,每个都交给一个新启动的
+/// 服务器(第 1 课的服务器只回复一次)。坏的 UTF-8 和各种大小各有自己的检查。
 pub(crate) fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> {
     let (server, peer) = echo_hello(session)?;
     expect_nothing_more(
@@ -162,6 +167,40 @@ pub(crate) fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> 
         &peer,
         &format!("「{HELLO}」,并且已经收到了它的回声"),
         &reproduce(session.name(), HELLO),
+    )?;
+    echo_each(
+        session,
+        inputs::pick(&[Kind::Text, Kind::Space, Kind::Control, Kind::Newline]),
+    )
+}
+
+/// 每个输入交给一个新启动的服务器,一起等回声(每个都要等一会儿,确认没有多出来的数据报)。
+/// 第 3 课也用它。
+pub(crate) fn echo_each(session: &mut Session, inputs: Vec<Input>) -> Result<(), Failure> {
+    let mut trials = Vec::new();
+    for input in inputs {
+        let server = session.start_server(&[])?;
+        let reproduce = reproduce_bytes(session.name(), &input.bytes);
+        trials.push((input, server, reproduce));
+    }
+    all_at_once(trials, |(input, mut server, reproduce)| {
+        let peer = UdpPeer::bind();
+        expect_echo(&mut server, &peer, &input.bytes, &reproduce)
+            .and_then(|()| {
+                let after = "这个数据报,并且已经收到了它的回声";
+                expect_nothing_more(&server, &peer, after, &reproduce)
+            })
+            .map_err(|f| f.sent_note(input.note()))
+    })
+}
+
+/// 发任意字节、看回声的手动重现:用 Python,因为 printf 写不出某些字节。
+pub(crate) fn reproduce_bytes(name: &str, bytes: &[u8]) -> String {
+    format!(
+        "终端 1: cargo run -p {name}\n\
+         终端 2: python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+         s.settimeout(2); s.sendto({}, ('127.0.0.1', 7852)); print(s.recvfrom(65535))\"",
+        python_bytes(bytes)
     )
 }
 
@@ -223,7 +262,21 @@ fn keeps_large_datagrams_whole(session: &mut Session) -> Result<(), Failure> {
          (应该打印 8000。)",
         session.name()
     );
-    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)
+    expect_echo(&mut server, &peer, &large_payload(8000), &reproduce)?;
+    // 长度的两头:0 字节,和 UDP(IPv4)允许的最大 65507 字节。
+    let mut sizes = inputs::pick(&[Kind::Empty]);
+    sizes.extend(largest_datagram());
+    echo_each(session, sizes)
+}
+
+/// UDP 在 IPv4 上允许的最大数据报:65507 字节。macOS 默认只允许 9216 字节的数据报
+/// (net.inet.udp.maxdgram),评分器自己都发不出去,在那里不试。
+pub(crate) fn largest_datagram() -> Option<Input> {
+    (!cfg!(target_os = "macos")).then(|| Input {
+        kind: Kind::Text,
+        name: "最大的数据报(65507 字节)",
+        bytes: large_payload(65_507),
+    })
 }
 
 fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
@@ -241,7 +294,8 @@ fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
         .wait_stdout_until(deadline(REPLY), |stdout| stdout.contains('\u{FFFD}'))
         .is_ok()
     {
-        return Ok(());
+        // 再用输入目录里的各种坏字节(截断的汉字、多余的后续字节、超长编码……)。
+        return echo_each(session, inputs::pick(&[Kind::BadUtf8]));
     }
     Err(Failure::new("坏的 UTF-8 字节没有显示成 �")
         .sent(payload, server.addr)

@@ -10,17 +10,18 @@ use std::time::Duration;
 
 use predicates::prelude::*;
 
-use crate::client::extra_after_reply;
+use crate::client::{extra_after_reply, trimmed_reply};
 use crate::diagnose::{Role, diagnose};
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, deadline,
-    describe_exit, scaled,
+    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, all_at_once,
+    deadline, describe_exit, scaled,
 };
+use crate::inputs::{self, Kind};
 use crate::lesson01::large_payload;
 use crate::program::Program;
 use crate::rules::Rule;
-use crate::text::{Printed, find_printed, mentions_timeout, show_bytes};
+use crate::text::{Printed, find_printed, mentions_timeout, shell_quote, show_bytes};
 use crate::udp::{Datagram, UdpPeer};
 
 pub const LESSON: Lesson = Lesson {
@@ -132,9 +133,10 @@ fn start_client(
 
 fn command(session: &Session, server: &UdpPeer, message: &str) -> String {
     format!(
-        "{} --port {} --message {message} --timeout {}",
+        "{} --port {} --message {} --timeout {}",
         session.name(),
         server.addr().port(),
+        shell_quote(message),
         client_timeout()
     )
 }
@@ -142,8 +144,9 @@ fn command(session: &Session, server: &UdpPeer, message: &str) -> String {
 fn reproduce(session: &Session, message: &str) -> String {
     format!(
         "终端 1: cargo run -p solution-01      (参考答案的服务器,端口 7852)\n\
-         终端 2: cargo run -p {} -- --message '{message}'",
-        session.name()
+         终端 2: cargo run -p {} -- --message {}",
+        session.name(),
+        shell_quote(message)
     )
 }
 
@@ -239,6 +242,7 @@ fn expect_printed_reply(
             .actual(describe_exit(Some(status)))
             .hint(diagnose(Role::Client, &client.output().stderr())),
         (Some(_), Printed::WithExtra(extra)) => extra_after_reply(failure, &extra),
+        (Some(_), Printed::Trimmed) => trimmed_reply(failure),
         (Some(_), Printed::Partly(_)) if reply.len() > 1000 => failure
             .headline("客户端只打印了回复的一部分")
             .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
@@ -257,32 +261,81 @@ fn expect_printed_reply(
     })
 }
 
+/// 先用「你好,世界」,再用输入目录里的每一种消息(空白、引号、控制字符、emoji、
+/// 好几行……),每一种一个客户端,一起检查。
 fn sends_the_message_as_one_datagram(session: &mut Session) -> Result<(), Failure> {
     let server = UdpPeer::bind();
     let mut client = start_client(session, &server, HELLO)?;
-    receive_message(session, &server, &mut client, HELLO).map(drop)
+    receive_message(session, &server, &mut client, HELLO)?;
+    let mut trials = Vec::new();
+    for input in inputs::messages(
+        &[Kind::Text, Kind::Space, Kind::Control, Kind::Newline],
+        false,
+    ) {
+        let server = UdpPeer::bind();
+        let client = start_client(session, &server, &input.lossy())?;
+        trials.push((input, server, client));
+    }
+    let session = &*session;
+    all_at_once(trials, |(input, server, mut client)| {
+        receive_message(session, &server, &mut client, &input.lossy())
+            .map(drop)
+            .map_err(|f| f.sent_note(input.note()))
+    })
 }
 
 /// 收到消息后回复 `reply`,期望客户端把它打印出来。
 fn exchange(session: &mut Session, reply: &[u8]) -> Result<(), Failure> {
-    let server = UdpPeer::bind();
-    let mut client = start_client(session, &server, HELLO)?;
-    let datagram = receive_message(session, &server, &mut client, HELLO)?;
-    // 回复发到数据报的来源地址:客户端的端口是系统随机分配的。
-    server.send_to(reply, datagram.from);
-    expect_printed_reply(session, &server, &mut client, HELLO, reply)
+    exchange_all(session, vec![(reply.to_vec(), None)])
 }
 
+/// 同时进行好几次 [`exchange`]:每个回复一个客户端。`note` 说明回复来自输入目录的哪一项。
+fn exchange_all(
+    session: &mut Session,
+    replies: Vec<(Vec<u8>, Option<String>)>,
+) -> Result<(), Failure> {
+    let mut trials = Vec::new();
+    for (reply, note) in replies {
+        let server = UdpPeer::bind();
+        let client = start_client(session, &server, HELLO)?;
+        trials.push((reply, note, server, client));
+    }
+    let session = &*session;
+    all_at_once(trials, |(reply, note, server, mut client)| {
+        let datagram = receive_message(session, &server, &mut client, HELLO)?;
+        // 回复发到数据报的来源地址:客户端的端口是系统随机分配的。
+        server.send_to(&reply, datagram.from);
+        expect_printed_reply(session, &server, &mut client, HELLO, &reply).map_err(
+            |f| match &note {
+                Some(note) => f.sent_note(note),
+                None => f,
+            },
+        )
+    })
+}
+
+/// 先用「服务器回信:收到了」,再用输入目录里的每一种回复。
 fn prints_the_reply_and_exits(session: &mut Session) -> Result<(), Failure> {
-    exchange(session, "服务器回信:收到了".as_bytes())
+    let mut replies = vec![("服务器回信:收到了".as_bytes().to_vec(), None)];
+    replies.extend(
+        inputs::pick(&[Kind::Text, Kind::Space, Kind::Control])
+            .into_iter()
+            .map(|input| (input.bytes.clone(), Some(input.note()))),
+    );
+    exchange_all(session, replies)
 }
 
 fn prints_a_large_reply_whole(session: &mut Session) -> Result<(), Failure> {
     exchange(session, &large_payload(5000))
 }
 
+/// 输入目录里的各种坏字节(截断的汉字、多余的后续字节、超长编码……),每一种一个客户端。
 fn survives_an_invalid_utf8_reply(session: &mut Session) -> Result<(), Failure> {
-    exchange(session, b"\xff\xfe ok")
+    let replies = inputs::pick(&[Kind::BadUtf8])
+        .into_iter()
+        .map(|input| (input.bytes.clone(), Some(input.note())))
+        .collect();
+    exchange_all(session, replies)
 }
 
 fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
 use crate::grader::{Lesson, NOTHING_MORE, REPLY, Server, Session, Step, deadline};
+use crate::inputs::{self, Kind};
 use crate::lesson01::{self, large_payload};
 use crate::rules::Rule;
 use crate::text::{is_invisible, show_bytes, show_text};
@@ -366,6 +367,19 @@ fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Fai
             f
         }
     })?;
+    expect_still_running(&mut server, session.name())?;
+    // 再用输入目录里的各种坏字节(截断的汉字、多余的后续字节、超长编码……)和空数据报,
+    // 一个接一个地发给同一个服务器。
+    for input in inputs::pick(&[Kind::BadUtf8, Kind::Empty]) {
+        expect_echo(&mut server, &peer, &input.bytes, &reproduce).map_err(|f| {
+            let f = f.sent_note(input.note());
+            if input.bytes.is_empty() {
+                f.read("空数据报不是 EOF")
+            } else {
+                f
+            }
+        })?;
+    }
     expect_still_running(&mut server, session.name())
 }
 
@@ -395,6 +409,7 @@ fn escapes_control_characters_in_the_log(session: &mut Session) -> Result<(), Fa
     ];
     expect_one_line_each(&mut server, 1, &peer.addr().to_string(), &sent, &reproduce)?;
     let stdout = server.program.output().stdout();
+    let first_two = stdout.clone();
     let first = complete_lines(&stdout)
         .get(1)
         .copied()
@@ -417,5 +432,35 @@ fn escapes_control_characters_in_the_log(session: &mut Session) -> Result<(), Fa
             )
             .reproduce(reproduce));
     }
+    // 再用输入目录里的各种控制字符和换行:每一个都恰好一行,行里有它看得见的部分。
+    let catalogue = inputs::pick(&[Kind::Control, Kind::Newline]);
+    let logged: Vec<Logged> = catalogue
+        .iter()
+        .map(|input| Logged {
+            payload: &input.bytes,
+            shows: visible_parts(&input.lossy()),
+        })
+        .collect();
+    for input in &catalogue {
+        expect_echo(&mut server, &peer, &input.bytes, &reproduce)
+            .map_err(|f| f.sent_note(input.note()))?;
+    }
+    let before = complete_lines(&first_two).len();
+    expect_one_line_each(
+        &mut server,
+        before,
+        &peer.addr().to_string(),
+        &logged,
+        &reproduce,
+    )?;
     expect_still_running(&mut server, session.name())
+}
+
+/// 一段文字里看得见的部分:按控制字符切开以后,每一段不是空白的文字。
+fn visible_parts(text: &str) -> Vec<String> {
+    text.split(|c: char| is_invisible(c))
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

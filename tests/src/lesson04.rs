@@ -18,12 +18,14 @@ use std::time::Duration;
 
 use crate::failure::Failure;
 use crate::grader::{
-    Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit, diagnose_stderr, scaled,
+    Lesson, REPLY, STARTUP, Server, Session, Step, all_at_once, deadline, describe_exit,
+    diagnose_stderr, scaled,
 };
+use crate::inputs::{self, Kind};
 use crate::lesson01::large_payload;
 use crate::rules::Rule;
 use crate::tcp::{ReadEnding, Received, TcpClient, describe_io_error, stall};
-use crate::text::show_bytes;
+use crate::text::{python_bytes, show_bytes};
 
 pub const LESSON: Lesson = Lesson {
     number: "04",
@@ -317,14 +319,20 @@ fn send(client: &TcpClient, bytes: &[u8]) -> Result<(), Failure> {
 
 /// 发一条完整的消息,期望标准的回复。
 fn exchange(server: &mut Server, text: &str, reproduce: &str) -> Result<(), Failure> {
+    exchange_bytes(server, text.as_bytes(), reproduce)
+}
+
+/// 同 [`exchange`],但消息是任意的字节(可能不是合法的 UTF-8)。
+fn exchange_bytes(server: &mut Server, message: &[u8], reproduce: &str) -> Result<(), Failure> {
     let client = connect(server)?;
-    let line = format!("{text}\n");
-    send(&client, line.as_bytes())?;
-    let expected = reply_line(client.addr(), text);
+    let mut line = message.to_vec();
+    line.push(b'\n');
+    send(&client, &line)?;
+    let expected = reply_line(client.addr(), &String::from_utf8_lossy(message));
     expect_reply(
         server,
         &client,
-        line.as_bytes(),
+        &line,
         &expected,
         "回复的格式是「收到来自 <客户端地址> 的消息: <文字>」加一个换行:地址用 peer_addr() 或 accept 返回的地址,\
          文字去掉行尾的 \\n(和 \\r)。",
@@ -340,13 +348,31 @@ fn expect_still_running(server: &mut Server, reproduce: &str) -> Result<(), Fail
     )
 }
 
+/// 先用「你好,世界」,再用输入目录里的各种文字和控制字符(引号、反斜杠、emoji、组合字符、
+/// ESC……):回复里的文字要和发出的一模一样。空白、坏的 UTF-8 各有自己的检查(第 10、9 项)。
 fn replies_with_one_line_and_closes(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
     exchange(
         &mut server,
         "你好,世界",
         &reproduce(session.name(), "printf '你好,世界\\n'"),
-    )
+    )?;
+    // 每个输入一个新启动的服务器:这一项只查回复的格式,「一个接一个地服务」是第 3 项的事。
+    let mut trials = Vec::new();
+    for input in inputs::lines(&[Kind::Text, Kind::Control]) {
+        let server = session.start_server(&[])?;
+        let reproduce = format!(
+            "终端 1: cargo run -p {}\n\
+             终端 2: python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', 8998), 2); \
+             s.sendall({} + b'\\n'); print(s.recv(65536))\"",
+            session.name(),
+            python_bytes(&input.bytes)
+        );
+        trials.push((input, server, reproduce));
+    }
+    all_at_once(trials, |(input, mut server, reproduce)| {
+        exchange_bytes(&mut server, &input.bytes, &reproduce).map_err(|f| f.sent_note(input.note()))
+    })
 }
 
 fn serves_clients_one_after_another(session: &mut Session) -> Result<(), Failure> {
@@ -577,7 +603,13 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
     send(&rude, "半句话".as_bytes())?;
     rude.reset();
 
-    // 5. 之后来的正常客户端照样得到服务。
+    // 5. 输入目录里的各种坏字节:每一种都照样回复,坏字节变成 �。
+    for input in inputs::lines(&[Kind::BadUtf8]) {
+        exchange_bytes(&mut server, &input.bytes, &reproduce)
+            .map_err(|f| f.sent_note(input.note()))?;
+    }
+
+    // 6. 之后来的正常客户端照样得到服务。
     exchange(&mut server, "我还在这里", &reproduce).map_err(|f| {
         f.sent_note("在这之前:一个客户端发完一行不等回复就断开了;另一个发了半句话就重置了连接(RST)")
             .hint(
@@ -594,20 +626,35 @@ fn treats_crlf_like_lf(session: &mut Session) -> Result<(), Failure> {
     let hint = "行尾只去掉 \\n 和紧挨在它前面的 \\r(Windows 上的工具和 telnet 用 \\r\\n 结束一行),\
                 别的都是消息的内容,原样保留:不要用 trim() 把行首行尾的空格、制表符也去掉。\
                 比如:if message.ends_with(b\"\\n\") { message.pop(); if message.ends_with(b\"\\r\") { message.pop(); } }";
-    for text in ["你好,世界", " \t前后有空白 "] {
-        let client = connect(&mut server)?;
-        let line = format!("{text}\r\n");
-        send(&client, line.as_bytes())?;
-        let expected = reply_line(client.addr(), text);
-        expect_reply(
-            &mut server,
-            &client,
-            line.as_bytes(),
-            &expected,
-            hint,
-            &reproduce,
-        )
-        .map_err(|f| f.read("消息的边界:换行或 EOF"))?;
+    // 「你好,世界」和输入目录里的各种空白,每一种都用 \r\n 和 \n 各发一次。
+    let mut texts = vec![("你好,世界".to_owned(), None)];
+    texts.extend(
+        inputs::lines(&[Kind::Space])
+            .into_iter()
+            .map(|input| (input.lossy(), Some(input.note()))),
+    );
+    for (text, note) in texts {
+        for ending in ["\r\n", "\n"] {
+            let client = connect(&mut server)?;
+            let line = format!("{text}{ending}");
+            send(&client, line.as_bytes())?;
+            let expected = reply_line(client.addr(), &text);
+            expect_reply(
+                &mut server,
+                &client,
+                line.as_bytes(),
+                &expected,
+                hint,
+                &reproduce,
+            )
+            .map_err(|f| {
+                let f = f.read("消息的边界:换行或 EOF");
+                match &note {
+                    Some(note) => f.sent_note(note),
+                    None => f,
+                }
+            })?;
+        }
     }
     expect_still_running(&mut server, &reproduce)
 }

@@ -13,20 +13,21 @@ use std::time::Duration;
 
 use predicates::prelude::*;
 
-use crate::client::extra_after_reply;
+use crate::client::{extra_after_reply, trimmed_reply};
 use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, deadline,
-    describe_exit, scaled,
+    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, all_at_once,
+    deadline, describe_exit, scaled,
 };
+use crate::inputs::{self, Kind};
 use crate::lesson02::CLIENT_TIMEOUT;
 use crate::program::Program;
 use crate::rules::Rule;
 use crate::tcp::{
     ReadEnding, RefusingPort, TcpClient, TcpFakeServer, Unanswered, describe_io_error,
 };
-use crate::text::{Printed, find_printed, mentions_timeout, show_bytes};
+use crate::text::{Printed, find_printed, mentions_timeout, shell_quote, show_bytes};
 
 pub const LESSON: Lesson = Lesson {
     number: "05",
@@ -148,29 +149,48 @@ fn client_timeout() -> String {
 }
 
 fn start_client(session: &mut Session, server: &TcpFakeServer) -> Result<Program, Failure> {
+    start_client_with(session, server, HELLO)
+}
+
+/// 启动客户端,让它把 `message` 发给 `server`。
+fn start_client_with(
+    session: &mut Session,
+    server: &TcpFakeServer,
+    message: &str,
+) -> Result<Program, Failure> {
     let port = server.addr().port().to_string();
     let timeout = client_timeout();
     session.spawn(
         "客户端",
-        &["--port", &port, "--message", HELLO, "--timeout", &timeout],
+        &["--port", &port, "--message", message, "--timeout", &timeout],
     )
 }
 
 fn command(session: &Session, server: &TcpFakeServer) -> String {
+    command_with(session, server, HELLO)
+}
+
+fn command_with(session: &Session, server: &TcpFakeServer, message: &str) -> String {
     format!(
-        "{} --port {} --message {HELLO} --timeout {}",
+        "{} --port {} --message {} --timeout {}",
         session.name(),
         server.addr().port(),
+        shell_quote(message),
         client_timeout()
     )
 }
 
 fn reproduce(session: &Session) -> String {
+    reproduce_with(session, HELLO)
+}
+
+fn reproduce_with(session: &Session, message: &str) -> String {
     format!(
         "终端 1: nc -l 127.0.0.1 8998      (你来扮演服务器:看客户端发来什么,再输入一行回复)\n\
-         终端 2: cargo run -p {} -- --message '{HELLO}'\n\
+         终端 2: cargo run -p {} -- --message {}\n\
          也可以用第 4 课的参考答案当服务器:cargo run -p solution-04",
-        session.name()
+        session.name(),
+        shell_quote(message)
     )
 }
 
@@ -180,15 +200,25 @@ fn accept_the_message(
     server: &TcpFakeServer,
     client: &mut Program,
 ) -> Result<TcpClient, Failure> {
+    accept_message(session, server, client, HELLO)
+}
+
+/// 同 [`accept_the_message`],消息是 `message`。
+fn accept_message(
+    session: &Session,
+    server: &TcpFakeServer,
+    client: &mut Program,
+    message: &str,
+) -> Result<TcpClient, Failure> {
     let failure = |headline: &str| {
         Failure::new(headline)
-            .ran(command(session, server))
+            .ran(command_with(session, server, message))
             .expected(format!(
                 "客户端连上评分器的服务器 {},发来一行 {}",
                 server.addr(),
-                show_bytes(format!("{HELLO}\n").as_bytes())
+                show_bytes(format!("{message}\n").as_bytes())
             ))
-            .reproduce(reproduce(session))
+            .reproduce(reproduce_with(session, message))
     };
     let Some(connection) = server.accept(deadline(REPLY), || client.exited().is_none()) else {
         return Err(match client.exited() {
@@ -207,7 +237,7 @@ fn accept_the_message(
         });
     };
     let received = connection.read_line(deadline(REPLY), || client.exited().is_none());
-    let want = format!("{HELLO}\n");
+    let want = format!("{message}\n");
     if received.bytes == want.as_bytes() {
         // 一个不多:一行之后,再没有别的字节(比如同一行发了两遍)。
         let more = connection.read_until(deadline(NOTHING_MORE), || true, |b| !b.is_empty());
@@ -342,6 +372,7 @@ fn expect_printed(
             .read("读到哪里为止"),
         Some(_) => match found {
             Printed::WithExtra(extra) => extra_after_reply(failure, &extra),
+            Printed::Trimmed => trimmed_reply(failure),
             Printed::Partly(_) => failure
                 .headline("客户端只打印了回复的一部分")
                 .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
@@ -360,31 +391,65 @@ fn expect_printed(
     })
 }
 
+/// 先用「你好,世界」,再用输入目录里的每一种一行消息,每一种一个客户端,一起检查。
 fn sends_the_message_as_a_line(session: &mut Session) -> Result<(), Failure> {
     let server = TcpFakeServer::bind();
     let mut client = start_client(session, &server)?;
-    accept_the_message(session, &server, &mut client).map(drop)
+    accept_the_message(session, &server, &mut client)?;
+    let mut trials = Vec::new();
+    for input in inputs::messages(&[Kind::Text, Kind::Space, Kind::Control], true) {
+        let server = TcpFakeServer::bind();
+        let client = start_client_with(session, &server, &input.lossy())?;
+        trials.push((input, server, client));
+    }
+    let session = &*session;
+    all_at_once(trials, |(input, server, mut client)| {
+        accept_message(session, &server, &mut client, &input.lossy())
+            .map(drop)
+            .map_err(|f| f.sent_note(input.note()))
+    })
 }
 
+/// 先用「服务器回信:收到了」,再用输入目录里的每一种回复,每一种一个客户端,一起检查。
 fn prints_the_reply_line(session: &mut Session) -> Result<(), Failure> {
-    let server = TcpFakeServer::bind();
-    let mut client = start_client(session, &server)?;
-    let connection = accept_the_message(session, &server, &mut client)?;
-    let reply = "服务器回信:收到了";
-    // 发完这一行,连接先不关:正确的客户端读到换行就该停下。
-    connection
-        .send(format!("{reply}\n").as_bytes())
-        .map_err(|err| {
-            Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
-        })?;
-    expect_printed(
-        session,
-        &server,
-        &mut client,
-        "评分器的服务器回复了一行「服务器回信:收到了\\n」,之后连接保持打开",
-        reply,
-        ServerSide::SentLineKeptOpen,
-    )
+    let mut replies = vec![("服务器回信:收到了".to_owned(), None)];
+    replies.extend(
+        inputs::lines(&[Kind::Text, Kind::Space, Kind::Control])
+            .into_iter()
+            .map(|input| (input.lossy(), Some(input.note()))),
+    );
+    let mut trials = Vec::new();
+    for (reply, note) in replies {
+        let server = TcpFakeServer::bind();
+        let client = start_client(session, &server)?;
+        trials.push((reply, note, server, client));
+    }
+    let session = &*session;
+    all_at_once(trials, |(reply, note, server, mut client)| {
+        let connection = accept_the_message(session, &server, &mut client)?;
+        // 发完这一行,连接先不关:正确的客户端读到换行就该停下。
+        connection
+            .send(format!("{reply}\n").as_bytes())
+            .map_err(|err| {
+                Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
+            })?;
+        let what = format!(
+            "评分器的服务器回复了一行 {},之后连接保持打开",
+            show_bytes(format!("{reply}\n").as_bytes())
+        );
+        expect_printed(
+            session,
+            &server,
+            &mut client,
+            &what,
+            &reply,
+            ServerSide::SentLineKeptOpen,
+        )
+        .map_err(|f| match &note {
+            Some(note) => f.sent_note(note),
+            None => f,
+        })
+    })
 }
 
 fn prints_a_reply_that_arrives_in_pieces(session: &mut Session) -> Result<(), Failure> {

@@ -18,6 +18,7 @@ pub mod diagnose;
 pub mod failure;
 pub mod fixtures;
 pub mod grader;
+pub mod inputs;
 pub mod program;
 pub mod report;
 pub mod rules;

@@ -195,6 +195,8 @@ pub enum Printed {
     /// 文字在,但后面多了东西:同一行里多出来的字节(比如缓冲区里的 `\0`、没去掉的 `\r`),
     /// 或者多出来的一个空行(没去掉的换行又被 println! 加了一个)。给出多出来的部分。
     WithExtra(String),
+    /// 打印了,但前后的空白(空格、制表符)被去掉了:多半是用了 trim。
+    Trimmed,
     /// 只打印了开头的一部分:给出打印出来的字符数。
     Partly(usize),
     /// 没有打印。
@@ -226,6 +228,10 @@ pub fn find_printed(stdout: &str, text: &str) -> Printed {
     }
     if text.is_empty() {
         return Printed::Missing;
+    }
+    let trimmed = text.trim();
+    if trimmed != text && !trimmed.is_empty() && find_printed(stdout, trimmed) == Printed::Exactly {
+        return Printed::Trimmed;
     }
     // 最长的、出现在输出里的开头部分:截断的回复。
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -269,6 +275,47 @@ pub fn mentions_timeout(text: &str, secs: u64) -> bool {
                 before_ok && after_ok
             })
         })
+}
+
+/// 把字节写成 Python 的字节串字面量,可以直接放进 shell 的双引号里:
+/// 除了 ASCII 字母和数字,一律写成 `\xNN`(引号、反斜杠、`$` 都不会被 shell 误会)。
+///
+/// 失败信息里「手动重现」的 Python 一行命令用它,任何字节都能原样发出去。
+pub fn python_bytes(bytes: &[u8]) -> String {
+    let mut out = String::from("b'");
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// 把一个命令行参数写成可以直接粘贴进 shell(bash、zsh)的样子:普通的文字用单引号括起来,
+/// 含控制字符的用 `$'…'`(控制字符写成 `\xNN`),这样「手动重现」的命令照抄就能用。
+pub fn shell_quote(arg: &str) -> String {
+    if arg.chars().any(is_invisible) {
+        let mut out = String::from("$'");
+        for c in arg.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                c if is_invisible(c) => {
+                    for b in c.to_string().bytes() {
+                        out.push_str(&format!("\\x{b:02x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
 }
 
 #[cfg(test)]
@@ -430,5 +477,20 @@ mod tests {
         ] {
             assert!(!mentions_timeout(said, 1), "{said}");
         }
+    }
+
+    #[test]
+    fn python_bytes_survive_a_shell() {
+        assert_eq!(python_bytes(b"ab 1"), "b'ab\\x201'");
+        assert_eq!(python_bytes("$\"'\\".as_bytes()), "b'\\x24\\x22\\x27\\x5c'");
+        assert_eq!(python_bytes(b"\xff"), "b'\\xff'");
+    }
+
+    #[test]
+    fn shell_quoting_keeps_every_argument_intact() {
+        assert_eq!(shell_quote("你好,世界"), "'你好,世界'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("a\u{1b}[31m\\"), "$'a\\x1b[31m\\\\'");
+        assert_eq!(shell_quote("两\n行"), "$'两\\x0a行'");
     }
 }

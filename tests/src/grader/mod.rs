@@ -99,3 +99,29 @@ fn describe_ending(ending: Option<Ending>) -> String {
         },
     }
 }
+
+/// 同时做好几次同样的检查(每一次用一个输入、一个自己的程序),返回按顺序的第一个失败。
+///
+/// 一项检查要试好几个输入时用它:每一次都要等一小会儿(比如确认没有多出来的东西),
+/// 一个一个地等就太慢了。结果和一个一个做完全一样:第一个失败的那一次说了算。
+pub fn all_at_once<T: Send>(
+    trials: Vec<T>,
+    check: impl Fn(T) -> Result<(), Failure> + Sync,
+) -> Result<(), Failure> {
+    let check = &check;
+    let results: Vec<Result<(), Failure>> = std::thread::scope(|scope| {
+        let running: Vec<_> = trials
+            .into_iter()
+            .map(|trial| scope.spawn(move || check(trial)))
+            .collect();
+        running
+            .into_iter()
+            .map(|trial| {
+                trial
+                    .join()
+                    .unwrap_or_else(|_| Err(Failure::new("评分器的一个线程 panic 了")))
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}

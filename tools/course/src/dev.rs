@@ -52,6 +52,10 @@ pub fn run(repo: &Repo, command: DevCommand) -> Result<ExitCode> {
         }
         DevCommand::Rules => {
             for dirs in repo.lessons()? {
+                if dirs.lesson.rules.is_empty() {
+                    println!("{} 还没有规则清单,跳过", dirs.title());
+                    continue;
+                }
                 let path = rules_file(repo, &dirs);
                 fs::write(&path, harness::rules::render(dirs.lesson))
                     .with_context(|| format!("无法写入 {}", path.display()))?;
