@@ -168,6 +168,18 @@ pub const CASES: &[Case] = &[
         },
         within: secs(4),
     },
+    Case {
+        program: "fixture-udp-server-ignores-host",
+        mistake: "不管 --host,总是绑定 127.0.0.1",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "用 --host ::1 启动,服务器却没有绑定在 ::1 上",
+            says: &["不要写死 127.0.0.1"],
+        },
+        within: secs(4),
+    },
     // ---- 第 2 课 ----
     Case {
         program: "fixture-udp-client-no-timeout",
@@ -260,6 +272,18 @@ pub const CASES: &[Case] = &[
             says: &["65507"],
         },
         within: secs(4),
+    },
+    Case {
+        program: "fixture-udp-client-ipv4-only",
+        mistake: "自己的套接字总是绑定 0.0.0.0:0",
+        lesson: &lesson02::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "客户端还没发出数据报就退出了",
+            says: &["[::]:0"],
+        },
+        within: secs(5),
     },
     // ---- 第 3 课 ----
     Case {
@@ -377,6 +401,18 @@ pub const CASES: &[Case] = &[
             says: &["local_addr"],
         },
         within: secs(7),
+    },
+    Case {
+        program: "fixture-udp-loop-ignores-host",
+        mistake: "不管 --host,总是绑定 127.0.0.1",
+        lesson: &lesson03::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "用 --host ::1 启动,服务器却没有绑定在 ::1 上",
+            says: &["不要写死 127.0.0.1"],
+        },
+        within: secs(4),
     },
     // ---- 第 4 课 ----
     Case {
@@ -538,6 +574,30 @@ pub const CASES: &[Case] = &[
         },
         within: secs(7),
     },
+    Case {
+        program: "fixture-tcp-server-ignores-host",
+        mistake: "不管 --host,总是绑定 127.0.0.1",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 12,
+            headline: "用 --host ::1 启动,服务器却没有绑定在 ::1 上",
+            says: &["不要写死 127.0.0.1"],
+        },
+        within: secs(6),
+    },
+    Case {
+        program: "fixture-tcp-server-fixed-timeout",
+        mistake: "读超时写死成 3 秒,不用 --timeout",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 8,
+            headline: "过了好一会儿,服务器还没有断开那个不说话的客户端",
+            says: &["不要写死"],
+        },
+        within: secs(10),
+    },
     // ---- 第 5 课 ----
     Case {
         program: "fixture-tcp-client-panics-on-refusal",
@@ -664,6 +724,18 @@ pub const CASES: &[Case] = &[
             check: 6,
             headline: "服务器不回答时,客户端没有好好地超时退出",
             says: &["set_read_timeout"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-client-ignores-host",
+        mistake: "不管 --host,总是连 127.0.0.1",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 9,
+            headline: "客户端还没连上服务器就退出了",
+            says: &["::1"],
         },
         within: secs(8),
     },

@@ -160,6 +160,12 @@ pub fn lines(kinds: &[Kind]) -> Vec<Input> {
         .collect()
 }
 
+/// IPv6 的回环地址 ::1。
+pub const IPV6_LOOPBACK: std::net::IpAddr = std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+
+/// 这台机器没有 IPv6 的回环地址时,用 `--host ::1` 的检查跳过的原因。
+pub const NO_IPV6: &str = "这台机器没有 IPv6 的回环地址(::1),评分器自己都用不了它";
+
 /// 这台机器有没有 IPv6 的回环地址(::1)。没有时,用 `--host ::1` 的检查只能跳过。
 pub fn has_ipv6_loopback() -> bool {
     UdpSocket::bind(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0))).is_ok()

@@ -62,6 +62,11 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: reports_address_in_use,
         },
+        Step {
+            name: "用 --host ::1 启动:在 IPv6 的回环地址上也一样",
+            points: 1,
+            check: works_on_ipv6,
+        },
     ],
 };
 
@@ -116,6 +121,13 @@ pub const RULES: &[Rule] = &[
         says: "运行时出错：绑定失败、收发失败",
         checks: &[7],
         broken_by: &["fixture-udp-server-panics-on-bind"],
+    },
+    Rule {
+        id: "ipv6",
+        rule: "--host 说了绑定在哪就绑定在哪,IPv6 的 ::1 也一样",
+        says: "`--host` 可以是 IPv4 地址，也可以是 IPv6 地址",
+        checks: &[8],
+        broken_by: &["fixture-udp-server-ignores-host"],
     },
 ];
 
@@ -339,4 +351,26 @@ fn reports_address_in_use(session: &mut Session) -> Result<(), Failure> {
             unexplained: "错误信息要说清是哪个地址出了问题:with_context(|| format!(\"无法绑定 {host}:{port}\"))。",
         },
     )
+}
+
+/// 第 3 课也用这一步。`--host` 决定绑定在哪个地址上:IPv6 的回环地址 ::1 也行。
+pub(crate) fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
+    if !inputs::has_ipv6_loopback() {
+        return Err(Failure::skip(inputs::NO_IPV6));
+    }
+    let mut server = session.start_server(&["--host", "::1"])?;
+    if !server.addr.is_ipv6() {
+        return Err(Failure::new("用 --host ::1 启动,服务器却没有绑定在 ::1 上")
+            .ran(format!("{} --port 0 --host ::1", session.name()))
+            .expected("第一行打印 IPv6 的地址,比如「正在监听 [::1]:40000」")
+            .actual(format!("服务器报出的地址是 {}", server.addr))
+            .hint("绑定 --host 参数给的地址:UdpSocket::bind((host, port)),不要写死 127.0.0.1。"));
+    }
+    let peer = UdpPeer::bind_to(inputs::IPV6_LOOPBACK);
+    let reproduce = format!(
+        "终端 1: cargo run -p {} -- --host ::1\n\
+         终端 2: printf '{HELLO}' | nc -6 -u -w1 ::1 7852",
+        session.name()
+    );
+    expect_echo(&mut server, &peer, HELLO.as_bytes(), &reproduce)
 }

@@ -56,6 +56,11 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: survives_an_invalid_utf8_reply,
         },
+        Step {
+            name: "用 --host ::1:服务器在 IPv6 的回环地址上,也一样收发",
+            points: 1,
+            check: works_on_ipv6,
+        },
     ],
 };
 
@@ -102,6 +107,13 @@ pub const RULES: &[Rule] = &[
         says: "坏字节显示成 `�`",
         checks: &[5],
         broken_by: &["fixture-udp-client-unwraps-utf8"],
+    },
+    Rule {
+        id: "ipv6",
+        rule: "--host 可以是 IPv6 地址:客户端的套接字要和服务器的地址同一类",
+        says: "服务器在 IPv6 地址上时，客户端自己的套接字也要是 IPv6 的",
+        checks: &[6],
+        broken_by: &["fixture-udp-client-ipv4-only"],
     },
 ];
 
@@ -380,4 +392,46 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
         },
     )?;
     run.expect_on_time(failure, Duration::from_secs(1))
+}
+
+fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
+    if !inputs::has_ipv6_loopback() {
+        return Err(Failure::skip(inputs::NO_IPV6));
+    }
+    let server = UdpPeer::bind_to(inputs::IPV6_LOOPBACK);
+    let port = server.addr().port().to_string();
+    let timeout = client_timeout();
+    let args = [
+        "--host",
+        "::1",
+        "--port",
+        &port,
+        "--message",
+        HELLO,
+        "--timeout",
+        &timeout,
+    ];
+    let mut client = session.spawn("客户端", &args)?;
+    let ran = format!("{} {}", session.name(), args.join(" "));
+    let reproduce_v6 = format!(
+        "终端 1: cargo run -p solution-03 -- --host ::1      (参考答案的服务器,在 [::1]:7852)\n\
+         终端 2: cargo run -p {} -- --host ::1",
+        session.name()
+    );
+    let datagram = receive_message(session, &server, &mut client, HELLO).map_err(|f| {
+        f.ran(&ran).reproduce(reproduce_v6).hint(
+            "--host 可以是 IPv6 地址。客户端自己的套接字要和服务器的地址是同一类:\
+             服务器是 IPv4 就绑定 0.0.0.0:0,是 IPv6 就绑定 [::]:0(server.is_ipv4() 告诉你是哪一类)。\
+             绑定 0.0.0.0:0 的套接字发不到 ::1。",
+        )
+    })?;
+    let reply = "IPv6 上的回信".as_bytes();
+    server.send_to(reply, datagram.from);
+    expect_printed_reply(session, &server, &mut client, HELLO, reply).map_err(|f| {
+        f.ran(ran).reproduce(format!(
+            "终端 1: cargo run -p solution-03 -- --host ::1      (参考答案的服务器,在 [::1]:7852)\n\
+             终端 2: cargo run -p {} -- --host ::1",
+            session.name()
+        ))
+    })
 }

@@ -59,6 +59,11 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: escapes_control_characters_in_the_log,
         },
+        Step {
+            name: "用 --host ::1 启动:在 IPv6 的回环地址上也一样",
+            points: 1,
+            check: lesson01::works_on_ipv6,
+        },
     ],
 };
 
@@ -106,6 +111,13 @@ pub const RULES: &[Rule] = &[
             "fixture-udp-loop-skips-empty",
             "fixture-udp-loop-strict-utf8",
         ],
+    },
+    Rule {
+        id: "ipv6",
+        rule: "--host 说了绑定在哪就绑定在哪,IPv6 的 ::1 也一样",
+        says: "`--host` 可以是 IPv4 地址，也可以是 IPv6 地址",
+        checks: &[8],
+        broken_by: &["fixture-udp-loop-ignores-host"],
     },
 ];
 

@@ -14,11 +14,11 @@
 //! 专门抓「一次 read 就是一条消息」的写法。
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
 use crate::grader::{
-    Lesson, REPLY, STARTUP, Server, Session, Step, all_at_once, deadline, describe_exit,
+    LATE, Lesson, REPLY, STARTUP, Server, Session, Step, all_at_once, deadline, describe_exit,
     diagnose_stderr, scaled,
 };
 use crate::inputs::{self, Kind};
@@ -89,6 +89,11 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: enforces_the_line_limit,
         },
+        Step {
+            name: "用 --host ::1 启动:在 IPv6 的回环地址上也一样",
+            points: 1,
+            check: works_on_ipv6,
+        },
     ],
 };
 
@@ -145,7 +150,10 @@ pub const RULES: &[Rule] = &[
         rule: "每次读写最多等 --timeout 秒,超时就断开这个客户端、记下它的地址",
         says: "每次读、写最多等 `--timeout` 秒。超时就断开这个客户端，去服务下一个。",
         checks: &[8],
-        broken_by: &["fixture-tcp-server-no-timeout"],
+        broken_by: &[
+            "fixture-tcp-server-no-timeout",
+            "fixture-tcp-server-fixed-timeout",
+        ],
     },
     Rule {
         id: "bad-input",
@@ -167,6 +175,13 @@ pub const RULES: &[Rule] = &[
         says: "一条消息最多 64 KiB（65536 字节，不算换行）",
         checks: &[11],
         broken_by: &["fixture-tcp-server-no-limit"],
+    },
+    Rule {
+        id: "ipv6",
+        rule: "--host 说了绑定在哪就绑定在哪,IPv6 的 ::1 也一样",
+        says: "`--host` 可以是 IPv4 地址，也可以是 IPv6 地址",
+        checks: &[12],
+        broken_by: &["fixture-tcp-server-ignores-host"],
     },
 ];
 
@@ -502,8 +517,11 @@ fn writes_all_of_a_long_reply(session: &mut Session) -> Result<(), Failure> {
 
 fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&["--timeout", "1"])?;
-    // 一个连上来却一言不发的客户端,一直占着连接。
+    // 一个连上来却一言不发的客户端,一直占着连接。一边让它沉默,一边量服务器过了多久断开它。
     let silent = connect(&mut server)?;
+    let timeout = Duration::from_secs(1);
+    let latest = timeout + scaled(LATE);
+    let dropped = silent.watch_close(Instant::now() + latest + scaled(LATE));
     let reproduce = format!(
         "终端 1: cargo run -p {} -- --timeout 1\n\
          终端 2: nc 127.0.0.1 8998          (连上以后什么也不输入)\n\
@@ -561,6 +579,46 @@ fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Fa
             .actual("见下面服务器的输出")
             .hint("出错或超时的连接,记一行日志,带上对方的地址:eprintln!(\"警告: 处理 {peer} 时出错: {err:#}\")。")
             .reproduce(reproduce));
+    }
+
+    // 从两边量时间:不说话的客户端要在 --timeout(1 秒)左右被断开,不能早,也不能晚很多。
+    let (ending, after) = dropped
+        .recv_timeout(latest + scaled(LATE) * 2)
+        .unwrap_or((ReadEnding::GaveUp, latest));
+    let failure = |headline: &str| {
+        Failure::new(headline)
+            .sent_note(format!(
+                "客户端 {silent_addr} 连上服务器,但一个字节也不发(服务器用 --timeout 1 启动)"
+            ))
+            .expected(format!(
+                "服务器在 1 秒之后、{:.1} 秒之前断开这个客户端(读超时就是 --timeout 的 1 秒)",
+                latest.as_secs_f64()
+            ))
+            .reproduce(reproduce.clone())
+            .read("不说话的客户端")
+    };
+    if ending == ReadEnding::GaveUp || after > latest {
+        let actual = match ending {
+            ReadEnding::GaveUp => format!(
+                "{:.1} 秒后,连接还开着",
+                (latest + scaled(LATE)).as_secs_f64()
+            ),
+            _ => format!("{:.1} 秒后才断开", after.as_secs_f64()),
+        };
+        return Err(failure("过了好一会儿,服务器还没有断开那个不说话的客户端")
+            .actual(actual)
+            .hint(
+                "读超时要用 --timeout 的值:stream.set_read_timeout(Some(Duration::from_secs(timeout))),\
+                 不要写死,也不要用参数的默认值。超时以后要断开这个连接(让 stream 离开作用域)。",
+            ));
+    }
+    if after < timeout.mul_f64(0.95) {
+        return Err(failure("服务器没等够 --timeout 就断开了不说话的客户端")
+            .actual(format!("{:.2} 秒后就断开了", after.as_secs_f64()))
+            .hint(
+                "读超时要用 --timeout 的值(秒):Duration::from_secs(timeout)。\
+                 没等够就断开,网络慢一点的正常客户端也会被当成不说话的人。",
+            ));
     }
     expect_still_running(&mut server, &reproduce)
 }
@@ -740,4 +798,27 @@ fn enforces_the_line_limit(session: &mut Session) -> Result<(), Failure> {
     exchange(&mut server, "我的一行不长", &reproduce)
         .map_err(|f| f.sent_note("在这之前,一个客户端发了一行 65537 字节的消息,被断开了"))?;
     expect_still_running(&mut server, &reproduce)
+}
+
+fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
+    if !inputs::has_ipv6_loopback() {
+        return Err(Failure::skip(inputs::NO_IPV6));
+    }
+    let mut server = session.start_server(&["--host", "::1"])?;
+    if !server.addr.is_ipv6() {
+        return Err(Failure::new("用 --host ::1 启动,服务器却没有绑定在 ::1 上")
+            .ran(format!("{} --port 0 --host ::1", session.name()))
+            .expected("第一行打印 IPv6 的地址,比如「TCP 服务器已启动,正在监听 [::1]:40000」")
+            .actual(format!("服务器报出的地址是 {}", server.addr))
+            .hint(
+                "绑定 --host 参数给的地址:TcpListener::bind((host, port)),不要写死 127.0.0.1。",
+            ));
+    }
+    let reproduce = format!(
+        "终端 1: cargo run -p {} -- --host ::1\n\
+         终端 2: printf '你好,世界\\n' | nc -6 ::1 8998",
+        session.name()
+    );
+    // 回复里的客户端地址是 IPv6 的样子:[::1]:端口。
+    exchange(&mut server, "你好,世界", &reproduce)
 }

@@ -76,6 +76,11 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: gives_up_on_an_unanswered_connect,
         },
+        Step {
+            name: "用 --host ::1:服务器在 IPv6 的回环地址上,也一样收发",
+            points: 1,
+            check: works_on_ipv6,
+        },
     ],
 };
 
@@ -137,6 +142,13 @@ pub const RULES: &[Rule] = &[
         says: "在 `--timeout` 秒内连上 `--host` 和 `--port` 组成的地址。",
         checks: &[8],
         broken_by: &["fixture-tcp-client-no-connect-timeout"],
+    },
+    Rule {
+        id: "ipv6",
+        rule: "--host 可以是 IPv6 地址(比如 ::1),也一样连上、收发",
+        says: "`--host` 可以是 IPv4 地址、IPv6 地址",
+        checks: &[9],
+        broken_by: &["fixture-tcp-client-ignores-host"],
     },
 ];
 
@@ -670,4 +682,50 @@ fn gives_up_on_an_unanswered_connect(session: &mut Session) -> Result<(), Failur
         },
     )?;
     run.expect_on_time(failure, Duration::from_secs(1))
+}
+
+fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
+    if !inputs::has_ipv6_loopback() {
+        return Err(Failure::skip(inputs::NO_IPV6));
+    }
+    let server = TcpFakeServer::bind_to(inputs::IPV6_LOOPBACK);
+    let port = server.addr().port().to_string();
+    let timeout = client_timeout();
+    let args = [
+        "--host",
+        "::1",
+        "--port",
+        &port,
+        "--message",
+        HELLO,
+        "--timeout",
+        &timeout,
+    ];
+    let mut client = session.spawn("客户端", &args)?;
+    let ran = format!("{} {}", session.name(), args.join(" "));
+    let reproduce_v6 = format!(
+        "终端 1: cargo run -p solution-04 -- --host ::1      (参考答案的服务器,在 [::1]:8998)\n\
+         终端 2: cargo run -p {} -- --host ::1",
+        session.name()
+    );
+    let connection = accept_the_message(session, &server, &mut client).map_err(|f| {
+        f.ran(&ran)
+            .reproduce(&reproduce_v6)
+            .hint("用 --host 和 --port 组成的地址连接:--host 也可以是 IPv6 地址 ::1。")
+    })?;
+    let reply = "IPv6 上的回信";
+    connection
+        .send(format!("{reply}\n").as_bytes())
+        .map_err(|err| {
+            Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
+        })?;
+    expect_printed(
+        session,
+        &server,
+        &mut client,
+        "评分器的服务器(在 [::1] 上)回复了一行「IPv6 上的回信\\n」,之后连接保持打开",
+        reply,
+        ServerSide::SentLineKeptOpen,
+    )
+    .map_err(|f| f.ran(ran).reproduce(reproduce_v6))
 }

@@ -2,7 +2,7 @@
 //! 并且会「使坏」:分两次写、慢慢读、一言不发、半路重置连接。
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -60,6 +60,29 @@ impl TcpClient {
         Ok(TcpClient {
             stream: socket.into(),
         })
+    }
+
+    /// 在另一个线程里一直读这个连接,直到对方把它关掉(或者重置),最多读到 `deadline`:
+    /// 返回的接收端会收到读是怎么停下来的,以及从现在起过了多久。
+    ///
+    /// 用来量「对方过了多久才断开这个连接」,同时评分器可以去做别的事。线程最晚在
+    /// `deadline` 结束,不会留下来。
+    pub fn watch_close(&self, deadline: Instant) -> mpsc::Receiver<(ReadEnding, Duration)> {
+        let (tx, rx) = mpsc::channel();
+        let started = Instant::now();
+        match self.stream.try_clone() {
+            Ok(stream) => {
+                let watched = TcpClient { stream };
+                thread::spawn(move || {
+                    let ending = watched.read_to_close(deadline, || true).ending;
+                    let _ = tx.send((ending, started.elapsed()));
+                });
+            }
+            Err(err) => {
+                let _ = tx.send((ReadEnding::Error(err.to_string()), Duration::ZERO));
+            }
+        }
+        rx
     }
 
     /// 这个连接在评分器这一端的地址(服务器看到的「客户端地址」)。
@@ -191,8 +214,13 @@ pub struct TcpFakeServer {
 
 impl TcpFakeServer {
     pub fn bind() -> TcpFakeServer {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").expect("评分器无法绑定 127.0.0.1:0 的 TCP 端口");
+        TcpFakeServer::bind_to(IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// 监听 `ip` 上的随机端口(比如 IPv6 的回环地址 ::1)。
+    pub fn bind_to(ip: IpAddr) -> TcpFakeServer {
+        let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+            .unwrap_or_else(|err| panic!("评分器无法监听 {ip} 上的 TCP 端口: {err}"));
         TcpFakeServer { listener }
     }
 

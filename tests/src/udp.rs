@@ -1,7 +1,7 @@
 //! 评分器这一端的 UDP 套接字:扮演客户端(测服务器时)或服务器(测客户端时)。
 
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use crate::diagnose::{Cause, Role, cause, diagnose};
@@ -27,8 +27,13 @@ pub struct Datagram {
 impl UdpPeer {
     /// 绑定 127.0.0.1:0。失败说明这台机器的网络环境有问题,不是学员的错,所以直接 panic。
     pub fn bind() -> UdpPeer {
-        let socket =
-            UdpSocket::bind("127.0.0.1:0").expect("评分器无法绑定 127.0.0.1:0 的 UDP 套接字");
+        UdpPeer::bind_to(IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// 绑定 `ip` 上的随机端口(比如 IPv6 的回环地址 ::1)。
+    pub fn bind_to(ip: IpAddr) -> UdpPeer {
+        let socket = UdpSocket::bind(SocketAddr::new(ip, 0))
+            .unwrap_or_else(|err| panic!("评分器无法绑定 {ip} 上的 UDP 套接字: {err}"));
         UdpPeer { socket }
     }
 
