@@ -28,6 +28,8 @@ pub struct Failure {
     /// 这一项在这台机器上做不了(比如系统不支持评分器要制造的情况):不算通过,也不算失败,
     /// 评分结果里明明白白写着「跳过」和原因。见 [`Failure::skip`]。
     pub skipped: bool,
+    /// 这次失败只和这几个程序有关(它们的名字):信息里只展示它们的输出。空的时候展示这一步的所有程序。
+    pub about: Vec<String>,
 }
 
 impl Failure {
@@ -97,6 +99,12 @@ impl Failure {
         self
     }
 
+    /// 这次失败只和这个程序有关(一项检查同时试好几个输入、启动了好几个程序时用)。
+    pub fn about(mut self, program: &crate::program::Program) -> Failure {
+        self.about.push(program.label().to_owned());
+        self
+    }
+
     /// 已经有提示时不覆盖(更具体的提示优先)。
     pub fn hint_if_none(mut self, hint: impl Into<String>) -> Failure {
         self.hint.get_or_insert_with(|| hint.into());
@@ -106,7 +114,10 @@ impl Failure {
 
 /// 一个被测程序在失败时的样子:它叫什么,怎么结束的,说了什么。
 pub struct ProgramOutput {
+    /// 在这一步里独一无二的名字,比如「客户端 #2」(见 [`Failure::about`])。
     pub label: String,
+    /// 给人看的全名,比如「客户端 #2 lesson-05」。
+    pub name: String,
     pub ending: String,
     pub stdout: String,
     pub stderr: String,
@@ -142,14 +153,18 @@ impl Rendering<'_> {
         if let Some(actual) = &f.actual {
             block("实际:", actual);
         }
-        for program in self.programs {
+        let shown = self
+            .programs
+            .iter()
+            .filter(|p| f.about.is_empty() || f.about.contains(&p.label));
+        for program in shown {
             let streams = format!(
                 "stdout:\n{}\nstderr:\n{}",
                 indent(&clip_lines(&program.stdout), "    "),
                 indent(&clip_lines(&program.stderr), "    ")
             );
             block(
-                &format!("{} 的输出({}):", program.label, program.ending),
+                &format!("{} 的输出({}):", program.name, program.ending),
                 &streams,
             );
         }

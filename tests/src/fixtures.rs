@@ -391,16 +391,16 @@ pub const CASES: &[Case] = &[
         within: secs(4),
     },
     Case {
-        program: "fixture-silent",
-        mistake: "启动后一个字也不打印",
+        program: "fixture-crash",
+        mistake: "启动时就 panic 了",
         lesson: &lesson03::LESSON,
         skip: 0,
         expect: Fails {
             check: 1,
-            headline: "服务器在 5 秒内没有在 stdout 打印任何一行",
-            says: &["local_addr"],
+            headline: "服务器还没打印地址就退出了",
+            says: &["退出码 101"],
         },
-        within: secs(7),
+        within: secs(3),
     },
     Case {
         program: "fixture-udp-loop-ignores-host",
@@ -563,16 +563,16 @@ pub const CASES: &[Case] = &[
         within: secs(10),
     },
     Case {
-        program: "fixture-silent",
-        mistake: "启动后一个字也不打印",
+        program: "fixture-crash",
+        mistake: "启动时就 panic 了",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Fails {
             check: 1,
-            headline: "服务器在 5 秒内没有在 stdout 打印任何一行",
-            says: &["local_addr"],
+            headline: "服务器还没打印地址就退出了",
+            says: &["退出码 101"],
         },
-        within: secs(7),
+        within: secs(3),
     },
     Case {
         program: "fixture-tcp-server-ignores-host",

@@ -202,7 +202,7 @@ pub(crate) fn echo_each(session: &mut Session, inputs: Vec<Input>) -> Result<(),
                 let after = "这个数据报,并且已经收到了它的回声";
                 expect_nothing_more(&server, &peer, after, &reproduce)
             })
-            .map_err(|f| f.sent_note(input.note()))
+            .map_err(|f| f.sent_note(input.note()).about(&server.program))
     })
 }
 

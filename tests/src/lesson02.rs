@@ -292,7 +292,7 @@ fn sends_the_message_as_one_datagram(session: &mut Session) -> Result<(), Failur
     all_at_once(trials, |(input, server, mut client)| {
         receive_message(session, &server, &mut client, &input.lossy())
             .map(drop)
-            .map_err(|f| f.sent_note(input.note()))
+            .map_err(|f| f.sent_note(input.note()).about(&client))
     })
 }
 
@@ -314,15 +314,17 @@ fn exchange_all(
     }
     let session = &*session;
     all_at_once(trials, |(reply, note, server, mut client)| {
-        let datagram = receive_message(session, &server, &mut client, HELLO)?;
+        let datagram =
+            receive_message(session, &server, &mut client, HELLO).map_err(|f| f.about(&client))?;
         // 回复发到数据报的来源地址:客户端的端口是系统随机分配的。
         server.send_to(&reply, datagram.from);
-        expect_printed_reply(session, &server, &mut client, HELLO, &reply).map_err(
-            |f| match &note {
+        expect_printed_reply(session, &server, &mut client, HELLO, &reply).map_err(|f| {
+            let f = f.about(&client);
+            match &note {
                 Some(note) => f.sent_note(note),
                 None => f,
-            },
-        )
+            }
+        })
     })
 }
 

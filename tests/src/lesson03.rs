@@ -75,7 +75,7 @@ pub const RULES: &[Rule] = &[
         rule: "启动后的第一行里有实际绑定的地址(和第 1 课一样)",
         says: "**第一行**：实际绑定的地址，规则和第 1 课完全一样",
         checks: &[1],
-        broken_by: &["fixture-silent"],
+        broken_by: &["fixture-crash"],
     },
     Rule {
         id: "echo-to-sender",

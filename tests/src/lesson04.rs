@@ -105,7 +105,7 @@ pub const RULES: &[Rule] = &[
         rule: "启动后的第一行里有实际绑定的地址(和第 1 课一样)",
         says: "规则和第 1 课一样",
         checks: &[1],
-        broken_by: &["fixture-silent"],
+        broken_by: &["fixture-crash"],
     },
     Rule {
         id: "reply-format",
@@ -275,10 +275,12 @@ fn check_reply(
         ReadEnding::GaveUp if received.bytes.is_empty() => {
             let failure = failure("服务器没有回复");
             Err(match server.program.exited() {
-                Some(status) => failure
-                    .headline("服务器还没回复就退出了")
-                    .actual(describe_exit(Some(status)))
-                    .hint(diagnose_stderr(&server.program.output().stderr())),
+                // 服务器退出了:标题和提示由 grader::run 统一给出(「服务器退出了」和它的原因),
+                // 不管评分器先看到的是没有回复、连接关闭还是连接被重置,每次都一样。
+                Some(status) => failure.actual(format!(
+                    "什么也没收到;服务器{}",
+                    describe_exit(Some(status))
+                )),
                 None => failure
                     .actual(format!(
                         "{} 秒内什么也没收到;服务器还在运行,连接也还开着",
@@ -386,7 +388,8 @@ fn replies_with_one_line_and_closes(session: &mut Session) -> Result<(), Failure
         trials.push((input, server, reproduce));
     }
     all_at_once(trials, |(input, mut server, reproduce)| {
-        exchange_bytes(&mut server, &input.bytes, &reproduce).map_err(|f| f.sent_note(input.note()))
+        exchange_bytes(&mut server, &input.bytes, &reproduce)
+            .map_err(|f| f.sent_note(input.note()).about(&server.program))
     })
 }
 

@@ -418,7 +418,7 @@ fn sends_the_message_as_a_line(session: &mut Session) -> Result<(), Failure> {
     all_at_once(trials, |(input, server, mut client)| {
         accept_message(session, &server, &mut client, &input.lossy())
             .map(drop)
-            .map_err(|f| f.sent_note(input.note()))
+            .map_err(|f| f.sent_note(input.note()).about(&client))
     })
 }
 
@@ -438,7 +438,8 @@ fn prints_the_reply_line(session: &mut Session) -> Result<(), Failure> {
     }
     let session = &*session;
     all_at_once(trials, |(reply, note, server, mut client)| {
-        let connection = accept_the_message(session, &server, &mut client)?;
+        let connection =
+            accept_the_message(session, &server, &mut client).map_err(|f| f.about(&client))?;
         // 发完这一行,连接先不关:正确的客户端读到换行就该停下。
         connection
             .send(format!("{reply}\n").as_bytes())
@@ -457,9 +458,12 @@ fn prints_the_reply_line(session: &mut Session) -> Result<(), Failure> {
             &reply,
             ServerSide::SentLineKeptOpen,
         )
-        .map_err(|f| match &note {
-            Some(note) => f.sent_note(note),
-            None => f,
+        .map_err(|f| {
+            let f = f.about(&client);
+            match &note {
+                Some(note) => f.sent_note(note),
+                None => f,
+            }
         })
     })
 }

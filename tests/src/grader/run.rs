@@ -19,18 +19,16 @@ use crate::status;
 ///
 /// 评分器看到的只是结果(没有回复、连接被重置、连接关闭),真正的原因是服务器不在了。
 /// 标题统一成「服务器退出了」(同一个错误,评分器先看到哪个现象是有先后的,标题却每次都一样),
-/// 「实际」里保留评分器看到的现象,提示说出它退出的原因。检查自己已经说了「…服务器退出了」的,不动它。
+/// 「实际」里保留评分器看到的现象,提示说出它退出的原因。检查自己的标题已经说了退出
+/// (比如「服务器还没打印地址就退出了」,那是启动时的事,和循环无关),就不动它。
 fn server_exit_first(failure: Failure, session: &Session) -> Failure {
-    if failure.headline.ends_with("服务器退出了") {
+    if failure.headline.contains("退出") {
         return failure;
     }
     let Some((status, stderr)) = session.server_that_exited() else {
         return failure;
     };
-    let mut seen = Vec::new();
-    if !failure.headline.contains("退出") {
-        seen.push(format!("评分器看到:{}", failure.headline));
-    }
+    let mut seen = vec![format!("评分器看到:{}", failure.headline)];
     seen.extend(failure.actual.clone());
     seen.push(format!("服务器:{}", describe_exit(Some(status))));
     failure

@@ -25,6 +25,9 @@ pub struct Session {
 
 /// 这一步启动过的一个程序。
 struct Started {
+    /// 「服务器」「客户端」。
+    role: String,
+    /// 在这一步里独一无二的名字:「客户端」,或者「客户端 #2」。
     label: String,
     output: Arc<Output>,
     /// 它是不是一个本该一直运行的服务器。
@@ -98,21 +101,27 @@ impl Session {
     /// 启动程序并记下它(失败时展示它的输出);没能启动就是一次失败。
     fn launch(
         &mut self,
-        label: &str,
+        role: &str,
         args: &[&str],
         interactive: bool,
         keeps_running: bool,
     ) -> Result<Program, Failure> {
         let reaper = Some(self.reaper.clone());
+        // 同一项检查里启动好几个同样的程序时(一个输入一个),给它们编上号:「客户端 #2」。
+        let label = match self.started.iter().filter(|s| s.role == role).count() {
+            0 => role.to_owned(),
+            n => format!("{role} #{}", n + 1),
+        };
         let program =
-            Program::launch(&self.program, args, interactive, label, reaper).map_err(|err| {
+            Program::launch(&self.program, args, interactive, &label, reaper).map_err(|err| {
                 Failure::new(format!("无法启动程序 {}", self.program.display()))
                     .actual(err.to_string())
                     .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
             })?;
-        status::set_peer(label);
+        status::set_peer(role);
         self.started.push(Started {
-            label: label.to_owned(),
+            role: role.to_owned(),
+            label,
             output: program.output(),
             keeps_running,
         });
@@ -256,7 +265,8 @@ impl Session {
                 let output = &started.output;
                 let (lost_out, lost_err) = output.dropped();
                 ProgramOutput {
-                    label: format!("{} {}", started.label, self.name),
+                    label: started.label.clone(),
+                    name: format!("{} {}", started.label, self.name),
                     ending: describe_ending(output.ending()),
                     stdout: output.stdout() + &lost_note(lost_out),
                     stderr: output.stderr() + &lost_note(lost_err),

@@ -147,6 +147,11 @@ impl Program {
         self.stdin = None;
     }
 
+    /// 给人看的名字,比如「服务器」「客户端 #2」。
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
     /// 操作系统给这个进程的编号。
     pub fn id(&self) -> u32 {
         self.process.lock_child().id()
