@@ -180,6 +180,18 @@ pub const CASES: &[Case] = &[
         },
         within: secs(4),
     },
+    Case {
+        program: "fixture-udp-server-slow-bind-error",
+        mistake: "端口被占用时先重试几秒才报错",
+        lesson: &lesson01::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 7,
+            headline: "端口被占用,程序却过了好一会儿才报错退出",
+            says: &["不要重试"],
+        },
+        within: secs(6),
+    },
     // ---- 第 2 课 ----
     Case {
         program: "fixture-udp-client-no-timeout",
@@ -598,6 +610,18 @@ pub const CASES: &[Case] = &[
         },
         within: secs(10),
     },
+    Case {
+        program: "fixture-tcp-server-no-empty-log",
+        mistake: "什么也没发就走的客户端,日志里不记",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 9,
+            headline: "日志里没有那个什么也没发就走的客户端",
+            says: &["Ok(0)"],
+        },
+        within: secs(6),
+    },
     // ---- 第 5 课 ----
     Case {
         program: "fixture-tcp-client-panics-on-refusal",
@@ -738,6 +762,30 @@ pub const CASES: &[Case] = &[
             says: &["::1"],
         },
         within: secs(8),
+    },
+    Case {
+        program: "fixture-tcp-client-empty-is-reply",
+        mistake: "一个字节也没读到,当成了空的回复",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 10,
+            headline: "服务器不回复就关闭了连接,客户端却没有好好地报错退出",
+            says: &["这不是一个空的回复"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-tcp-client-small-limit",
+        mistake: "回复最多只读 4096 字节",
+        lesson: &lesson05::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 3,
+            headline: "客户端只打印了回复的一部分",
+            says: &["TCP 是字节流"],
+        },
+        within: secs(5),
     },
     // ---- 第 6 课 ----
     Case {
@@ -964,7 +1012,14 @@ pub const HINTS: &[Hint] = &[
     },
     Hint {
         marker: "一次 read 只拿到其中一段",
-        fixtures: &["fixture-tcp-client-one-read"],
+        fixtures: &[
+            "fixture-tcp-client-one-read",
+            "fixture-tcp-client-small-limit",
+        ],
+    },
+    Hint {
+        marker: "也可能是读的上限太小",
+        fixtures: &["fixture-tcp-client-small-limit"],
     },
     Hint {
         marker: "已经读到的内容就是完整的回复",

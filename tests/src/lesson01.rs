@@ -12,8 +12,8 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, all_at_once, deadline,
-    describe_exit, diagnose_stderr, scaled,
+    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, all_at_once,
+    deadline, describe_exit, diagnose_stderr, scaled,
 };
 use crate::inputs::{self, Input, Kind};
 use crate::rules::Rule;
@@ -117,10 +117,13 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "bind-error",
-        rule: "绑定失败时在 stderr 说明(含端口),以退出码 1 退出,不 panic",
+        rule: "绑定失败时马上在 stderr 说明(含端口),以退出码 1 退出,不 panic,不重试",
         says: "运行时出错：绑定失败、收发失败",
         checks: &[7],
-        broken_by: &["fixture-udp-server-panics-on-bind"],
+        broken_by: &[
+            "fixture-udp-server-panics-on-bind",
+            "fixture-udp-server-slow-bind-error",
+        ],
     },
     Rule {
         id: "ipv6",
@@ -350,7 +353,15 @@ fn reports_address_in_use(session: &mut Session) -> Result<(), Failure> {
             explains: predicate::str::contains(port.as_str()),
             unexplained: "错误信息要说清是哪个地址出了问题:with_context(|| format!(\"无法绑定 {host}:{port}\"))。",
         },
-    )
+    )?;
+    // 绑定失败是立刻就知道的事:马上报错,不要重试,也不要等。
+    if run.elapsed > scaled(LATE) {
+        return Err(failure
+            .headline("端口被占用,程序却过了好一会儿才报错退出")
+            .actual(format!("{:.1} 秒后才退出", run.elapsed.as_secs_f64()))
+            .hint("绑定失败时马上报错退出:不要重试,也不要在报错之前等待。"));
+    }
+    Ok(())
 }
 
 /// 第 3 课也用这一步。`--host` 决定绑定在哪个地址上:IPv6 的回环地址 ::1 也行。

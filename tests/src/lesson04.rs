@@ -183,6 +183,13 @@ pub const RULES: &[Rule] = &[
         checks: &[12],
         broken_by: &["fixture-tcp-server-ignores-host"],
     },
+    Rule {
+        id: "leave-silently",
+        rule: "一个字节都没发就走的客户端不算消息:不回复,记一行带地址的日志",
+        says: "一个字节都没发就关闭的，不算消息：记一行日志，不回复。",
+        checks: &[9],
+        broken_by: &["fixture-tcp-server-no-empty-log"],
+    },
 ];
 
 /// 一条消息最多这么多字节(不算换行),和课本、参考答案一致。
@@ -637,7 +644,9 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
     );
 
     // 1. 连上就走,一个字节也不发。
-    drop(connect(&mut server)?);
+    let leaver = connect(&mut server)?;
+    let leaver_addr = leaver.addr().to_string();
+    drop(leaver);
 
     // 2. 坏的 UTF-8:服务器照样回复,坏字节显示成 �。
     let client = connect(&mut server)?;
@@ -678,6 +687,21 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
              在循环里记一行日志,然后去 accept 下一个。不要 unwrap 这些错误。",
             )
     })?;
+    // 什么也没发就走的那个客户端,不算一条消息,但要记一行日志(带它的地址)。
+    if server
+        .program
+        .wait_output_until(deadline(REPLY), |output| output.contains(&leaver_addr))
+        .is_err()
+    {
+        return Err(Failure::new("日志里没有那个什么也没发就走的客户端")
+            .sent_note(format!("客户端 {leaver_addr} 连上服务器,一个字节也没发就断开了"))
+            .expected(format!(
+                "stdout 或 stderr 里有一行提到 {leaver_addr}(比如「{leaver_addr} 没有发送任何内容就断开了」)"
+            ))
+            .actual("见下面服务器的输出")
+            .hint("read_until 返回 Ok(0):对方什么都没发就关闭了连接。不回复,但要打印一行,带上对方的地址。")
+            .reproduce(reproduce));
+    }
     expect_still_running(&mut server, &reproduce)
 }
 

@@ -21,6 +21,7 @@ use crate::grader::{
     deadline, describe_exit, scaled,
 };
 use crate::inputs::{self, Kind};
+use crate::lesson01::large_payload;
 use crate::lesson02::CLIENT_TIMEOUT;
 use crate::program::Program;
 use crate::rules::Rule;
@@ -47,7 +48,7 @@ pub const LESSON: Lesson = Lesson {
             check: prints_the_reply_line,
         },
         Step {
-            name: "回复分几次到达,也完整地打印",
+            name: "回复分几次到达,也完整地打印;连同换行恰好 64 KiB 的一行也一样",
             points: 2,
             check: prints_a_reply_that_arrives_in_pieces,
         },
@@ -80,6 +81,11 @@ pub const LESSON: Lesson = Lesson {
             name: "用 --host ::1:服务器在 IPv6 的回环地址上,也一样收发",
             points: 1,
             check: works_on_ipv6,
+        },
+        Step {
+            name: "服务器一个字也不回就关闭连接时,用中文说明并以非 0 退出码退出",
+            points: 1,
+            check: explains_a_server_that_closes_without_replying,
         },
     ],
 };
@@ -149,6 +155,20 @@ pub const RULES: &[Rule] = &[
         says: "`--host` 可以是 IPv4 地址、IPv6 地址",
         checks: &[9],
         broken_by: &["fixture-tcp-client-ignores-host"],
+    },
+    Rule {
+        id: "closed-without-reply",
+        rule: "服务器一个字也不回就关闭连接:说明它关闭了连接、没有回复,非 0 退出码",
+        says: "服务器一个字也不回就关闭了连接时",
+        checks: &[10],
+        broken_by: &["fixture-tcp-client-empty-is-reply"],
+    },
+    Rule {
+        id: "reply-limit",
+        rule: "回复最多读 64 KiB:连同换行恰好 64 KiB 的一行要完整地打印",
+        says: "回复最多读 64 KiB。",
+        checks: &[3],
+        broken_by: &["fixture-tcp-client-small-limit"],
     },
 ];
 
@@ -385,14 +405,21 @@ fn expect_printed(
         Some(_) => match found {
             Printed::WithExtra(extra) => extra_after_reply(failure, &extra),
             Printed::Trimmed => trimmed_reply(failure),
-            Printed::Partly(_) => failure
-                .headline("客户端只打印了回复的一部分")
-                .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
-                .hint(
-                    "TCP 是字节流:回复可能分好几次到达,一次 read 只拿到其中一段。\
-                     要一直读到换行(或者连接关闭)为止:BufReader::new(&stream).read_until(b'\\n', &mut buf)。",
-                )
-                .read("TCP 是字节流"),
+            Printed::Partly(_) => {
+                let limit = if reply.len() >= 4096 {
+                    "\n也可能是读的上限太小:回复最多有 64 KiB,take 的上限要用 MAX_REPLY(64 KiB)。"
+                } else {
+                    ""
+                };
+                failure
+                    .headline("客户端只打印了回复的一部分")
+                    .actual("客户端以退出码 0 退出,但 stdout 里只有回复的开头(见下面的 stdout)")
+                    .hint(format!(
+                        "TCP 是字节流:回复可能分好几次到达,一次 read 只拿到其中一段。\
+                         要一直读到换行(或者连接关闭)为止:BufReader::new(&stream).read_until(b'\\n', &mut buf)。{limit}"
+                    ))
+                    .read("TCP 是字节流")
+            }
             _ => failure
                 .actual("客户端以退出码 0 退出,但 stdout 里没有回复的文字(见下面的 stdout)")
                 .hint(
@@ -492,8 +519,29 @@ fn prints_a_reply_that_arrives_in_pieces(session: &mut Session) -> Result<(), Fa
         "评分器的服务器把一行回复分三次写出,每次之间停顿 0.2 秒,之后连接保持打开",
         reply,
         ServerSide::SentLineKeptOpen,
+    )?;
+
+    // 长度的上限:恰好 64 KiB 的一行回复(要分好多个 TCP 段才到得齐),也要一个字节不少地打印。
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    let connection = accept_the_message(session, &server, &mut client)?;
+    // 连同结尾的换行恰好 64 KiB:读的上限是 64 KiB,这一行刚好全部读得到。
+    let longest = String::from_utf8(large_payload(MAX_REPLY - 1)).expect("large_payload 是 ASCII");
+    if connection.send(format!("{longest}\n").as_bytes()).is_err() {
+        // 客户端已经断开了:下面会解释。
+    }
+    expect_printed(
+        session,
+        &server,
+        &mut client,
+        "评分器的服务器回复了连同换行恰好 65536 字节(64 KiB)的一行,之后连接保持打开",
+        &longest,
+        ServerSide::SentLineKeptOpen,
     )
 }
+
+/// 回复最多读这么多字节(64 KiB),和课本、参考答案一致。
+const MAX_REPLY: usize = 64 * 1024;
 
 fn prints_a_reply_ended_by_close(session: &mut Session) -> Result<(), Failure> {
     let server = TcpFakeServer::bind();
@@ -732,4 +780,57 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
         ServerSide::SentLineKeptOpen,
     )
     .map_err(|f| f.ran(ran).reproduce(reproduce_v6))
+}
+
+fn explains_a_server_that_closes_without_replying(session: &mut Session) -> Result<(), Failure> {
+    let server = TcpFakeServer::bind();
+    let mut client = start_client(session, &server)?;
+    let connection = accept_the_message(session, &server, &mut client)?;
+    // 收下这一行,一个字也不回,就关闭连接。
+    drop(connection);
+    let status = client.wait_exit(deadline(EXIT));
+    let stderr = client.output().stderr();
+    let failure = Failure::new("服务器不回复就关闭了连接,客户端却没有好好地报错退出")
+        .ran(command(session, &server))
+        .sent_note("评分器的服务器收下客户端的一行,一个字也没回,就关闭了连接")
+        .expected(
+            "stderr 里有一句说明,提到服务器「关闭」了连接(或者「断开」了、「没有回复」),\
+             以非 0 退出码退出;不 panic",
+        )
+        .reproduce(
+            "终端 1: nc -l 127.0.0.1 8998      (客户端发来一行以后,按 Ctrl+C 关掉 nc)\n\
+             终端 2: cargo run -p lesson-05",
+        )
+        .read("读到哪里为止");
+    let said_closed = |text: &str| {
+        let lower = text.to_lowercase();
+        ["关闭", "断开", "没有回复", "没回复", "closed", "eof"]
+            .iter()
+            .any(|word| lower.contains(word))
+    };
+    let problem = match status {
+        None => Some((
+            format!("{} 秒后还在运行", scaled(EXIT).as_secs()),
+            "服务器关闭了连接,read_until 就返回 Ok(0):一个字节也没读到,这就是「没有回复」。\
+             认出 Ok(0),用 bail! 说明,不要再等。",
+        )),
+        Some(status) if status.code() == Some(101) || stderr.contains("panicked") => Some((
+            describe_exit(Some(status)),
+            "程序 panic 了。服务器不回复就断开是正常的运行时情况:不要 unwrap,用 bail! 说明。",
+        )),
+        Some(status) if status.success() => Some((
+            describe_exit(Some(status)),
+            "read_until 返回 Ok(0),说明一个字节也没读到:这不是一个空的回复,而是服务器没有回复就关闭了连接,\
+             要用 bail! 报错(非 0 退出码)。只有读到了内容(哪怕没有换行),才算收到了回复。",
+        )),
+        Some(status) if !said_closed(&stderr) => Some((
+            describe_exit(Some(status)),
+            "说明要讲清楚发生了什么:服务器没有回复就关闭了连接,比如「127.0.0.1:8998 没有回复就关闭了连接」。",
+        )),
+        Some(_) => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some((actual, hint)) => Err(failure.actual(actual).hint(hint)),
+    }
 }
