@@ -135,6 +135,11 @@ impl ChatPeer {
         }
     }
 
+    /// 不再发送(关闭发送方向)。另一个线程正卡在给这个连接写东西时,它会马上返回一个错误。
+    pub fn stop_sending(&self) {
+        self.client.finish_sending();
+    }
+
     /// 重置连接(发 RST),就像这个人的程序被强行结束、网线被拔掉。
     pub fn reset(self) {
         self.client.reset();

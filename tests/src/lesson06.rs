@@ -15,7 +15,6 @@
 //! 「某人没有收到回声」这种「没有发生」的事,用一道屏障来确认:让他发一个 `/list`,
 //! 服务器按顺序处理同一个人的行,所以 `/list` 的回复之前没出现的东西,以后也不会出现了。
 
-use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::chat::{ChatPeer, Missed};
@@ -56,14 +55,14 @@ pub const LESSON: Lesson = Lesson {
             check: vanishing_clients_are_removed,
         },
         Step {
-            name: "一个从来不读消息的人,拖不住其他人",
-            points: 2,
-            check: a_slow_client_does_not_stall_the_room,
-        },
-        Step {
             name: "昵称:太长、有空格或控制字符、和别人重名,都要换一个",
             points: 1,
             check: nicknames_are_checked,
+        },
+        Step {
+            name: "一个从来不读消息的人拖不住别人:他在写超时之后被请走,读消息的人一个也不会被请走",
+            points: 2,
+            check: a_slow_client_does_not_stall_the_room,
         },
         Step {
             name: "命令:/list、/nick、/msg、/help、未知命令、/quit",
@@ -144,8 +143,12 @@ impl Room {
         Ok(Room { server })
     }
 
+    /// 服务器还「好好的」:没有退出,也没有哪个线程 panic。否则就不用再等了。
     fn alive(&mut self) -> impl FnMut() -> bool + '_ {
-        || self.server.program.exited().is_none()
+        || {
+            self.server.program.exited().is_none()
+                && !self.server.program.output().stderr().contains("panicked")
+        }
     }
 
     /// 连上服务器,但还不报昵称。
@@ -236,15 +239,30 @@ impl Room {
         expected: &str,
         hint: &str,
     ) -> Failure {
+        let panicked = self
+            .server
+            .program
+            .output()
+            .stderr()
+            .contains("panicked");
         let ending = match missed.ending {
             ReadEnding::Closed => "然后服务器关闭了这个连接".to_owned(),
             ReadEnding::Error(err) => format!("然后{err}"),
+            ReadEnding::GaveUp | ReadEnding::Found if panicked => {
+                "服务器的一个线程 panic 了,评分器不再等下去".to_owned()
+            }
             ReadEnding::GaveUp | ReadEnding::Found => {
                 format!("等了 {} 秒,连接还开着", scaled(REPLY).as_secs())
             }
         };
+        // 「没有收到」后面紧跟英文昵称时,中间空一格:「没有收到 dave 离开的通知」。
+        let space = if what.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            " "
+        } else {
+            ""
+        };
         self.trouble(
-            Failure::new(format!("{} 没有收到{what}", peer.nick))
+            Failure::new(format!("{} 没有收到{space}{what}", peer.nick))
                 .expected(expected)
                 .actual(format!("{}\n({ending})", peer.transcript(8)))
                 .hint(hint)
@@ -367,6 +385,11 @@ fn no_echo(room: &mut Room, speaker: &mut ChatPeer) -> Result<(), Failure> {
 /// 每个人在第三项检查里说几句话。
 const BURST: usize = 30;
 
+/// 同一个人的话到了别人那里顺序乱了:最常见的原因。
+const ORDER_HINT: &str = "同一个人说的话,每个收信人都要按他说的顺序收到。每个收信人只能有一个「写的人」:\
+     一个写线程,从一个先进先出的信箱里按顺序取出一行行话,按顺序写。如果每广播一行就开一个新线程去写,\
+     或者几个线程同时写同一个连接,谁先写到是碰运气的,顺序就乱了。";
+
 fn three_people_talk_at_once(session: &mut Session) -> Result<(), Failure> {
     let mut room = Room::open(session)?;
     let mut peers = Vec::new();
@@ -432,32 +455,66 @@ fn three_people_talk_at_once(session: &mut Session) -> Result<(), Failure> {
             let from = others
                 .iter()
                 .position(|n| got.starts_with(&format!("[{n}] ")));
-            let problem = match from {
+            let wrong = match from {
                 Some(k) if got == said(others[k], &line(others[k], next[k])) => {
                     next[k] += 1;
                     None
                 }
-                Some(k) => Some(format!(
-                    "{me} 收到了「{}」,但 {} 的下一句应该是「{}」:同一个人的话顺序乱了,或者丢了、重复了",
-                    show_text(&got),
-                    others[k],
-                    line(others[k], next[k])
-                )),
-                None if got.starts_with(&format!("[{me}] ")) => {
-                    Some(format!("{me} 收到了自己说的「{}」", show_text(&got)))
+                Some(k) => {
+                    // 这一行是那个人说的第几句(如果它是完整的一句的话)?
+                    let number = (0..BURST).find(|&i| got == said(others[k], &line(others[k], i)));
+                    let (headline, what, hint) = match number {
+                        Some(i) if i > next[k] => (
+                            "三个人同时说话时,同一个人的话到了别人那里顺序乱了",
+                            format!(
+                                "{me} 先收到了 {} 的第 {i} 句,他的第 {} 句还没到:顺序乱了(或者丢了)",
+                                others[k], next[k]
+                            ),
+                            ORDER_HINT,
+                        ),
+                        Some(i) => (
+                            "三个人同时说话时,有人收到了重复的话",
+                            format!("{me} 又收到了一遍 {} 的第 {i} 句:重复了", others[k]),
+                            "每一行只放进每个人的信箱一次。",
+                        ),
+                        None => (
+                            "三个人同时说话时,有人收到了半行,或者粘在一起的两行",
+                            format!(
+                                "{me} 收到的这一行不是 {} 说的任何一句完整的话:半行,或者两行粘在了一起",
+                                others[k]
+                            ),
+                            "客户端线程读到一行才广播一行:别把一次 read 读到的东西当作一行(TCP 是字节流),\
+                             用 BufReader 的 read_until 读到换行为止;发出去的每一行都带上换行。",
+                        ),
+                    };
+                    Some((
+                        headline,
+                        format!(
+                            "{what}\n收到「{}」,{} 的下一句应该是「{}」",
+                            show_text(&got),
+                            others[k],
+                            line(others[k], next[k])
+                        ),
+                        hint,
+                    ))
                 }
-                None => Some(format!("{me} 收到了意料之外的一行「{}」", show_text(&got))),
+                None if got.starts_with(&format!("[{me}] ")) => Some((
+                    "三个人同时说话时,有人收到了自己说的话",
+                    format!("{me} 收到了自己说的「{}」", show_text(&got)),
+                    "广播时跳过说话的人自己。",
+                )),
+                None => Some((
+                    "三个人同时说话时,有人收到的消息不对",
+                    format!("{me} 收到了意料之外的一行「{}」", show_text(&got)),
+                    "每个人的话要原样(前面加上「[昵称] 」)转给其他每个人。",
+                )),
             };
-            if let Some(problem) = problem {
+            if let Some((headline, problem, hint)) = wrong {
                 return Err(room.trouble(
-                    Failure::new("三个人同时说话时,有人收到的消息不对")
+                    Failure::new(headline)
                         .expected(expected)
                         .actual(format!("{problem}\n{}", peer.transcript(8)))
-                        .hint(
-                            "每个人的话要按他说的顺序、不多不少地转给其他每个人,不发回给他自己。\
-                             一个客户端线程读到一行就广播一行;别把半行当作一行,也别把两行当作一行\
-                             (用 BufReader 的 read_line / read_until 读到换行为止)。",
-                        )
+                        .hint(hint)
                         .reproduce(REPRODUCE),
                 ));
             }
@@ -492,8 +549,8 @@ fn vanishing_clients_are_removed(session: &mut Session) -> Result<(), Failure> {
     drop(room.connect("路人")?);
 
     for (nick, how, reset) in [
-        ("carol", "关闭了连接", false),
-        ("dave", "的连接被重置(RST)", true),
+        ("carol", "carol 关闭了连接", false),
+        ("dave", "dave 的连接被重置了(RST)", true),
     ] {
         let peer = room.join(nick)?;
         room.expect(
@@ -510,11 +567,11 @@ fn vanishing_clients_are_removed(session: &mut Session) -> Result<(), Failure> {
         }
         room.expect(
             &mut alice,
-            &format!("{nick} 离开的通知({nick}{how},没有说 /quit)"),
+            &format!("{nick} 离开的通知({how},没有说 /quit)"),
             &format!("一行以「* 」开头、带着 {nick} 和「离开」的通知,比如「* {nick} 离开了聊天室」"),
             |line| notice_about(line, nick, "离开"),
             &format!(
-                "{nick} 的程序没有说再见就没了({how})。他的线程读到 EOF(read 返回 0)或者一个错误时,\
+                "{how}:他的程序没有说 /quit 就没了。他的线程读到 EOF(read 返回 0)或者一个错误时,\
                  要把他从在线名单里删掉,再告诉其他人。读到错误也是「这个人走了」,不是「服务器出错了」。"
             ),
         )?;
@@ -533,10 +590,10 @@ fn vanishing_clients_are_removed(session: &mut Session) -> Result<(), Failure> {
     Ok(())
 }
 
-/// 第五项检查里,alice 说的每一句大约多长。
+/// 第 6 项检查里,alice 说的每一句大约多长。
 const FLOOD_BYTES: usize = 1000;
 
-/// 第五项检查里,alice 一口气说多少句:合起来要远远超过内核给一个连接的发送缓冲区
+/// 第 6 项检查里,alice 一口气说多少句:合起来要远远超过内核给一个连接的发送缓冲区
 /// (Linux 上它会自动长大,最大是 tcp_wmem 的第三个数,通常 4 MiB),
 /// 否则「直接 write_all」的服务器把话都塞进缓冲区,就看不出它会卡住了。
 fn flood_lines() -> usize {
@@ -547,8 +604,27 @@ fn flood_lines() -> usize {
     (2 * most_buffered / FLOOD_BYTES).max(8000)
 }
 
+/// 第 6 项检查用的写超时(课本:`--write-timeout`,默认 5 秒):评分时用 2 秒,检查快一些。
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// 写超时之外,评分器再多等这么久,才认定「该发生的没有发生」:
+/// 这样评分器的期限永远不会和程序自己的超时撞在一起。
+const SLACK: Duration = Duration::from_secs(2);
+
+/// 第 6 项检查里,bob 在 alice 开始刷屏时先「忙」这么久(故障注入):他的信箱会满,
+/// 但这远远短于写超时,他是一个读消息的人,不能被请走。
+const BOB_BUSY: Duration = Duration::from_millis(300);
+
+/// 一行是不是「`nick` 被请出去了/离开了」的通知。
+fn gone_notice(line: &str, nick: &str) -> bool {
+    notice_about(line, nick, "跟不上") || notice_about(line, nick, "离开")
+}
+
 fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Failure> {
-    let mut room = Room::open(session)?;
+    let write_timeout = scaled(WRITE_TIMEOUT);
+    let seconds = write_timeout.as_secs().max(1).to_string();
+    let server = session.start_server_as(&["server"], &["--write-timeout", &seconds])?;
+    let mut room = Room { server };
     let alice = room.join("alice")?;
     let mut bob = room.join("bob")?;
     // slow 报上昵称,然后再也不读:它的接收缓冲区很小,很快就满了。
@@ -571,96 +647,186 @@ fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Fa
 
     let flood = flood_lines();
     let line = |i: usize| format!("{i:05} {}", "话".repeat(FLOOD_BYTES / 3));
-    let until = deadline(REPLY * 2);
-    // alice 最多比 bob 多说这么多句:bob 读得慢一点(机器很忙时),他在服务器上积压的
-    // 也不会多到被当成「跟不上的人」请走。慢的只有 slow 一个人。
-    const AHEAD: usize = 200;
-    let bob_got = (Mutex::new(0usize), Condvar::new());
-    let (sent, received) = std::thread::scope(|scope| {
-        // alice 说出了几句,以及是不是因为说不出去(服务器不再读她的连接)才停下的。
+    // 房间最多停顿一个写超时(slow 的信箱满了,大家等他,等够了就请他走),评分器再多等 SLACK。
+    let stall = write_timeout + scaled(SLACK);
+    let (sent, heard) = std::thread::scope(|scope| {
+        // alice 一口气说完,不等任何人:服务器读她多快,由服务器决定(背压)。
+        // 返回她说出了几句,以及是不是因为说不出去才停下的。
         let talker = scope.spawn(|| -> (usize, bool) {
             for i in 0..flood {
-                let (count, changed) = &bob_got;
-                let mut got = count.lock().unwrap_or_else(PoisonError::into_inner);
-                while i >= *got + AHEAD {
-                    let left = until.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return (i, false);
-                    }
-                    got = changed
-                        .wait_timeout(got, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-                drop(got);
-                if alice.send_line(&line(i), until).is_err() {
+                // 服务器停顿的时候她会等;总共最多等这么久。
+                if alice.send_line(&line(i), deadline(stall * 4)).is_err() {
                     return (i, true);
                 }
             }
             (flood, false)
         });
-        let mut got = 0;
-        let mut ending = None;
-        while got < flood {
-            match bob.wait_for(until, || true, |l| l.starts_with("[alice] ")) {
-                Ok((_, l)) if l == said("alice", &line(got)) => {
-                    got += 1;
-                    let (count, changed) = &bob_got;
-                    *count.lock().unwrap_or_else(PoisonError::into_inner) = got;
-                    changed.notify_one();
-                }
-                Ok((_, l)) => {
-                    ending = Some(format!(
-                        "bob 收到的第 {} 句不对:「{}」",
-                        got + 1,
-                        show_text(&l)
-                    ));
-                    break;
-                }
-                Err(missed) => {
-                    ending = Some(match missed.ending {
-                        ReadEnding::Closed => "然后服务器关闭了 bob 的连接".to_owned(),
-                        ReadEnding::Error(err) => format!("然后{err}"),
-                        _ => format!("之后 {} 秒内再也没有收到", scaled(REPLY * 2).as_secs()),
-                    });
-                    break;
-                }
-            }
+        // 故障注入:bob 开头忙了一小会儿,没有读。
+        crate::tcp::stall(BOB_BUSY);
+        let heard = listen_to_flood(&mut bob, flood, &line, stall);
+        if !matches!(heard, Heard::All { .. }) {
+            // bob 不再听了,alice 也就不用再说了:她可能正卡在发送上(服务器不读她了),
+            // 关闭她的发送方向,让她马上停下。
+            alice.stop_sending();
         }
-        // 叫醒可能还在等 bob 的 alice(bob 不读了,她也就不用再说了)。
-        let (count, changed) = &bob_got;
-        *count.lock().unwrap_or_else(PoisonError::into_inner) = usize::MAX / 2;
-        changed.notify_one();
         let sent = talker.join().unwrap_or((0, false));
-        (sent, (got, ending))
+        (sent, heard)
     });
-    let (got, ending) = received;
-    if got < flood {
-        let alice_note = match sent {
-            (n, true) => format!("alice 说到第 {n} 句就说不出去了:服务器不再读她的连接"),
-            (n, false) if n < flood => format!("alice 说了 {n} 句,在等 bob 跟上"),
-            _ => "alice 的每一句都说出去了".to_owned(),
-        };
+
+    let slow_gone = match heard {
+        Heard::All { slow_gone } => slow_gone,
+        Heard::Stalled { got, ending } => {
+            let alice_note = match sent {
+                (n, true) => format!("alice 说到第 {n} 句就说不出去了:服务器不再读她的连接"),
+                (n, false) if n < flood => format!("alice 说了 {n} 句"),
+                _ => "alice 的每一句都说出去了".to_owned(),
+            };
+            return Err(room.trouble(
+                Failure::new("一个不读消息的人,让别人也收不到消息了")
+                    .expected(format!(
+                        "slow 一直不读消息;alice 一口气说 {flood} 句(每句约 {FLOOD_BYTES} 字节)。\
+                         房间最多为 slow 停顿一个写超时({} 秒,评分时用 --write-timeout {seconds} 启动),\
+                         然后 slow 被请出去,bob 按顺序收到每一句",
+                        write_timeout.as_secs()
+                    ))
+                    .actual(format!("bob 只收到了前 {got} 句,{ending}。{alice_note}"))
+                    .hint(
+                        "广播时直接对每个连接 write_all,遇到一个不读消息的人就会卡住:他的接收缓冲区满了,\
+                         write_all 就一直等,广播停在他这里,后面的人谁也收不到,说话人的线程也卡住了。\
+                         办法:每个人一个写线程和一个按字节设上限的信箱;广播只是把一行放进信箱。\
+                         信箱满了,说话人可以等一等(背压),但最多等一个写超时;写线程也设写超时\
+                         (set_write_timeout)。等够了还写不进去,这个人就是跟不上,请他离开。",
+                    )
+                    .read("一个不读消息的人"),
+            ));
+        }
+        Heard::Kicked { got, how } => {
+            return Err(room.trouble(
+                Failure::new("bob 一直在读消息,却被请出了聊天室")
+                    .expected(format!(
+                        "bob 一直在读(只在开头忙了 {} 毫秒),无论 alice 说得多快,他都不会被请走",
+                        BOB_BUSY.as_millis()
+                    ))
+                    .actual(format!("bob 收到了前 {got} 句,{how}\n{}", bob.transcript(4)))
+                    .hint(
+                        "「跟不上」要按时间判断:一个人的连接连续一个写超时都写不进去,才是跟不上。\
+                         按「信箱里攒了多少行」判断是错的:一阵刷屏会在他的写线程来得及写之前就把\
+                         任何固定大小的信箱填满,读得好好的人也被请走了。信箱满了,让说话的人等一等\
+                         (背压),而不是请读消息的人走。",
+                    )
+                    .read("一个不读消息的人"),
+            ));
+        }
+    };
+
+    // slow 从来不读,他的连接早就写不进去了:一个写超时之后,他该被请出去,别人收到通知。
+    if !slow_gone {
+        let waited = bob.wait_for(deadline(stall), room.alive(), |l| gone_notice(l, "slow"));
+        if let Err(missed) = waited {
+            let ending = match missed.ending {
+                ReadEnding::Closed => "然后服务器关闭了 bob 的连接".to_owned(),
+                ReadEnding::Error(err) => format!("然后{err}"),
+                _ => format!("又等了 {} 秒也没有", stall.as_secs()),
+            };
+            return Err(room.trouble(
+                Failure::new("一个从来不读消息的人,一直没有被请出聊天室")
+                    .expected(format!(
+                        "slow 一直不读;他的连接连续 {} 秒(--write-timeout {seconds})写不进去以后,\
+                         服务器请他离开,其他人收到「* slow 跟不上消息,已被请出聊天室」\
+                         (一行以「* 」开头、带着 slow 和「跟不上」或「离开」)",
+                        write_timeout.as_secs()
+                    ))
+                    .actual(format!(
+                        "bob 按顺序收到了 alice 的全部 {flood} 句,却没有收到 slow 被请出去的通知,{ending}\n{}",
+                        bob.transcript(3)
+                    ))
+                    .hint(
+                        "没有上限的信箱(mpsc::channel)不会卡住房间,却会把跟不上的人的消息越攒越多,\
+                         直到内存耗尽。写线程要设写超时(set_write_timeout):一次写连续那么久写不进去,\
+                         就放弃这个人,关掉他的连接,告诉其他人他跟不上了。信箱也要按字节设上限。",
+                    )
+                    .read("一个不读消息的人")
+                    .reproduce(REPRODUCE),
+            ));
+        }
+    }
+    // 屏障:名单里还有 alice 和 bob,没有 slow 了。
+    room.send(&bob, "/list")?;
+    let (_, list) = room.expect(
+        &mut bob,
+        "「/list」的回复",
+        "一行「* 在线 2 人: alice, bob」",
+        is_list,
+        "评分器用 /list 确认名单:只回给发命令的人一行「* 在线 N 人: 昵称, 昵称」。",
+    )?;
+    if list.contains("slow") || !list.contains("alice") || !list.contains("bob") {
         return Err(room.trouble(
-            Failure::new("一个不读消息的人,让别人也收不到消息了")
-                .expected(format!(
-                    "slow 一直不读消息;alice 说了 {flood} 句(每句约 {FLOOD_BYTES} 字节),bob 每一句都按顺序收到"
-                ))
-                .actual(format!(
-                    "bob 只收到了前 {got} 句,{}。{alice_note}",
-                    ending.unwrap_or_default()
-                ))
-                .hint(
-                    "广播时直接对每个连接 write_all,遇到一个不读消息的人就会卡住:他的接收缓冲区满了,\
-                     write_all 就一直等,广播停在他这里,后面的人谁也收不到,说话人的线程也卡住了。\
-                     办法:每个客户端一个写线程和一个有容量上限的队列(std::sync::mpsc::sync_channel);\
-                     广播只用 try_send 把一行放进每个人的队列,从不等待;队列满了,说明这个人跟不上,断开他。",
-                )
-                .read("一个不读消息的人"),
+            Failure::new("slow 被请出去以后,名单不对")
+                .expected("一行「* 在线 2 人: alice, bob」:slow 已经不在了,alice 和 bob 都还在")
+                .actual(format!("收到「{}」", show_text(&list)))
+                .hint("请一个人离开时,要把他从名单里删掉,就像他自己离开一样。")
+                .read("一个不读消息的人")
+                .reproduce(REPRODUCE),
         ));
     }
     drop(slow);
     Ok(())
+}
+
+/// bob 听 alice 刷屏的结果。
+enum Heard {
+    /// 每一句都按顺序收到了;`slow_gone`:其间收到了 slow 被请走的通知。
+    All { slow_gone: bool },
+    /// 收到 `got` 句以后,停顿得太久(或者收到的不对)。
+    Stalled { got: usize, ending: String },
+    /// bob 自己被请走了。
+    Kicked { got: usize, how: String },
+}
+
+/// bob 一句一句地收 alice 的话,每一句最多等 `stall`。
+fn listen_to_flood(
+    bob: &mut ChatPeer,
+    flood: usize,
+    line: &dyn Fn(usize) -> String,
+    stall: Duration,
+) -> Heard {
+    let mut slow_gone = false;
+    for got in 0..flood {
+        match bob.wait_for(deadline(stall), || true, |l| l.starts_with("[alice] ")) {
+            Ok((before, l)) => {
+                slow_gone |= before.iter().any(|b| gone_notice(b, "slow"));
+                if let Some(kick) = before.iter().find(|b| gone_notice(b, "bob")) {
+                    return Heard::Kicked {
+                        got,
+                        how: format!("然后收到「{}」", show_text(kick)),
+                    };
+                }
+                if l != said("alice", &line(got)) {
+                    return Heard::Stalled {
+                        got,
+                        ending: format!("第 {} 句不对:「{}」", got + 1, show_text(&l)),
+                    };
+                }
+            }
+            Err(missed) => {
+                return match missed.ending {
+                    ReadEnding::Closed => Heard::Kicked {
+                        got,
+                        how: "然后服务器关闭了 bob 的连接".to_owned(),
+                    },
+                    ReadEnding::Error(err) => Heard::Kicked {
+                        got,
+                        how: format!("然后{err}"),
+                    },
+                    _ => Heard::Stalled {
+                        got,
+                        ending: format!("之后 {} 秒内再也没有收到", stall.as_secs()),
+                    },
+                };
+            }
+        }
+    }
+    Heard::All { slow_gone }
 }
 
 fn nicknames_are_checked(session: &mut Session) -> Result<(), Failure> {
@@ -693,8 +859,13 @@ fn nicknames_are_checked(session: &mut Session) -> Result<(), Failure> {
             )
             .map_err(|f| f.sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)"))?;
         if !is_error(&reply) {
+            let headline = if nick == "alice" {
+                "昵称「alice」已经有人在用了,却又被接受了".to_owned()
+            } else {
+                format!("不合法的昵称「{}」被接受了", show_text(nick))
+            };
             return Err(room.trouble(
-                Failure::new(format!("不合法的昵称「{}」被接受了", show_text(nick)))
+                Failure::new(headline)
                     .sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)")
                     .expected(format!("一行以「! 」开头的提示:这个昵称{why}"))
                     .actual(newcomer.transcript(6))
@@ -1038,13 +1209,26 @@ impl FakeRoom {
         })
     }
 
-    /// 等客户端在 stdout 上打印出 `text`。
+    /// 等客户端在 stdout 上打印出 `text`。颜色控制码不算数:评分器读的 stdout 不是终端。
     fn expect_printed(&mut self, text: &str, what: &str, hint: &str) -> Result<(), Failure> {
         match self
             .client
             .wait_stdout_until(deadline(REPLY), |out| out.contains(text))
         {
             Ok(()) => Ok(()),
+            Err(_) if strip_ansi(&self.client.output().stdout()).contains(text) => Err(self
+                .failure("输出里有颜色控制码:stdout 不是终端时不要输出颜色")
+                .expected(format!("stdout 上原样出现「{}」", show_text(text)))
+                .actual(format!(
+                    "去掉颜色控制码(\\x1b[…m)以后才有这一行:「{}」",
+                    show_text(last_line_with(&self.client.output().stdout(), text))
+                ))
+                .hint(
+                    "评分器、管道、重定向到文件时,stdout 不是终端,颜色控制码只会变成一堆乱码。\
+                     用 std::io::IsTerminal 判断 stdout 是不是终端,再看 NO_COLOR 环境变量,\
+                     然后 colored::control::set_override(要不要颜色);不要无条件地 set_override(true)。",
+                )
+                .read("第 9 步:连上服务器")),
             Err(_) => Err(self
                 .failure(format!("客户端没有打印{what}"))
                 .expected(format!("stdout 上出现「{}」", show_text(text)))
@@ -1095,6 +1279,35 @@ impl FakeRoom {
              终端 3: nc 127.0.0.1 2023    (先输入昵称 小明,回车,然后说话)",
         )
     }
+}
+
+/// 去掉 ANSI 颜色控制码(`ESC [ 参数 字母`)。
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // 参数和中间字节,直到一个 0x40–0x7E 的结束字节。
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// stdout 里去掉颜色以后含有 `text` 的那一行(原样,带着控制码)。
+fn last_line_with<'a>(stdout: &'a str, text: &str) -> &'a str {
+    stdout
+        .lines()
+        .rev()
+        .find(|line| strip_ansi(line).contains(text))
+        .unwrap_or_default()
 }
 
 /// 进门:连上、问昵称、欢迎。
