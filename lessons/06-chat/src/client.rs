@@ -5,6 +5,9 @@
 //!
 //! 服务器断了,收消息的线程会说一声,隔一会儿重连一次(间隔越来越长,最多 5 秒),
 //! 连上以后自动报上原来的昵称。按 Ctrl-D(Windows 上是 Ctrl-Z 回车)或输入 /quit 退出。
+//!
+//! 每次连上,先等服务器的第一句话(最多 10 秒):满员的服务器会说「! 聊天室已满」,
+//! 忙不过来的服务器连接都接不了,一句话也等不来。两种情况都要告诉用户,不能一声不吭地挂着。
 
 // 骨架里的 todo!() 让一些参数、导入和常量暂时用不上;所有步骤都写完以后,可以删掉下面这一行。
 #![allow(unused_variables, unused_imports, dead_code, unused_mut)]
@@ -14,9 +17,9 @@ use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use colored::{Color, Colorize};
 
 use crate::protocol::clean;
@@ -26,6 +29,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// 一个连接撑过这么久才断,下一次重连才重新从 [`FIRST_BACKOFF`] 开始等。
+/// 一连上就被关掉的话,间隔接着翻倍:不能对一个有毛病的服务器每秒敲好几次门。
+const STABLE: Duration = Duration::from_secs(10);
+/// 连上以后,等服务器说第一句话最多等这么久。
+const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
 /// 服务器发来的一行最多读这么多字节。
 const MAX_LINE: u64 = 64 * 1024;
 
@@ -63,14 +71,16 @@ impl Link {
 // ANCHOR: run
 /// 第 9 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
 pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
-    // TODO: 第 9 步:连上服务器,开一个线程收消息,自己在主线程里读键盘。
+    // TODO: 第 9 步:连上服务器,等它说第一句话,开一个线程收消息,自己在主线程里读键盘。
     //   - 颜色:io::stdout().is_terminal() 并且没有设置 NO_COLOR 时才要颜色,
     //     用 colored::control::set_override(要不要) 告诉 colored。
     //   - resolve(host, port) 得到地址,TcpStream::connect_timeout(&server, CONNECT_TIMEOUT) 连上;
     //     第一次就连不上,用 with_context 说清楚(多半是服务器没开),返回错误。
+    //   - let (reader, greeting) = greeted(&stream)?;(最多等 WELCOME_TIMEOUT;满员、不说话都是错误)
     //   - 建一个 Arc<Link>(stream 先是 None),用 attach(&link, stream) 把连接放进去(会报上昵称)。
-    //   - 打印一行「* 已连上 …,Ctrl-D 退出」。
-    //   - 开一个线程跑 receive_forever(第 11 步),主线程跑 type_and_send(第 10 步),然后返回 Ok(())。
+    //   - 打印一行「* 已连上 …,Ctrl-D 退出」,再打印 paint(&greeting)。
+    //   - 开一个线程跑 receive_forever(&link, reader)(第 11 步),主线程跑 type_and_send(第 10 步),
+    //     然后返回 Ok(())。
     todo!("第 9 步:连上 {host}:{port} 的聊天室")
 }
 // ANCHOR_END: run
@@ -82,6 +92,34 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .with_context(|| format!("无法解析地址 {host}:{port}"))?
         .next()
         .ok_or_else(|| anyhow!("{host}:{port} 没有对应的地址"))
+}
+
+/// 等服务器说第一句话,最多等 [`WELCOME_TIMEOUT`]。返回接着读这个连接用的 reader 和那一句话。
+///
+/// 服务器说的是 `! …`(比如「! 聊天室已满」)、一句话没说就关了连接、或者一直不说话,都是错误。
+fn greeted(stream: &TcpStream) -> Result<(BufReader<TcpStream>, String)> {
+    // 超时设在连接上,reader 用的副本也一样;等到了就改回「一直等」。
+    stream.set_read_timeout(Some(WELCOME_TIMEOUT))?;
+    let mut reader = BufReader::new(stream.try_clone().context("无法复制连接")?);
+    let mut bytes = Vec::new();
+    match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
+        Ok(0) => bail!("服务器一句话也没说就关闭了连接"),
+        Ok(_) => {}
+        Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            bail!(
+                "等了 {} 秒,服务器一句话也没说:它可能忙不过来了(比如连接太多),\
+                 或者这个地址上的不是聊天室服务器",
+                WELCOME_TIMEOUT.as_secs()
+            )
+        }
+        Err(err) => return Err(err).context("读不到服务器的第一句话"),
+    }
+    let line = clean(String::from_utf8_lossy(&bytes).trim_end_matches(['\r', '\n']));
+    if let Some(why) = line.strip_prefix("! ") {
+        bail!("服务器说:{why}");
+    }
+    stream.set_read_timeout(None)?;
+    Ok((reader, line))
 }
 
 /// 让一个新连接成为当前连接;已经知道昵称的话,先把昵称报给服务器。
@@ -113,21 +151,22 @@ fn type_and_send(link: &Link) {
 
 // ANCHOR: receive_forever
 /// 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
-fn receive_forever(link: &Link) {
+fn receive_forever(link: &Link, mut reader: BufReader<TcpStream>) {
     // TODO: 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
-    //   - 循环:从 link.stream() 里 try_clone 出当前连接(没有就返回),交给 print_lines 读到断开为止。
+    //   - let mut wait = FIRST_BACKOFF;(下一次重连前等多久,跨越多次断线)
+    //   - 循环:记下这次连上的时刻,print_lines(&mut reader) 读到断开为止。
     //   - print_lines 返回了:如果 link.quitting 为真(用户按了 Ctrl-D),直接返回。
-    //   - 否则打印一行「* 与服务器的连接断开了,正在重连……」,把 link.stream() 设成 None,
-    //     调用 reconnect(第 12 步);它返回 false 就返回。
+    //   - 否则打印一行「* 与服务器的连接断开了,正在重连……」,把 link.stream() 设成 None;
+    //     这次连接撑过了 STABLE 才断,wait 回到 FIRST_BACKOFF(一连上就断的话,接着翻倍)。
+    //   - reconnect(link, &mut wait)(第 12 步)返回 Some(新的 reader) 就接着读它,None 就返回。
     todo!("第 11 步:收消息,断线重连")
 }
 
 /// 把服务器发来的每一行打印出来,直到连接关闭或出错。
-fn print_lines(stream: TcpStream) {
-    let mut reader = BufReader::new(stream);
+fn print_lines(reader: &mut BufReader<TcpStream>) {
     loop {
         let mut bytes = Vec::new();
-        match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
+        match reader.take(MAX_LINE).read_until(b'\n', &mut bytes) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -137,13 +176,14 @@ fn print_lines(stream: TcpStream) {
     }
 }
 
-/// 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
-fn reconnect(link: &Link) -> bool {
-    // TODO: 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
-    //   - 从 FIRST_BACKOFF 开始:thread::sleep(wait),然后检查 link.quitting。
-    //   - TcpStream::connect_timeout 连上以后,attach(link, stream) 会报上最后的昵称;
-    //     都成功了就打印「* 已重新连上服务器」并返回 true。
-    //   - 失败了:wait = (wait * 2).min(MAX_BACKOFF),再来。
+/// 第 12 步:每隔一段时间试一次,间隔越来越长(`wait` 记着下一次要等多久)。
+/// 连上了、服务器也欢迎了,返回读这个新连接的 reader;用户在这期间要走了返回 None。
+fn reconnect(link: &Link, wait: &mut Duration) -> Option<BufReader<TcpStream>> {
+    // TODO: 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回新的 reader;用户在这期间要走了返回 None。
+    //   - 循环:thread::sleep(*wait),然后 *wait = (*wait * 2).min(MAX_BACKOFF),再检查 link.quitting。
+    //   - TcpStream::connect_timeout 连上以后,greeted(&stream) 等服务器的第一句话,
+    //     attach(link, stream) 报上最后的昵称;都成功了就打印「* 已重新连上服务器」和那句话,返回 Some(reader)。
+    //   - 失败了:打印一行「* 重连失败:原因」,再来。
     todo!("第 12 步:重连")
 }
 // ANCHOR_END: receive_forever

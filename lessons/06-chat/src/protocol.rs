@@ -83,9 +83,11 @@ pub fn check_nick(nick: &str) -> Result<(), String> {
         return Err("昵称不能是空的".to_owned());
     }
     if chars > MAX_NICK_CHARS {
+        // 只回显开头的一截:对方发来 1000 个字符,我们不必把 1000 个字符原样送回去。
+        let head: String = nick.chars().take(MAX_NICK_CHARS).collect();
         return Err(format!(
-            "昵称最多 {MAX_NICK_CHARS} 个字符,「{}」有 {chars} 个",
-            clean(nick)
+            "昵称最多 {MAX_NICK_CHARS} 个字符,「{}…」有 {chars} 个",
+            clean(&head)
         ));
     }
     if let Some(bad) = nick
@@ -105,15 +107,48 @@ pub fn check_nick(nick: &str) -> Result<(), String> {
 /// 把别人发来的文字变得可以安全地显示在其他人的终端上。
 ///
 /// 控制字符不能原样转发:`\x1b[2J` 这样的 ANSI 转义序列会清掉别人的屏幕,
-/// `\r` 能把一行字改写成另一副样子。制表符换成空格,其余的控制字符换成 �。
+/// `\r` 能把一行字改写成另一副样子。看不见的「格式字符」也一样危险:U+202E
+/// (从右往左显示)能把 `[alice] 我没说过 gnp.exe` 显示成另一副样子,U+2028(行分隔符)
+/// 在有的终端和界面里就是换行,能伪造出一行「别人说的话」。
+/// 制表符换成空格,其余这些字符都换成 �。
 pub fn clean(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t' => ' ',
-            c if c.is_control() => '\u{FFFD}',
+            c if c.is_control() || is_invisible_format(c) => '\u{FFFD}',
             c => c,
         })
         .collect()
+}
+
+/// Unicode 的「格式字符」(类别 Cf)、行分隔符(Zl)和段分隔符(Zp)。
+///
+/// 标准库只有 `char::is_control`(类别 Cc);这几类没有现成的函数,按 Unicode 15 的表列出来。
+fn is_invisible_format(c: char) -> bool {
+    const RANGES: [(char, char); 21] = [
+        ('\u{00AD}', '\u{00AD}'),
+        ('\u{0600}', '\u{0605}'),
+        ('\u{061C}', '\u{061C}'),
+        ('\u{06DD}', '\u{06DD}'),
+        ('\u{070F}', '\u{070F}'),
+        ('\u{0890}', '\u{0891}'),
+        ('\u{08E2}', '\u{08E2}'),
+        ('\u{180E}', '\u{180E}'),
+        ('\u{200B}', '\u{200F}'),
+        ('\u{2028}', '\u{202E}'),
+        ('\u{2060}', '\u{2064}'),
+        ('\u{2066}', '\u{206F}'),
+        ('\u{FEFF}', '\u{FEFF}'),
+        ('\u{FFF9}', '\u{FFFB}'),
+        ('\u{110BD}', '\u{110BD}'),
+        ('\u{110CD}', '\u{110CD}'),
+        ('\u{13430}', '\u{1343F}'),
+        ('\u{1BCA0}', '\u{1BCA3}'),
+        ('\u{1D173}', '\u{1D17A}'),
+        ('\u{E0001}', '\u{E0001}'),
+        ('\u{E0020}', '\u{E007F}'),
+    ];
+    RANGES.iter().any(|&(low, high)| (low..=high).contains(&c))
 }
 // ANCHOR_END: clean
 
@@ -152,6 +187,22 @@ mod tests {
         assert!(check_nick("\u{1b}[31mred").is_err());
         assert!(check_nick(&"长".repeat(17)).is_err());
         assert!(check_nick(&"长".repeat(16)).is_ok());
+    }
+
+    #[test]
+    fn a_long_nick_is_not_echoed_whole() {
+        let why = check_nick(&"长".repeat(1000)).unwrap_err();
+        assert!(why.contains("1000"), "{why}");
+        assert!(why.chars().count() < 60, "回显了太多: {why}");
+    }
+
+    #[test]
+    fn invisible_format_characters_never_pass() {
+        for c in ['\u{202E}', '\u{200B}', '\u{2028}', '\u{2029}', '\u{FEFF}', '\u{E0041}'] {
+            let cleaned = clean(&format!("a{c}b"));
+            assert_eq!(cleaned, "a\u{FFFD}b", "U+{:04X} 应该被换掉", c as u32);
+        }
+        assert_eq!(clean("你好,世界 👋"), "你好,世界 👋");
     }
 
     #[test]

@@ -2,35 +2,73 @@
 //!
 //! 为什么每个客户端还要一个「写线程」?如果在广播的时候直接 `write_all` 到每个人的连接,
 //! 一个不读消息的客户端会让 write_all 卡住(它的接收缓冲区满了),整个房间跟着卡住。
-//! 所以广播只是把一行放进每个人的「信箱」(容量有限的队列),`try_send` 从不等待;
-//! 信箱满了,说明这个人跟不上,就请他离开。真正写套接字的是每个人自己的写线程。
+//! 所以广播只是把一行放进每个人的「信箱」,真正写套接字的是每个人自己的写线程。
+//!
+//! 信箱按字节设上限。信箱满了,说话的人就等一等:服务器读他的速度,不超过送得出去的速度
+//! (这叫「背压」)。但谁也不能让别人等太久:一个人的连接连续「写超时」那么久一个字节也
+//! 写不进去,或者他的信箱满着、那么久都没腾出地方,他就是「跟不上」,被请出聊天室。
 
 // 骨架里的 todo!() 让一些参数、导入和常量暂时用不上;所有步骤都写完以后,可以删掉下面这一行。
-#![allow(unused_variables, unused_imports, dead_code, unused_mut)]
+#![allow(unused_variables, unused_imports, dead_code, unused_mut, unused_macros)]
 
-use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use crate::protocol::{Command, HELP, MAX_LINE, check_nick, clean, parse};
 
-/// 每个人的信箱最多存这么多行。存满了还没被取走,这个人就被请出房间。
-const OUTBOX_LINES: usize = 1024;
+/// 每个人的信箱最多存这么多字节的文字。满了,说话的人就等他的写线程腾出地方。
+///
+/// 256 KiB 是四千多行普通的话:人打字、贴一大段文字,都远远填不满一个读消息的人的信箱;
+/// 一千个人都满着,也不过 256 MiB(而且大家存的是同一行文字的同一份)。
+const OUTBOX_BYTES: usize = 256 * 1024;
 
 /// accept 失败以后,歇这么久再试。
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-/// 写一个连接最多等这么久;写不出去的连接会被关掉。
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// 同一种警告最多每隔这么久打印一次(其余的只计数)。
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// 把满员的人请走时,最多等他这么久把已经发来的字节发完(见 [`turn_away`])。
+const TURN_AWAY_WAIT: Duration = Duration::from_millis(50);
 
 /// 服务器发出的一行,大家共享同一份(广播给 100 个人也只存一份文字)。
 type Line = Arc<str>;
+
+/// 服务器的几个上限,来自命令行(见 main.rs)。
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// 最多同时有这么多个连接(包括还没报昵称的);再来的人收到「! 聊天室已满」。
+    pub max_clients: usize,
+    /// 连上以后,要在这么久之内报上一个合法的昵称。
+    pub nick_timeout: Duration,
+    /// 一个人的连接连续这么久写不进去(或者他的信箱这么久都腾不出地方),他就是跟不上。
+    pub write_timeout: Duration,
+}
+
+/// 打印一行日志。和 println! 一样,但 stdout 被关掉了也不要紧。
+///
+/// 比如 `solution-06 server | head -n 1`:head 读完一行就走了,之后再写 stdout 会失败
+/// (Rust 程序忽略 SIGPIPE,写失败是一个错误),而 println! 遇到错误就 panic。
+/// 日志写不出去,不能连累正在聊天的人,所以这里把错误丢掉。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stdout(), $($arg)*);
+    }};
+}
+
+/// 打印一行警告到 stderr,同样不会因为 stderr 被关掉而 panic。
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
 
 // ANCHOR: bind
 /// 第 1 步:绑定并开始监听,打印实际绑定的地址。
@@ -39,74 +77,134 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener> {
     //   - 和第 4 课一样:TcpListener::bind((host, port)),失败时用 with_context 说明是哪个地址。
     //   - 第一行输出必须含有 listener.local_addr() 的结果,例如
     //     「聊天服务器已启动,正在监听 127.0.0.1:2023」(评分时 port 是 0)。
+    //   - 用 log!(…) 打印:它和 println! 一样,只是 stdout 被关掉了也不会 panic(课本「日志」)。
     todo!("第 1 步:在 {host}:{port} 上绑定聊天服务器,并打印实际地址")
 }
 // ANCHOR_END: bind
 
 // ANCHOR: serve
 /// 第 2 步:接受连接,每个客户端交给一个新线程。主线程只管 accept,所以谁也卡不住它。
-pub fn serve(listener: &TcpListener) -> Result<()> {
+pub fn serve(listener: &TcpListener, limits: Limits) -> Result<()> {
     // TODO: 第 2 步:接受连接,每个客户端交给一个新线程,主线程立刻回去 accept 下一个。
-    //   - 先建一个所有线程共享的房间:let room = Arc::new(Room::default());
+    //   - 先建一个所有线程共享的房间:let room = Arc::new(Room::new(limits));
     //   - 每个连接一个编号(1、2、3……):for (id, incoming) in (1u64..).zip(listener.incoming())
-    //   - accept 失败只 eprintln! 一行警告,歇 ACCEPT_PAUSE 再继续(文件描述符用完时,
-    //     accept 会一次又一次地立刻失败,不歇一下主线程就会空转)。
-    //   - 每个线程拿一份 Arc::clone(&room),在线程里调用 handle_client(stream, id, &room)。
+    //   - accept 失败:歇 ACCEPT_PAUSE 再继续(文件描述符用完时,accept 会一次又一次地立刻失败,
+    //     不歇一下主线程就会空转);警告用一个 Throttle 限制频率:if let Some(also) = throttle.due() { warn!(…) }。
+    //   - room.take_seat() 返回 None(满员了):turn_away(stream),接着 accept 下一个。
+    //   - 每个线程拿一份 Arc::clone(&room) 和它的座位,在线程里调用 handle_client(stream, id, &room, seat)。
     //     用 thread::Builder::new().spawn(…):系统不给线程时它返回错误(thread::spawn 会 panic),
     //     这时警告一行,放弃这一个连接。
     todo!("第 2 步:循环接受连接,每个客户端一个线程")
 }
 // ANCHOR_END: serve
 
+/// 满员时请来人离开:回一行原因,关闭连接。
+///
+/// 直接关闭一个还有没读完的数据的连接(比如客户端已经报了昵称),系统会发 RST,对方可能
+/// 连我们的那一行都读不到。所以先关闭发送方向(对方读完这一行就读到 EOF),再把他已经发来的
+/// 字节读掉,最多等一小会儿。
+fn turn_away(stream: TcpStream) {
+    let _ = (&stream).write_all("! 聊天室已满,请稍后再来\n".as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(TURN_AWAY_WAIT));
+    let _ = io::copy(&mut (&stream).take(64 * 1024), &mut io::sink());
+}
+
+/// 限制同一种警告打印的频率:[`Throttle::due`] 在该打印时返回 Some(「其间又发生了几次」)。
+#[derive(Default)]
+struct Throttle {
+    last: Option<Instant>,
+    skipped: u64,
+}
+
+impl Throttle {
+    fn due(&mut self) -> Option<String> {
+        if self.last.is_some_and(|last| last.elapsed() < LOG_EVERY) {
+            self.skipped += 1;
+            return None;
+        }
+        self.last = Some(Instant::now());
+        let also = match std::mem::take(&mut self.skipped) {
+            0 => String::new(),
+            n => format!("(之前 {LOG_EVERY:?} 里还有 {n} 次)"),
+        };
+        Some(also)
+    }
+}
+
 // ANCHOR: room
 /// 房间:此刻在线的每个人。所有线程共享同一个,改动都在锁里做。
-#[derive(Default)]
 struct Room {
     members: Mutex<BTreeMap<u64, Member>>,
+    /// 此刻开着的连接数(包括还没报昵称的)。
+    seats: AtomicUsize,
+    limits: Limits,
 }
 
 /// 房间里的一个人。
 struct Member {
     nick: String,
     /// 这个人的信箱:放进去的每一行,由他的写线程写到他的连接上。
-    outbox: SyncSender<Line>,
-    /// 连接的一个副本,用来在他跟不上时把连接关掉。
-    stream: TcpStream,
+    outbox: Arc<Outbox>,
 }
 
 impl Room {
+    fn new(limits: Limits) -> Room {
+        Room {
+            members: Mutex::default(),
+            seats: AtomicUsize::new(0),
+            limits,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Member>> {
         // 某个线程拿着锁时 panic 了,数据本身还是完整的(我们在锁里只做简单的增删改)。
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// 让一个人进入房间。昵称已被占用时返回 Err,他还在门外。
-    fn join(
-        &self,
-        id: u64,
-        nick: &str,
-        outbox: SyncSender<Line>,
-        stream: TcpStream,
-    ) -> Result<usize, String> {
+    /// 占一个座位;已经有 max_clients 个连接了就返回 None。
+    fn take_seat(self: &Arc<Self>) -> Option<Seat> {
+        let max = self.limits.max_clients;
+        self.seats
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Seat(Arc::clone(self)))
+    }
+
+    /// 让一个人进入房间:欢迎他,告诉别人。昵称已被占用时返回 Err,他还在门外。
+    ///
+    /// 欢迎语在锁里、在他进入名单之前放进他的信箱:这样别人的话一定排在欢迎语后面。
+    fn join(&self, id: u64, nick: &str, outbox: &Arc<Outbox>) -> Result<usize, String> {
         let mut members = self.lock();
         if members.values().any(|m| m.nick == nick) {
             return Err(format!("昵称 {nick} 已经有人用了,换一个吧"));
         }
-        let nick = nick.to_owned();
-        members.insert(
-            id,
-            Member {
-                nick,
-                outbox,
-                stream,
-            },
-        );
-        Ok(members.len())
+        let online = members.len() + 1;
+        let names: Vec<&str> = members
+            .values()
+            .map(|m| m.nick.as_str())
+            .chain([nick])
+            .collect();
+        // 拿着房间的锁不能等待,所以不管信箱满没满,直接放进去(只多一行)。
+        outbox.push(Line::from(format!(
+            "* 你好,{nick}!现在在线 {online} 人: {}。输入 /help 查看命令",
+            names.join(", ")
+        )));
+        let member = Member {
+            nick: nick.to_owned(),
+            outbox: Arc::clone(outbox),
+        };
+        members.insert(id, member);
+        Ok(online)
     }
 
-    /// 离开房间。返回他的昵称;他已经不在了(比如跟不上被请走了)就返回 None。
-    fn leave(&self, id: u64) -> Option<String> {
-        self.lock().remove(&id).map(|m| m.nick)
+    /// 离开房间。返回他的昵称和剩下的人数;他已经不在了就返回 None。
+    fn leave(&self, id: u64) -> Option<(String, usize)> {
+        let mut members = self.lock();
+        let gone = members.remove(&id)?;
+        Some((gone.nick, members.len()))
     }
 
     /// 在线的人的昵称,按进来的先后。
@@ -149,91 +247,214 @@ impl Room {
     // ANCHOR: deliver
     /// 把一行放进每个 `to(编号)` 为真的人的信箱。
     ///
-    /// try_send 从不等待,所以在锁里做也很快;在锁里做还保证了所有人看到的消息顺序一样。
-    /// 信箱满了的人被请出房间,其余的人收到通知;这条通知也可能让另一个跟不上的人
-    /// 被请走,所以是个循环。
+    /// 先在锁里记下收信人的信箱,放开锁,再一个个地放:放信可能要等(信箱满了),
+    /// 等的时候不能拿着房间的锁,否则别人连进门、离开、说话都做不了。
+    /// 同一个人说的话由他自己的线程按顺序放,所以每个人收到的他的话,顺序都和他说的一样。
     fn deliver(&self, to: impl Fn(u64) -> bool, line: &str) {
-        let mut members = self.lock();
-        let mut too_slow = post(&members, &to, line);
-        while !too_slow.is_empty() {
-            let mut gone = Vec::new();
-            for id in too_slow {
-                if let Some(member) = members.remove(&id) {
-                    // 关掉连接:他的读线程和写线程都会马上醒来、结束。
-                    let _ = member.stream.shutdown(Shutdown::Both);
-                    gone.push(member.nick);
-                }
-            }
-            let names = gone.join(", ");
-            println!(
-                "{names} 跟不上消息,已被请出聊天室(在线 {} 人)",
-                members.len()
-            );
-            let notice = format!("* {names} 跟不上消息,已被请出聊天室");
-            too_slow = post(&members, &|_| true, &notice);
+        let outboxes: Vec<Arc<Outbox>> = self
+            .lock()
+            .iter()
+            .filter(|(id, _)| to(**id))
+            .map(|(_, m)| Arc::clone(&m.outbox))
+            .collect();
+        let line = Line::from(line);
+        for outbox in outboxes {
+            outbox.post(&line, self.limits.write_timeout);
         }
     }
 }
-
-/// 第 3 步:把同一行放进每个 `to(编号)` 为真的人的信箱,返回信箱已满(跟不上)的人。
-fn post(members: &BTreeMap<u64, Member>, to: &dyn Fn(u64) -> bool, line: &str) -> Vec<u64> {
-    // TODO: 第 3 步:把同一行放进每个 to(编号) 为真的人的信箱,返回信箱满了的人的编号。
-    //   - let line = Line::from(line); 然后每个人 Arc::clone(&line) 一份:文字只存一份。
-    //   - 用 member.outbox.try_send(…),它从不等待:
-    //     Ok → 放进去了;Err(TrySendError::Full(_)) → 这个人跟不上,记下他的编号;
-    //     Err(TrySendError::Disconnected(_)) → 他的写线程已经结束(连接断了),跳过。
-    //   - 千万别在这里写套接字:一个不读消息的人会让 write_all 一直等,整个房间跟着卡住。
-    todo!("第 3 步:把一行放进每个人的信箱")
-}
 // ANCHOR_END: deliver
+
+/// 一个连接占着的座位(见 [`Room::take_seat`]):连接的线程拿着它,线程结束时座位空出来。
+struct Seat(Arc<Room>);
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.seats.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+// ANCHOR: outbox
+/// 一个人的信箱:等着写给他的行。说话人的线程往里放,他的写线程从里面取。
+struct Outbox {
+    queue: Mutex<Queue>,
+    /// 信箱里有了新的行,或者关门了:叫醒写线程。
+    filled: Condvar,
+    /// 写线程取走了行,或者关门了:叫醒等着放信的说话人。
+    emptied: Condvar,
+    /// 他的连接(和读线程、写线程共用同一个):跟不上时用它把连接关掉。
+    stream: Arc<TcpStream>,
+}
+
+struct Queue {
+    lines: VecDeque<Line>,
+    /// 信箱里所有行的字节数(加上换行)。
+    bytes: usize,
+    /// 关门了:不再收新的行。写线程写完剩下的就结束。
+    closed: bool,
+    /// 是因为他跟不上才关门的。
+    too_slow: bool,
+    /// 写线程上一次从信箱里取信的时刻(还没取过的话,是信箱建好的时刻)。
+    taken: Instant,
+}
+
+impl Queue {
+    /// 放进一行;关门了就不放,返回 false。
+    fn push(&mut self, line: Line) -> bool {
+        if self.closed {
+            return false;
+        }
+        self.bytes += line.len() + 1;
+        self.lines.push_back(line);
+        true
+    }
+}
+
+/// 写线程从信箱里取东西的结果。
+enum Take {
+    /// 这些行(信箱里攒着的全部)。
+    Lines(Vec<Line>),
+    /// 关门了,也取完了:写线程该结束了。
+    Done,
+}
+
+impl Outbox {
+    fn new(stream: Arc<TcpStream>) -> Outbox {
+        Outbox {
+            queue: Mutex::new(Queue {
+                lines: VecDeque::new(),
+                bytes: 0,
+                closed: false,
+                too_slow: false,
+                taken: Instant::now(),
+            }),
+            filled: Condvar::new(),
+            emptied: Condvar::new(),
+            stream,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// 第 3 步:放一行。信箱满了就等写线程腾出地方(背压)。他的写线程上一次取信已经是
+    /// `patience` 之前的事了,信箱还是满的:他跟不上,请他离开,这一行就不给他了。
+    fn post(&self, line: &Line, patience: Duration) {
+        // TODO: 第 3 步:把一行放进这个信箱;满了就等(背压),等太久就请他离开。
+        //   - let mut queue = self.lock();
+        //   - 信箱满了(queue.bytes > 0 并且 queue.bytes + line.len() + 1 > OUTBOX_BYTES)、又没关门时,循环等:
+        //     从写线程上一次取信(queue.taken)算起,已经过了 patience,就 drop(queue)、
+        //     self.give_up(true)(他跟不上),返回;
+        //     否则 self.emptied.wait_timeout(queue, 剩下的时间) 等写线程取走一些。
+        //   - 最后 queue.push(Arc::clone(line)) 为 true 时,self.filled.notify_one() 叫醒写线程。
+        //   - 千万别在这里写套接字:一个不读消息的人会让 write_all 一直等。
+        todo!("第 3 步:把一行放进信箱")
+    }
+
+    /// 不管满没满,放进一行(关门了就不放),叫醒写线程。
+    fn push(&self, line: Line) {
+        if self.lock().push(line) {
+            self.filled.notify_one();
+        }
+    }
+
+    /// 写线程:等到信箱里有东西,把攒着的行全部取走。
+    fn take(&self) -> Take {
+        let mut queue = self.lock();
+        while queue.lines.is_empty() && !queue.closed {
+            queue = self
+                .filled
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        if queue.lines.is_empty() {
+            return Take::Done;
+        }
+        queue.bytes = 0;
+        queue.taken = Instant::now();
+        let lines = queue.lines.drain(..).collect();
+        self.emptied.notify_all();
+        Take::Lines(lines)
+    }
+
+    /// 关门:不再收新的行,写线程写完剩下的行就结束。
+    fn close(&self) {
+        self.lock().closed = true;
+        self.filled.notify_all();
+        self.emptied.notify_all();
+    }
+
+    /// 放弃这个人:扔掉信箱里的行,关掉连接。他的读线程会醒来,让他离开房间。
+    fn give_up(&self, too_slow: bool) {
+        {
+            let mut queue = self.lock();
+            queue.closed = true;
+            queue.too_slow |= too_slow;
+            queue.lines.clear();
+            queue.bytes = 0;
+        }
+        self.filled.notify_all();
+        self.emptied.notify_all();
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// 他是因为跟不上才被请走的吗?
+    fn too_slow(&self) -> bool {
+        self.lock().too_slow
+    }
+}
+// ANCHOR_END: outbox
 
 // ANCHOR: handle_client
 /// 第 4 步:服务一个客户端,从连上到离开。它的写线程负责发,这个线程负责收。
-fn handle_client(stream: TcpStream, id: u64, room: &Room) {
+fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
     // TODO: 第 4 步:服务一个客户端,从连上到离开。
     //   - 用 stream.peer_addr() 取对方地址(失败就警告一行、返回)。
-    //   - 建一个容量有限的信箱:let (outbox, inbox) = sync_channel(OUTBOX_LINES);
-    //     用 start_writer(&stream, inbox)(第 5 步)启动他的写线程。
-    //   - let mut reader = BufReader::new(&stream);
+    //   - let stream = Arc::new(stream);读线程、写线程和信箱共用它(一个连接只占一个文件描述符)。
+    //   - let outbox = Arc::new(Outbox::new(Arc::clone(&stream)));
+    //     用 start_writer(Arc::clone(&outbox), room.limits.write_timeout)(第 5 步)启动写线程。
+    //   - let mut reader = BufReader::new(Timed::new(&stream));
     //     用 choose_nick(第 6 步)问到昵称;问到了,就用 chat(第 7 步)和他聊,直到他离开。
-    //   - 离开时:room.leave(id) 返回 Some(昵称) 的话(他还在房间里),打印一行日志,
-    //     再 room.broadcast(id, "* 昵称 离开了聊天室")。
-    //   - 最后 drop(outbox),再 join 写线程:写线程写完信箱里剩下的行就关闭连接、结束。
+    //   - 离开时:room.leave(id) 返回 Some((昵称, 人数)) 的话(他还在房间里),看 outbox.too_slow():
+    //     是的话说「跟不上消息,已被请出聊天室」,否则「离开了聊天室」;打印日志,再 room.broadcast。
+    //   - 最后 outbox.close(),再 join 写线程:写线程写完信箱里剩下的行就关闭连接、结束。
     todo!("第 4 步:服务编号为 {id} 的客户端")
 }
 // ANCHOR_END: handle_client
 
 // ANCHOR: writer
-/// 第 5 步:启动写线程。它从信箱里取出一行行文字,写到连接上,直到信箱关闭或者写不出去。
-fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::JoinHandle<()>> {
-    // TODO: 第 5 步:启动写线程:从信箱里取出一行行文字,写到连接上。
-    //   - let stream = stream.try_clone()?; 再 set_write_timeout(Some(WRITE_TIMEOUT)),
+/// 第 5 步:启动写线程。它从信箱里取出攒着的行,一次写到连接上,直到信箱关门或者写不出去。
+fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::JoinHandle<()>> {
+    // TODO: 第 5 步:启动写线程:从信箱里取出攒着的行,一次写到连接上。
+    //   - let stream = Arc::clone(&outbox.stream); 设 set_write_timeout(Some(write_timeout)),
     //     和 set_nodelay(true)(每一行立刻发出,见课本「第 5 步:写线程」)。
-    //   - 线程里:while let Ok(line) = inbox.recv() { … } 每行写成「line + \n」。
-    //     所有发信的一方(房间里的那份和 handle_client 手里的那份)都放下信箱以后,recv 返回 Err,循环结束。
-    //   - 写失败(对方断开、写超时)就跳出循环。
-    //   - 循环结束后 stream.shutdown(Shutdown::Both):关闭连接,读线程也会随之醒来。
-    //   - 想更快:用 BufWriter,把 try_recv 能立刻拿到的行一起写完再 flush。
+    //   - 线程里:while let Take::Lines(lines) = outbox.take() { … } 把这些行拼成一块
+    //     (每行后面加 \n),一次 write_all。信箱关门、也取完了,take 返回 Take::Done,循环结束。
+    //   - write_all 失败:写超时(WouldBlock 或 TimedOut)说明他跟不上,outbox.give_up(true);
+    //     别的错误说明他断开了,outbox.give_up(false)。然后结束线程。
+    //   - 循环正常结束后 stream.shutdown(Shutdown::Both):关闭连接,读线程也会随之醒来。
     todo!("第 5 步:启动写线程")
 }
 // ANCHOR_END: writer
 
 // ANCHOR: choose_nick
-/// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了,返回 None。
+/// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了(或者超时了),返回 None。
 fn choose_nick(
-    reader: &mut impl BufRead,
-    stream: &TcpStream,
+    reader: &mut BufReader<Timed<'_>>,
     id: u64,
     room: &Room,
-    outbox: &SyncSender<Line>,
+    outbox: &Arc<Outbox>,
 ) -> Option<String> {
     // TODO: 第 6 步:问昵称,直到得到一个合法又没人用的昵称。
-    //   - 他还没进房间,提示直接放进自己的信箱:outbox.try_send(Line::from("* 欢迎来到聊天室!请输入你的昵称"))。
-    //   - 循环:用 read_line(第 8 步)读一行;Ok(None)(对方走了)或 Err 就返回 None。
+    //   - 他还没进房间,提示直接放进自己的信箱:outbox.post(&Line::from("* 欢迎来到聊天室!请输入你的昵称"), …)。
+    //   - 报昵称有时限:reader.get_mut().deadline = Some(Instant::now() + room.limits.nick_timeout);
+    //   - 循环:用 read_line(第 8 步)读一行;Ok(None)(对方走了)就返回 None;
+    //     Err(比如超时)→ 回一行「! 原因」,返回 None。
     //   - check_nick(昵称.trim()) 不通过:回一行「! 原因」,接着等下一行。
-    //   - room.join(id, 昵称, outbox.clone(), stream.try_clone()?):
-    //     Err(重名)→ 回一行「! 原因」,接着等;
-    //     Ok(在线人数)→ 打印日志,room.tell(id, "* 你好,昵称!现在在线 N 人: …"),
+    //   - room.join(id, 昵称, outbox):Err(重名)→ 回一行「! 原因」,接着等;
+    //     Ok(在线人数)→ 打印日志(join 已经把欢迎语放进了他的信箱)。
+    //   - 进来了:reader.get_mut().deadline = None(聊天没有时限),
     //     room.broadcast(id, "* 昵称 进入了聊天室"),返回 Some(昵称)。
     todo!("第 6 步:问编号为 {id} 的客户端要昵称")
 }
@@ -260,31 +481,83 @@ fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Re
 
 // ANCHOR: read_line
 /// 第 8 步:读一行:读到 `\n` 为止(去掉行尾的 `\r\n` 或 `\n`),坏的 UTF-8 变成 �。
-/// 对方关闭了连接时返回 `Ok(None)`;一行太长是一个错误,这个客户端会被断开。
+/// 对方关闭了连接时返回 `Ok(None)`;一行太长、超时都是错误,这个客户端会被断开。
 fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
     // TODO: 第 8 步:读一行:读到 \n 为止,去掉行尾的 \r\n 或 \n,坏的 UTF-8 变成 �。
     //   - 用 reader.by_ref().take((MAX_LINE + 2) as u64).read_until(b'\n', &mut bytes) 读字节:
     //     take 限制这一次最多读多少,一个不发换行的人吃不光内存;
     //     read_until 读字节,坏的 UTF-8 也不会出错(read_line 会)。
+    //   - 读出错:.map_err(LineError::from)?(超时会变成 LineError::TimedOut)。
     //   - 读到 0 字节:对方关闭了连接,返回 Ok(None)。
     //   - 去掉换行以后还超过 MAX_LINE 字节:返回 Err(LineError::TooLong)。
-    //   - 读出错:返回 Err(LineError::Io(err))。
     //   - 否则返回 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))。
     todo!("第 8 步:读一行")
 }
 // ANCHOR_END: read_line
 
+// ANCHOR: timed
+/// 一个可以设「截止时间」的读端:截止时间之前,每一次 read 最多只等到截止时间;
+/// 过了截止时间,read 返回 TimedOut。没有截止时间时,就是普通的阻塞读。
+///
+/// 为什么不直接用 set_read_timeout?它管的是「一次 read」,不是「一整行」:
+/// 一个每隔几秒发一个字节的人,每次 read 都不超时,却能一直占着这个连接。
+struct Timed<'a> {
+    stream: &'a TcpStream,
+    deadline: Option<Instant>,
+    /// 上一次 read 用的超时,没变就不用再告诉系统一遍。
+    timeout: Option<Duration>,
+}
+
+impl<'a> Timed<'a> {
+    fn new(stream: &'a TcpStream) -> Timed<'a> {
+        Timed {
+            stream,
+            deadline: None,
+            timeout: None,
+        }
+    }
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let timeout = match self.deadline {
+            None => None,
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(io::ErrorKind::TimedOut.into()),
+            },
+        };
+        if timeout != self.timeout {
+            self.stream.set_read_timeout(timeout)?;
+            self.timeout = timeout;
+        }
+        self.stream.read(buf)
+    }
+}
+// ANCHOR_END: timed
+
 /// 读一行时可能出的错。
 #[derive(Debug)]
 enum LineError {
     TooLong,
+    TimedOut,
     Io(io::Error),
+}
+
+impl From<io::Error> for LineError {
+    fn from(err: io::Error) -> LineError {
+        match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => LineError::TimedOut,
+            _ => LineError::Io(err),
+        }
+    }
 }
 
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LineError::TooLong => write!(f, "一行最多 {MAX_LINE} 字节"),
+            LineError::TimedOut => write!(f, "太久没有报上昵称,再见"),
             LineError::Io(err) => write!(f, "读取失败: {err}"),
         }
     }

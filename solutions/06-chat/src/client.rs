@@ -5,15 +5,18 @@
 //!
 //! 服务器断了,收消息的线程会说一声,隔一会儿重连一次(间隔越来越长,最多 5 秒),
 //! 连上以后自动报上原来的昵称。按 Ctrl-D(Windows 上是 Ctrl-Z 回车)或输入 /quit 退出。
+//!
+//! 每次连上,先等服务器的第一句话(最多 10 秒):满员的服务器会说「! 聊天室已满」,
+//! 忙不过来的服务器连接都接不了,一句话也等不来。两种情况都要告诉用户,不能一声不吭地挂着。
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use colored::{Color, Colorize};
 
 use crate::protocol::clean;
@@ -23,6 +26,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// 一个连接撑过这么久才断,下一次重连才重新从 [`FIRST_BACKOFF`] 开始等。
+/// 一连上就被关掉的话,间隔接着翻倍:不能对一个有毛病的服务器每秒敲好几次门。
+const STABLE: Duration = Duration::from_secs(10);
+/// 连上以后,等服务器说第一句话最多等这么久。
+const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
 /// 服务器发来的一行最多读这么多字节。
 const MAX_LINE: u64 = 64 * 1024;
 
@@ -70,6 +78,7 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     // 第一次连不上就报错退出:多半是地址写错了或者服务器没开,重试也没用。
     let stream = TcpStream::connect_timeout(&server, CONNECT_TIMEOUT)
         .with_context(|| format!("连不上聊天服务器 {server}:先确认服务器已经启动,端口也对"))?;
+    let (reader, greeting) = greeted(&stream).with_context(|| format!("连上了 {server},却进不了聊天室"))?;
     let link = Arc::new(Link {
         server,
         stream: Mutex::new(None),
@@ -78,11 +87,12 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     });
     attach(&link, stream)?;
     println!("* 已连上 {server}。输入文字回车发送,/help 查看命令,Ctrl-D 退出");
+    println!("{}", paint(&greeting));
 
     let receiver = Arc::clone(&link);
     thread::Builder::new()
         .name("receiver".to_owned())
-        .spawn(move || receive_forever(&receiver))
+        .spawn(move || receive_forever(&receiver, reader))
         .context("无法创建收消息的线程")?;
 
     type_and_send(&link);
@@ -99,6 +109,34 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .with_context(|| format!("无法解析地址 {host}:{port}"))?
         .next()
         .ok_or_else(|| anyhow!("{host}:{port} 没有对应的地址"))
+}
+
+/// 等服务器说第一句话,最多等 [`WELCOME_TIMEOUT`]。返回接着读这个连接用的 reader 和那一句话。
+///
+/// 服务器说的是 `! …`(比如「! 聊天室已满」)、一句话没说就关了连接、或者一直不说话,都是错误。
+fn greeted(stream: &TcpStream) -> Result<(BufReader<TcpStream>, String)> {
+    // 超时设在连接上,reader 用的副本也一样;等到了就改回「一直等」。
+    stream.set_read_timeout(Some(WELCOME_TIMEOUT))?;
+    let mut reader = BufReader::new(stream.try_clone().context("无法复制连接")?);
+    let mut bytes = Vec::new();
+    match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
+        Ok(0) => bail!("服务器一句话也没说就关闭了连接"),
+        Ok(_) => {}
+        Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            bail!(
+                "等了 {} 秒,服务器一句话也没说:它可能忙不过来了(比如连接太多),\
+                 或者这个地址上的不是聊天室服务器",
+                WELCOME_TIMEOUT.as_secs()
+            )
+        }
+        Err(err) => return Err(err).context("读不到服务器的第一句话"),
+    }
+    let line = clean(String::from_utf8_lossy(&bytes).trim_end_matches(['\r', '\n']));
+    if let Some(why) = line.strip_prefix("! ") {
+        bail!("服务器说:{why}");
+    }
+    stream.set_read_timeout(None)?;
+    Ok((reader, line))
 }
 
 /// 让一个新连接成为当前连接;已经知道昵称的话,先把昵称报给服务器。
@@ -151,14 +189,12 @@ fn type_and_send(link: &Link) {
 
 // ANCHOR: receive_forever
 /// 第 11 步:收消息的线程:打印收到的每一行;连接断了就重连,直到用户要走。
-fn receive_forever(link: &Link) {
+fn receive_forever(link: &Link, mut reader: BufReader<TcpStream>) {
     // ANCHOR: step-11
+    let mut wait = FIRST_BACKOFF;
     loop {
-        let reader = match link.stream().as_ref().map(TcpStream::try_clone) {
-            Some(Ok(stream)) => stream,
-            _ => return,
-        };
-        print_lines(reader);
+        let connected = Instant::now();
+        print_lines(&mut reader);
         if link.quitting.load(Ordering::SeqCst) {
             return;
         }
@@ -167,19 +203,24 @@ fn receive_forever(link: &Link) {
             "* 与服务器的连接断开了,正在重连……(Ctrl-D 退出)".yellow()
         );
         *link.stream() = None;
-        if !reconnect(link) {
-            return;
+        // 连接撑了一阵子才断,是一次普通的断线:从最短的间隔重新开始。
+        // 一连上就断(服务器有毛病),间隔接着上次的翻倍,别对它每秒敲好几次门。
+        if connected.elapsed() >= STABLE {
+            wait = FIRST_BACKOFF;
+        }
+        match reconnect(link, &mut wait) {
+            Some(next) => reader = next,
+            None => return,
         }
     }
     // ANCHOR_END: step-11
 }
 
 /// 把服务器发来的每一行打印出来,直到连接关闭或出错。
-fn print_lines(stream: TcpStream) {
-    let mut reader = BufReader::new(stream);
+fn print_lines(reader: &mut BufReader<TcpStream>) {
     loop {
         let mut bytes = Vec::new();
-        match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
+        match reader.take(MAX_LINE).read_until(b'\n', &mut bytes) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -189,23 +230,31 @@ fn print_lines(stream: TcpStream) {
     }
 }
 
-/// 第 12 步:每隔一段时间试一次,间隔越来越长。连上了返回 true;用户在这期间要走了返回 false。
-fn reconnect(link: &Link) -> bool {
+/// 第 12 步:每隔一段时间试一次,间隔越来越长(`wait` 记着下一次要等多久)。
+/// 连上了、服务器也欢迎了,返回读这个新连接的 reader;用户在这期间要走了返回 None。
+fn reconnect(link: &Link, wait: &mut Duration) -> Option<BufReader<TcpStream>> {
     // ANCHOR: step-12
-    let mut wait = FIRST_BACKOFF;
     loop {
-        thread::sleep(wait);
+        thread::sleep(*wait);
+        *wait = (*wait * 2).min(MAX_BACKOFF);
         if link.quitting.load(Ordering::SeqCst) {
-            return false;
+            return None;
         }
-        let connected = TcpStream::connect_timeout(&link.server, CONNECT_TIMEOUT)
+        let attempt = TcpStream::connect_timeout(&link.server, CONNECT_TIMEOUT)
             .map_err(anyhow::Error::from)
-            .and_then(|stream| attach(link, stream));
-        if connected.is_ok() {
-            println!("{}", "* 已重新连上服务器".yellow());
-            return true;
+            .and_then(|stream| {
+                let (reader, greeting) = greeted(&stream)?;
+                attach(link, stream)?;
+                Ok((reader, greeting))
+            });
+        match attempt {
+            Ok((reader, greeting)) => {
+                println!("{}", "* 已重新连上服务器".yellow());
+                println!("{}", paint(&greeting));
+                return Some(reader);
+            }
+            Err(err) => println!("{}", format!("* 重连失败:{err:#}").yellow()),
         }
-        wait = (wait * 2).min(MAX_BACKOFF);
     }
     // ANCHOR_END: step-12
 }

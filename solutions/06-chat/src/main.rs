@@ -12,7 +12,10 @@
 //!   `/list` 谁在线,`/nick 新昵称` 改名,`/msg 昵称 内容` 私信,`/help` 命令列表,`/quit` 离开;
 //! - 服务器发的行:`[昵称] …` 是别人的话,`* …` 是通知(某某进来了、离开了、改名了),
 //!   `! …` 是只给你的错误;
-//! - 一行最多 1024 字节,超过就被断开;别人发来的控制字符(比如 ANSI 转义序列)显示为 �。
+//! - 一行最多 1024 字节,超过就被断开;别人发来的控制字符(比如 ANSI 转义序列)显示为 �;
+//! - 一个人连续 `--write-timeout` 秒(默认 5)收不下任何消息,就算跟不上,被请出聊天室,
+//!   其他人收到 `* 昵称 跟不上消息,已被请出聊天室`;人满了(`--max-clients`,默认 1000),
+//!   新来的人收到 `! 聊天室已满…`;连上以后 `--nick-timeout` 秒(默认 60)内要报上昵称。
 //!
 //! 手动试一试(课本:book/src/06-chat.md):
 //!
@@ -28,6 +31,7 @@ mod protocol;
 mod server;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -66,6 +70,18 @@ enum Role {
         /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口(默认 2023)
         #[arg(short, long, default_value_t = DEFAULT_PORT, hide_default_value = true)]
         port: u16,
+
+        /// 最多同时有多少个连接(包括还没报昵称的);再来的人收到「! 聊天室已满」(默认 1000)
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000), hide_default_value = true)]
+        max_clients: u64,
+
+        /// 连上以后,多少秒内要报上一个合法的昵称,否则断开(默认 60)
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), hide_default_value = true)]
+        nick_timeout: u64,
+
+        /// 一个人连续多少秒收不下任何消息,就算跟不上,被请出聊天室(默认 5)
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600), hide_default_value = true)]
+        write_timeout: u64,
     },
     /// 连上聊天室,开始聊天
     #[command(help_template = SUBCOMMAND_HELP)]
@@ -98,9 +114,21 @@ fn main() -> ExitCode {
 
 fn run(role: Role) -> Result<()> {
     match role {
-        Role::Server { host, port } => {
+        Role::Server {
+            host,
+            port,
+            max_clients,
+            nick_timeout,
+            write_timeout,
+        } => {
+            let limits = server::Limits {
+                // clap 已经把它限制在 100000 以内,usize 一定放得下。
+                max_clients: usize::try_from(max_clients).unwrap_or(usize::MAX),
+                nick_timeout: Duration::from_secs(nick_timeout),
+                write_timeout: Duration::from_secs(write_timeout),
+            };
             let listener = server::bind(&host, port)?;
-            server::serve(&listener)
+            server::serve(&listener, limits)
         }
         Role::Client { host, port, nick } => client::run(&host, port, nick),
     }

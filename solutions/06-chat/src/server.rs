@@ -2,32 +2,70 @@
 //!
 //! 为什么每个客户端还要一个「写线程」?如果在广播的时候直接 `write_all` 到每个人的连接,
 //! 一个不读消息的客户端会让 write_all 卡住(它的接收缓冲区满了),整个房间跟着卡住。
-//! 所以广播只是把一行放进每个人的「信箱」(容量有限的队列),`try_send` 从不等待;
-//! 信箱满了,说明这个人跟不上,就请他离开。真正写套接字的是每个人自己的写线程。
+//! 所以广播只是把一行放进每个人的「信箱」,真正写套接字的是每个人自己的写线程。
+//!
+//! 信箱按字节设上限。信箱满了,说话的人就等一等:服务器读他的速度,不超过送得出去的速度
+//! (这叫「背压」)。但谁也不能让别人等太久:一个人的连接连续「写超时」那么久一个字节也
+//! 写不进去,或者他的信箱满着、那么久都没腾出地方,他就是「跟不上」,被请出聊天室。
 
-use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use crate::protocol::{Command, HELP, MAX_LINE, check_nick, clean, parse};
 
-/// 每个人的信箱最多存这么多行。存满了还没被取走,这个人就被请出房间。
-const OUTBOX_LINES: usize = 1024;
+/// 每个人的信箱最多存这么多字节的文字。满了,说话的人就等他的写线程腾出地方。
+///
+/// 256 KiB 是四千多行普通的话:人打字、贴一大段文字,都远远填不满一个读消息的人的信箱;
+/// 一千个人都满着,也不过 256 MiB(而且大家存的是同一行文字的同一份)。
+const OUTBOX_BYTES: usize = 256 * 1024;
 
 /// accept 失败以后,歇这么久再试。
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-/// 写一个连接最多等这么久;写不出去的连接会被关掉。
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// 同一种警告最多每隔这么久打印一次(其余的只计数)。
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// 把满员的人请走时,最多等他这么久把已经发来的字节发完(见 [`turn_away`])。
+const TURN_AWAY_WAIT: Duration = Duration::from_millis(50);
 
 /// 服务器发出的一行,大家共享同一份(广播给 100 个人也只存一份文字)。
 type Line = Arc<str>;
+
+/// 服务器的几个上限,来自命令行(见 main.rs)。
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// 最多同时有这么多个连接(包括还没报昵称的);再来的人收到「! 聊天室已满」。
+    pub max_clients: usize,
+    /// 连上以后,要在这么久之内报上一个合法的昵称。
+    pub nick_timeout: Duration,
+    /// 一个人的连接连续这么久写不进去(或者他的信箱这么久都腾不出地方),他就是跟不上。
+    pub write_timeout: Duration,
+}
+
+/// 打印一行日志。和 println! 一样,但 stdout 被关掉了也不要紧。
+///
+/// 比如 `solution-06 server | head -n 1`:head 读完一行就走了,之后再写 stdout 会失败
+/// (Rust 程序忽略 SIGPIPE,写失败是一个错误),而 println! 遇到错误就 panic。
+/// 日志写不出去,不能连累正在聊天的人,所以这里把错误丢掉。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stdout(), $($arg)*);
+    }};
+}
+
+/// 打印一行警告到 stderr,同样不会因为 stderr 被关掉而 panic。
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
 
 // ANCHOR: bind
 /// 第 1 步:绑定并开始监听,打印实际绑定的地址。
@@ -36,7 +74,7 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener> {
     let listener =
         TcpListener::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     let addr = listener.local_addr().context("无法读取绑定的地址")?;
-    println!("聊天服务器已启动,正在监听 {addr}");
+    log!("聊天服务器已启动,正在监听 {addr}");
     Ok(listener)
     // ANCHOR_END: step-1
 }
@@ -44,29 +82,37 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener> {
 
 // ANCHOR: serve
 /// 第 2 步:接受连接,每个客户端交给一个新线程。主线程只管 accept,所以谁也卡不住它。
-pub fn serve(listener: &TcpListener) -> Result<()> {
+pub fn serve(listener: &TcpListener, limits: Limits) -> Result<()> {
     // ANCHOR: step-2
-    let room = Arc::new(Room::default());
+    let room = Arc::new(Room::new(limits));
+    let mut accept_errors = Throttle::default();
     // 每个连接一个编号,房间用它区分「谁」(昵称会变,编号不会)。
     for (id, incoming) in (1u64..).zip(listener.incoming()) {
         let stream = match incoming {
             Ok(stream) => stream,
             Err(err) => {
                 // 常见的原因是文件描述符用完了(人太多)。这时 accept 会立刻、一次又一次地失败:
-                // 歇一会儿再试,别让主线程空转、把日志刷满。
-                eprintln!("警告: 接受连接失败,{ACCEPT_PAUSE:?} 后再试: {err}");
+                // 歇一会儿再试,别让主线程空转;警告每 5 秒最多一行,别把日志刷满。
+                if let Some(also) = accept_errors.due() {
+                    warn!("警告: 接受连接失败,{ACCEPT_PAUSE:?} 后再试: {err}{also}");
+                }
                 thread::sleep(ACCEPT_PAUSE);
                 continue;
             }
+        };
+        // 满员了:告诉他一声,关掉连接。先占座再开线程,满员时连线程都不用开。
+        let Some(seat) = room.take_seat() else {
+            turn_away(stream);
+            continue;
         };
         let room = Arc::clone(&room);
         // thread::spawn 在系统不给线程时会 panic;Builder::spawn 把它变成一个错误,
         // 服务器只放弃这一个连接。
         let spawned = thread::Builder::new()
             .name(format!("client-{id}"))
-            .spawn(move || handle_client(stream, id, &room));
+            .spawn(move || handle_client(stream, id, &room, seat));
         if let Err(err) = spawned {
-            eprintln!("警告: 无法为新连接创建线程,断开它: {err}");
+            warn!("警告: 无法为新连接创建线程,断开它: {err}");
         }
     }
     Ok(())
@@ -74,55 +120,113 @@ pub fn serve(listener: &TcpListener) -> Result<()> {
 }
 // ANCHOR_END: serve
 
+/// 满员时请来人离开:回一行原因,关闭连接。
+///
+/// 直接关闭一个还有没读完的数据的连接(比如客户端已经报了昵称),系统会发 RST,对方可能
+/// 连我们的那一行都读不到。所以先关闭发送方向(对方读完这一行就读到 EOF),再把他已经发来的
+/// 字节读掉,最多等一小会儿。
+fn turn_away(stream: TcpStream) {
+    let _ = (&stream).write_all("! 聊天室已满,请稍后再来\n".as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(TURN_AWAY_WAIT));
+    let _ = io::copy(&mut (&stream).take(64 * 1024), &mut io::sink());
+}
+
+/// 限制同一种警告打印的频率:[`Throttle::due`] 在该打印时返回 Some(「其间又发生了几次」)。
+#[derive(Default)]
+struct Throttle {
+    last: Option<Instant>,
+    skipped: u64,
+}
+
+impl Throttle {
+    fn due(&mut self) -> Option<String> {
+        if self.last.is_some_and(|last| last.elapsed() < LOG_EVERY) {
+            self.skipped += 1;
+            return None;
+        }
+        self.last = Some(Instant::now());
+        let also = match std::mem::take(&mut self.skipped) {
+            0 => String::new(),
+            n => format!("(之前 {LOG_EVERY:?} 里还有 {n} 次)"),
+        };
+        Some(also)
+    }
+}
+
 // ANCHOR: room
 /// 房间:此刻在线的每个人。所有线程共享同一个,改动都在锁里做。
-#[derive(Default)]
 struct Room {
     members: Mutex<BTreeMap<u64, Member>>,
+    /// 此刻开着的连接数(包括还没报昵称的)。
+    seats: AtomicUsize,
+    limits: Limits,
 }
 
 /// 房间里的一个人。
 struct Member {
     nick: String,
     /// 这个人的信箱:放进去的每一行,由他的写线程写到他的连接上。
-    outbox: SyncSender<Line>,
-    /// 连接的一个副本,用来在他跟不上时把连接关掉。
-    stream: TcpStream,
+    outbox: Arc<Outbox>,
 }
 
 impl Room {
+    fn new(limits: Limits) -> Room {
+        Room {
+            members: Mutex::default(),
+            seats: AtomicUsize::new(0),
+            limits,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Member>> {
         // 某个线程拿着锁时 panic 了,数据本身还是完整的(我们在锁里只做简单的增删改)。
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// 让一个人进入房间。昵称已被占用时返回 Err,他还在门外。
-    fn join(
-        &self,
-        id: u64,
-        nick: &str,
-        outbox: SyncSender<Line>,
-        stream: TcpStream,
-    ) -> Result<usize, String> {
+    /// 占一个座位;已经有 max_clients 个连接了就返回 None。
+    fn take_seat(self: &Arc<Self>) -> Option<Seat> {
+        let max = self.limits.max_clients;
+        self.seats
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Seat(Arc::clone(self)))
+    }
+
+    /// 让一个人进入房间:欢迎他,告诉别人。昵称已被占用时返回 Err,他还在门外。
+    ///
+    /// 欢迎语在锁里、在他进入名单之前放进他的信箱:这样别人的话一定排在欢迎语后面。
+    fn join(&self, id: u64, nick: &str, outbox: &Arc<Outbox>) -> Result<usize, String> {
         let mut members = self.lock();
         if members.values().any(|m| m.nick == nick) {
             return Err(format!("昵称 {nick} 已经有人用了,换一个吧"));
         }
-        let nick = nick.to_owned();
-        members.insert(
-            id,
-            Member {
-                nick,
-                outbox,
-                stream,
-            },
-        );
-        Ok(members.len())
+        let online = members.len() + 1;
+        let names: Vec<&str> = members
+            .values()
+            .map(|m| m.nick.as_str())
+            .chain([nick])
+            .collect();
+        // 拿着房间的锁不能等待,所以不管信箱满没满,直接放进去(只多一行)。
+        outbox.push(Line::from(format!(
+            "* 你好,{nick}!现在在线 {online} 人: {}。输入 /help 查看命令",
+            names.join(", ")
+        )));
+        let member = Member {
+            nick: nick.to_owned(),
+            outbox: Arc::clone(outbox),
+        };
+        members.insert(id, member);
+        Ok(online)
     }
 
-    /// 离开房间。返回他的昵称;他已经不在了(比如跟不上被请走了)就返回 None。
-    fn leave(&self, id: u64) -> Option<String> {
-        self.lock().remove(&id).map(|m| m.nick)
+    /// 离开房间。返回他的昵称和剩下的人数;他已经不在了就返回 None。
+    fn leave(&self, id: u64) -> Option<(String, usize)> {
+        let mut members = self.lock();
+        let gone = members.remove(&id)?;
+        Some((gone.nick, members.len()))
     }
 
     /// 在线的人的昵称,按进来的先后。
@@ -165,96 +269,232 @@ impl Room {
     // ANCHOR: deliver
     /// 把一行放进每个 `to(编号)` 为真的人的信箱。
     ///
-    /// try_send 从不等待,所以在锁里做也很快;在锁里做还保证了所有人看到的消息顺序一样。
-    /// 信箱满了的人被请出房间,其余的人收到通知;这条通知也可能让另一个跟不上的人
-    /// 被请走,所以是个循环。
+    /// 先在锁里记下收信人的信箱,放开锁,再一个个地放:放信可能要等(信箱满了),
+    /// 等的时候不能拿着房间的锁,否则别人连进门、离开、说话都做不了。
+    /// 同一个人说的话由他自己的线程按顺序放,所以每个人收到的他的话,顺序都和他说的一样。
     fn deliver(&self, to: impl Fn(u64) -> bool, line: &str) {
-        let mut members = self.lock();
-        let mut too_slow = post(&members, &to, line);
-        while !too_slow.is_empty() {
-            let mut gone = Vec::new();
-            for id in too_slow {
-                if let Some(member) = members.remove(&id) {
-                    // 关掉连接:他的读线程和写线程都会马上醒来、结束。
-                    let _ = member.stream.shutdown(Shutdown::Both);
-                    gone.push(member.nick);
-                }
-            }
-            let names = gone.join(", ");
-            println!(
-                "{names} 跟不上消息,已被请出聊天室(在线 {} 人)",
-                members.len()
-            );
-            let notice = format!("* {names} 跟不上消息,已被请出聊天室");
-            too_slow = post(&members, &|_| true, &notice);
+        let outboxes: Vec<Arc<Outbox>> = self
+            .lock()
+            .iter()
+            .filter(|(id, _)| to(**id))
+            .map(|(_, m)| Arc::clone(&m.outbox))
+            .collect();
+        let line = Line::from(line);
+        for outbox in outboxes {
+            outbox.post(&line, self.limits.write_timeout);
         }
     }
-}
-
-/// 第 3 步:把同一行放进每个 `to(编号)` 为真的人的信箱,返回信箱已满(跟不上)的人。
-fn post(members: &BTreeMap<u64, Member>, to: &dyn Fn(u64) -> bool, line: &str) -> Vec<u64> {
-    // ANCHOR: step-3
-    let line = Line::from(line);
-    let mut too_slow = Vec::new();
-    for (&id, member) in members.iter().filter(|(id, _)| to(**id)) {
-        match member.outbox.try_send(Arc::clone(&line)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => too_slow.push(id),
-            // 他的写线程已经结束了(连接断了);他自己的读线程很快会让他离开房间。
-            Err(TrySendError::Disconnected(_)) => {}
-        }
-    }
-    too_slow
-    // ANCHOR_END: step-3
 }
 // ANCHOR_END: deliver
 
+/// 一个连接占着的座位(见 [`Room::take_seat`]):连接的线程拿着它,线程结束时座位空出来。
+struct Seat(Arc<Room>);
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.seats.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+// ANCHOR: outbox
+/// 一个人的信箱:等着写给他的行。说话人的线程往里放,他的写线程从里面取。
+struct Outbox {
+    queue: Mutex<Queue>,
+    /// 信箱里有了新的行,或者关门了:叫醒写线程。
+    filled: Condvar,
+    /// 写线程取走了行,或者关门了:叫醒等着放信的说话人。
+    emptied: Condvar,
+    /// 他的连接(和读线程、写线程共用同一个):跟不上时用它把连接关掉。
+    stream: Arc<TcpStream>,
+}
+
+struct Queue {
+    lines: VecDeque<Line>,
+    /// 信箱里所有行的字节数(加上换行)。
+    bytes: usize,
+    /// 关门了:不再收新的行。写线程写完剩下的就结束。
+    closed: bool,
+    /// 是因为他跟不上才关门的。
+    too_slow: bool,
+    /// 写线程上一次从信箱里取信的时刻(还没取过的话,是信箱建好的时刻)。
+    taken: Instant,
+}
+
+impl Queue {
+    /// 放进一行;关门了就不放,返回 false。
+    fn push(&mut self, line: Line) -> bool {
+        if self.closed {
+            return false;
+        }
+        self.bytes += line.len() + 1;
+        self.lines.push_back(line);
+        true
+    }
+}
+
+/// 写线程从信箱里取东西的结果。
+enum Take {
+    /// 这些行(信箱里攒着的全部)。
+    Lines(Vec<Line>),
+    /// 关门了,也取完了:写线程该结束了。
+    Done,
+}
+
+impl Outbox {
+    fn new(stream: Arc<TcpStream>) -> Outbox {
+        Outbox {
+            queue: Mutex::new(Queue {
+                lines: VecDeque::new(),
+                bytes: 0,
+                closed: false,
+                too_slow: false,
+                taken: Instant::now(),
+            }),
+            filled: Condvar::new(),
+            emptied: Condvar::new(),
+            stream,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// 第 3 步:放一行。信箱满了就等写线程腾出地方(背压)。他的写线程上一次取信已经是
+    /// `patience` 之前的事了,信箱还是满的:他跟不上,请他离开,这一行就不给他了。
+    fn post(&self, line: &Line, patience: Duration) {
+        // ANCHOR: step-3
+        let mut queue = self.lock();
+        // 信箱里已经有东西、再放这一行就超过上限:等写线程取走(它会 notify emptied)。
+        while !queue.closed && queue.bytes > 0 && queue.bytes + line.len() + 1 > OUTBOX_BYTES {
+            // 从他的写线程上一次取信算起,不是从「我开始等」算起:否则一个读得极慢的人,
+            // 每次都在期限之前腾出一点地方,就能让房间一次又一次地停下来。
+            let left = patience.saturating_sub(queue.taken.elapsed());
+            if left.is_zero() {
+                drop(queue);
+                self.give_up(true);
+                return;
+            }
+            queue = self
+                .emptied
+                .wait_timeout(queue, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        if queue.push(Arc::clone(line)) {
+            self.filled.notify_one();
+        }
+        // ANCHOR_END: step-3
+    }
+
+    /// 不管满没满,放进一行(关门了就不放),叫醒写线程。
+    fn push(&self, line: Line) {
+        if self.lock().push(line) {
+            self.filled.notify_one();
+        }
+    }
+
+    /// 写线程:等到信箱里有东西,把攒着的行全部取走。
+    fn take(&self) -> Take {
+        let mut queue = self.lock();
+        while queue.lines.is_empty() && !queue.closed {
+            queue = self
+                .filled
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        if queue.lines.is_empty() {
+            return Take::Done;
+        }
+        queue.bytes = 0;
+        queue.taken = Instant::now();
+        let lines = queue.lines.drain(..).collect();
+        self.emptied.notify_all();
+        Take::Lines(lines)
+    }
+
+    /// 关门:不再收新的行,写线程写完剩下的行就结束。
+    fn close(&self) {
+        self.lock().closed = true;
+        self.filled.notify_all();
+        self.emptied.notify_all();
+    }
+
+    /// 放弃这个人:扔掉信箱里的行,关掉连接。他的读线程会醒来,让他离开房间。
+    fn give_up(&self, too_slow: bool) {
+        {
+            let mut queue = self.lock();
+            queue.closed = true;
+            queue.too_slow |= too_slow;
+            queue.lines.clear();
+            queue.bytes = 0;
+        }
+        self.filled.notify_all();
+        self.emptied.notify_all();
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// 他是因为跟不上才被请走的吗?
+    fn too_slow(&self) -> bool {
+        self.lock().too_slow
+    }
+}
+// ANCHOR_END: outbox
+
 // ANCHOR: handle_client
 /// 第 4 步:服务一个客户端,从连上到离开。它的写线程负责发,这个线程负责收。
-fn handle_client(stream: TcpStream, id: u64, room: &Room) {
+fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
     // ANCHOR: step-4
     let peer = match stream.peer_addr() {
         Ok(peer) => peer,
         Err(err) => {
-            eprintln!("警告: 连接已经断开,读不到对方地址: {err}");
+            warn!("警告: 连接已经断开,读不到对方地址: {err}");
             return;
         }
     };
-    let (outbox, inbox) = sync_channel(OUTBOX_LINES);
-    let writer = match start_writer(&stream, inbox) {
+    // 读线程、写线程和信箱共用同一个连接:一个连接只占一个文件描述符。
+    let stream = Arc::new(stream);
+    let outbox = Arc::new(Outbox::new(Arc::clone(&stream)));
+    let writer = match start_writer(Arc::clone(&outbox), room.limits.write_timeout) {
         Ok(writer) => writer,
         Err(err) => {
-            eprintln!("警告: 无法服务 {peer}: {err:#}");
+            warn!("警告: 无法服务 {peer}: {err:#}");
             return;
         }
     };
-    let mut reader = BufReader::new(&stream);
+    let mut reader = BufReader::new(Timed::new(&stream));
 
-    if let Some(nick) = choose_nick(&mut reader, &stream, id, room, &outbox) {
+    if let Some(nick) = choose_nick(&mut reader, id, room, &outbox) {
         if let Err(err) = chat(&mut reader, id, nick, room) {
-            eprintln!("警告: {peer}: {err:#}");
+            warn!("警告: {peer}: {err:#}");
         }
-        if let Some(nick) = room.leave(id) {
-            let online = room.names().len();
-            println!("{nick} 离开了聊天室(在线 {online} 人)");
-            room.broadcast(id, &format!("* {nick} 离开了聊天室"));
+        if let Some((nick, online)) = room.leave(id) {
+            let why = if outbox.too_slow() {
+                "跟不上消息,已被请出聊天室"
+            } else {
+                "离开了聊天室"
+            };
+            log!("{nick} {why}(在线 {online} 人)");
+            room.broadcast(id, &format!("* {nick} {why}"));
         }
     }
-    // 放下自己手里的信箱;房间里的那份在 leave 时已经放下了。写线程把信箱里剩下的
-    // 写完(比如「再见」),就关闭连接、结束。等它结束,这个客户端就什么也没留下。
-    drop(outbox);
+    // 关上信箱:写线程把里面剩下的行(比如「再见」)写完,就关闭连接、结束。
+    // 等它结束,这个客户端就什么也没留下;座位也随之空出来。
+    outbox.close();
     let _ = writer.join();
+    drop(seat);
     // ANCHOR_END: step-4
 }
 // ANCHOR_END: handle_client
 
 // ANCHOR: writer
-/// 第 5 步:启动写线程。它从信箱里取出一行行文字,写到连接上,直到信箱关闭或者写不出去。
-fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::JoinHandle<()>> {
+/// 第 5 步:启动写线程。它从信箱里取出攒着的行,一次写到连接上,直到信箱关门或者写不出去。
+fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::JoinHandle<()>> {
     // ANCHOR: step-5
-    let stream = stream.try_clone().context("无法复制连接")?;
+    let stream = Arc::clone(&outbox.stream);
+    // 写超时:一次 write 连续这么久一个字节也写不进去,就返回错误。对方不读,就会这样。
     stream
-        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .set_write_timeout(Some(write_timeout))
         .context("无法设置写超时")?;
     // 关掉 Nagle 算法:它会把紧跟在上一次写后面的小块数据扣住,等对方确认了上一块再发,
     // 遇上对方的「延迟确认」,一句话就要多等几十毫秒。聊天要的是快,每一块都立刻发出去。
@@ -262,23 +502,25 @@ fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::Joi
     let writer = thread::Builder::new()
         .name("writer".to_owned())
         .spawn(move || {
-            let mut out = BufWriter::new(&stream);
-            // recv 在信箱空着时等待;所有发信的一方都放下信箱后,它返回 Err,循环结束。
-            'lines: while let Ok(line) = inbox.recv() {
-                let mut next = Some(line);
-                // 把此刻信箱里攒着的行一起写出去,再 flush:一次系统调用写很多行。
-                while let Some(line) = next {
-                    if writeln!(out, "{line}").is_err() {
-                        break 'lines;
-                    }
-                    next = inbox.try_recv().ok();
+            let mut batch = Vec::new();
+            while let Take::Lines(lines) = outbox.take() {
+                // 把攒着的行拼在一起,一次 write_all 写出去:人多的时候,一次系统调用写很多行。
+                batch.clear();
+                for line in &lines {
+                    batch.extend_from_slice(line.as_bytes());
+                    batch.push(b'\n');
                 }
-                if out.flush().is_err() {
-                    break;
+                if let Err(err) = (&*stream).write_all(&batch) {
+                    // 写超时:他一直不读,跟不上了。别的错误:他已经断开了。
+                    let too_slow = matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    );
+                    outbox.give_up(too_slow);
+                    return;
                 }
             }
-            // 写完了,或者写不出去了(对方断开、超时):关掉连接,读线程也会随之醒来。
-            drop(out);
+            // 信箱关门了,剩下的也写完了:关闭连接,读线程(如果还在读)也会随之醒来。
             let _ = stream.shutdown(Shutdown::Both);
         })
         .context("无法创建写线程")?;
@@ -288,21 +530,21 @@ fn start_writer(stream: &TcpStream, inbox: Receiver<Line>) -> Result<thread::Joi
 // ANCHOR_END: writer
 
 // ANCHOR: choose_nick
-/// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了,返回 None。
+/// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了(或者超时了),返回 None。
 fn choose_nick(
-    reader: &mut impl BufRead,
-    stream: &TcpStream,
+    reader: &mut BufReader<Timed<'_>>,
     id: u64,
     room: &Room,
-    outbox: &SyncSender<Line>,
+    outbox: &Arc<Outbox>,
 ) -> Option<String> {
     // ANCHOR: step-6
     // 还没进房间,所以直接放进自己的信箱。
-    let say = |line: String| {
-        let _ = outbox.try_send(Line::from(line));
-    };
+    let say = |line: String| outbox.post(&Line::from(line), room.limits.write_timeout);
     say("* 欢迎来到聊天室!请输入你的昵称".to_owned());
-    loop {
+    // 报昵称有时限:一直不说话的连接不能永远占着座位。时限是整个报昵称的过程,
+    // 不是每一次 read:否则每隔一会儿发一个字节,就能一直占着。
+    reader.get_mut().deadline = Some(Instant::now() + room.limits.nick_timeout);
+    let nick = loop {
         let line = match read_line(reader) {
             Ok(Some(line)) => line,
             Ok(None) => return None,
@@ -316,23 +558,17 @@ fn choose_nick(
             say(format!("! {why}"));
             continue;
         }
-        let Ok(stream) = stream.try_clone() else {
-            return None;
-        };
-        match room.join(id, nick, outbox.clone(), stream) {
+        match room.join(id, nick, outbox) {
             Ok(online) => {
-                println!("{nick} 进入了聊天室(在线 {online} 人)");
-                let names = room.names().join(", ");
-                room.tell(
-                    id,
-                    &format!("* 你好,{nick}!现在在线 {online} 人: {names}。输入 /help 查看命令"),
-                );
-                room.broadcast(id, &format!("* {nick} 进入了聊天室"));
-                return Some(nick.to_owned());
+                log!("{nick} 进入了聊天室(在线 {online} 人)");
+                break nick.to_owned();
             }
             Err(why) => say(format!("! {why}")),
         }
-    }
+    };
+    reader.get_mut().deadline = None;
+    room.broadcast(id, &format!("* {nick} 进入了聊天室"));
+    Some(nick)
     // ANCHOR_END: step-6
 }
 // ANCHOR_END: choose_nick
@@ -362,7 +598,7 @@ fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Re
             }
             Command::Nick(new) => match check_nick(new).and_then(|()| room.rename(id, new)) {
                 Ok(old) => {
-                    println!("{old} 改名为 {new}");
+                    log!("{old} 改名为 {new}");
                     room.tell(id, &format!("* 你现在叫 {new}"));
                     room.broadcast(id, &format!("* {old} 改名为 {new}"));
                     nick = new.to_owned();
@@ -391,7 +627,7 @@ fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Re
 
 // ANCHOR: read_line
 /// 第 8 步:读一行:读到 `\n` 为止(去掉行尾的 `\r\n` 或 `\n`),坏的 UTF-8 变成 �。
-/// 对方关闭了连接时返回 `Ok(None)`;一行太长是一个错误,这个客户端会被断开。
+/// 对方关闭了连接时返回 `Ok(None)`;一行太长、超时都是错误,这个客户端会被断开。
 fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
     // ANCHOR: step-8
     let mut bytes = Vec::new();
@@ -401,7 +637,7 @@ fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
         .by_ref()
         .take(limit)
         .read_until(b'\n', &mut bytes)
-        .map_err(LineError::Io)?;
+        .map_err(LineError::from)?;
     if n == 0 {
         return Ok(None);
     }
@@ -419,17 +655,69 @@ fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
 }
 // ANCHOR_END: read_line
 
+// ANCHOR: timed
+/// 一个可以设「截止时间」的读端:截止时间之前,每一次 read 最多只等到截止时间;
+/// 过了截止时间,read 返回 TimedOut。没有截止时间时,就是普通的阻塞读。
+///
+/// 为什么不直接用 set_read_timeout?它管的是「一次 read」,不是「一整行」:
+/// 一个每隔几秒发一个字节的人,每次 read 都不超时,却能一直占着这个连接。
+struct Timed<'a> {
+    stream: &'a TcpStream,
+    deadline: Option<Instant>,
+    /// 上一次 read 用的超时,没变就不用再告诉系统一遍。
+    timeout: Option<Duration>,
+}
+
+impl<'a> Timed<'a> {
+    fn new(stream: &'a TcpStream) -> Timed<'a> {
+        Timed {
+            stream,
+            deadline: None,
+            timeout: None,
+        }
+    }
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let timeout = match self.deadline {
+            None => None,
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(io::ErrorKind::TimedOut.into()),
+            },
+        };
+        if timeout != self.timeout {
+            self.stream.set_read_timeout(timeout)?;
+            self.timeout = timeout;
+        }
+        self.stream.read(buf)
+    }
+}
+// ANCHOR_END: timed
+
 /// 读一行时可能出的错。
 #[derive(Debug)]
 enum LineError {
     TooLong,
+    TimedOut,
     Io(io::Error),
+}
+
+impl From<io::Error> for LineError {
+    fn from(err: io::Error) -> LineError {
+        match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => LineError::TimedOut,
+            _ => LineError::Io(err),
+        }
+    }
 }
 
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LineError::TooLong => write!(f, "一行最多 {MAX_LINE} 字节"),
+            LineError::TimedOut => write!(f, "太久没有报上昵称,再见"),
             LineError::Io(err) => write!(f, "读取失败: {err}"),
         }
     }
