@@ -21,7 +21,7 @@
 //! ```
 
 // 骨架里的 todo!() 让一些参数和导入暂时用不上;三步都写完以后,可以删掉下面这一行。
-#![allow(unused_variables, unused_imports, dead_code)]
+#![allow(unused_variables, unused_imports, dead_code, unused_macros)]
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
@@ -31,6 +31,16 @@ use clap::Parser;
 
 /// IPv4 上一个 UDP 数据报最多能带 65507 字节的数据。缓冲区按最大值准备,
 /// 否则超出缓冲区的部分会被悄悄丢掉(Python 教程里的 `recvfrom(500)` 就有这个坑)。
+/// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
+/// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
+/// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 const MAX_DATAGRAM: usize = 65_507;
 
 // ANCHOR: args
@@ -77,7 +87,7 @@ fn run(args: &Args) -> Result<()> {
     let (data, peer) = receive(&socket, &mut buf)?;
     reply(&socket, data, peer)?;
 
-    println!("再见!");
+    log!("再见!");
     Ok(())
 }
 // ANCHOR_END: run
@@ -92,6 +102,7 @@ fn bind(host: &str, port: u16) -> Result<UdpSocket> {
     //     「UDP 服务器已启动,正在监听 127.0.0.1:7852」。评分时 port 是 0,
     //     系统会另挑一个端口,只有 local_addr() 知道是哪个。
     //   - 返回这个套接字。输出格式见课本「输出格式」一节。
+    //   - 打印用 log!(…):它和 println! 一样,只是 stdout 被关掉了也不会 panic(见它的注释)。
     todo!("第 1 步:在 {host}:{port} 上绑定 UDP 套接字,并打印实际地址")
 }
 // ANCHOR_END: bind

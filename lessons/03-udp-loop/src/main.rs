@@ -22,7 +22,7 @@
 //! ```
 
 // 骨架里的 todo!() 让一些参数和导入暂时用不上;三步都写完以后,可以删掉下面这一行。
-#![allow(unused_variables, unused_imports, dead_code)]
+#![allow(unused_variables, unused_imports, dead_code, unused_macros)]
 
 use std::net::UdpSocket;
 use std::process::ExitCode;
@@ -31,6 +31,24 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 /// 最大的 UDP 数据报(IPv4)。
+/// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
+/// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
+/// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// 和 eprintln! 一样,但 stderr 被关掉了也不会 panic。
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const MAX_DATAGRAM: usize = 65_507;
 
 /// 第 3 课:永不停歇的 UDP 回声服务器。把每个数据报原样回给它的发送方。
@@ -75,6 +93,7 @@ fn bind(host: &str, port: u16) -> Result<UdpSocket> {
     // TODO: 第 1 步:和第 1 课一样,绑定 (host, port) 并打印实际地址。
     //   - 可以把你在第 1 课写好的 bind 搬过来。
     //   - 第一行输出必须含有 socket.local_addr() 的结果(评分时 port 是 0)。
+    //   - 打印用 log!(…):它和 println! 一样,只是 stdout 被关掉了也不会 panic(见它的注释)。
     todo!("第 1 步:在 {host}:{port} 上绑定 UDP 套接字,并打印实际地址")
 }
 // ANCHOR_END: bind
@@ -84,7 +103,7 @@ fn bind(host: &str, port: u16) -> Result<UdpSocket> {
 fn serve(socket: &UdpSocket) -> Result<()> {
     // TODO: 第 2 步:永远循环,每一轮调用一次 echo_one。
     //   - 缓冲区在循环外分配一次(MAX_DATAGRAM 字节),每一轮复用。
-    //   - echo_one 返回 Err 时,用 eprintln! 记一行警告,然后继续循环:
+    //   - echo_one 返回 Err 时,用 warn!(和 eprintln! 一样,stderr 关掉了也不 panic)记一行警告,然后继续循环:
     //     一个数据报出了问题,不能让服务器停下来,更不能丢下别的客户端。
     //   - loop { … } 永远不会结束,所以这个函数其实不会返回:不需要在最后写 Ok(())。
     todo!("第 2 步:永远循环地处理数据报")

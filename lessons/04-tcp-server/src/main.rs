@@ -24,7 +24,7 @@
 //! ```
 
 // 骨架里的 todo!() 让一些参数和导入暂时用不上;所有步骤都写完以后,可以删掉下面这一行。
-#![allow(unused_variables, unused_imports, dead_code)]
+#![allow(unused_variables, unused_imports, dead_code, unused_macros)]
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -35,6 +35,24 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 /// 一条消息最多这么多字节。不设上限的话,一个一直不发换行的客户端能把服务器的内存吃光。
+/// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
+/// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
+/// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// 和 eprintln! 一样,但 stderr 被关掉了也不会 panic。
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const MAX_MESSAGE: u64 = 64 * 1024;
 
 /// 第 4 课:一行一条消息的 TCP 服务器。每个连接收一行,回一行,然后关闭。
@@ -85,6 +103,7 @@ fn bind(host: &str, port: u16) -> Result<TcpListener> {
     //     失败时用 with_context 说明是哪个地址,例如「无法绑定 127.0.0.1:8998」。
     //   - 第一行输出必须含有 listener.local_addr() 的结果,例如
     //     「TCP 服务器已启动,正在监听 127.0.0.1:8998」(评分时 port 是 0)。
+    //   - 打印用 log!(…):它和 println! 一样,只是 stdout 被关掉了也不会 panic(见它的注释)。
     todo!("第 1 步:在 {host}:{port} 上绑定 TCP 监听套接字,并打印实际地址")
 }
 // ANCHOR_END: bind
@@ -94,7 +113,7 @@ fn bind(host: &str, port: u16) -> Result<TcpListener> {
 fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
     // TODO: 第 2 步:一个接一个地接受连接,交给 handle 处理,永不停止。
     //   - for incoming in listener.incoming() { … } 每一轮得到一个 io::Result<TcpStream>。
-    //   - accept 失败、读不到 peer_addr、handle 返回 Err:都只 eprintln! 一行警告
+    //   - accept 失败、读不到 peer_addr、handle 返回 Err:都只 warn!(和 eprintln! 一样,stderr 关掉了也不 panic)一行警告
     //     (带上对方地址,例如「警告: 处理 127.0.0.1:50000 时出错: …」),然后继续循环。
     //     一个客户端出了问题,不能让服务器停下,更不能影响下一个客户端。
     todo!("第 2 步:循环接受连接,每个都交给 handle")

@@ -22,6 +22,16 @@ use clap::Parser;
 
 /// IPv4 上一个 UDP 数据报最多能带 65507 字节的数据。缓冲区按最大值准备,
 /// 否则超出缓冲区的部分会被悄悄丢掉(Python 教程里的 `recvfrom(500)` 就有这个坑)。
+/// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
+/// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
+/// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 const MAX_DATAGRAM: usize = 65_507;
 
 // ANCHOR: args
@@ -68,7 +78,7 @@ fn run(args: &Args) -> Result<()> {
     let (data, peer) = receive(&socket, &mut buf)?;
     reply(&socket, data, peer)?;
 
-    println!("再见!");
+    log!("再见!");
     Ok(())
 }
 // ANCHOR_END: run
@@ -81,7 +91,7 @@ fn bind(host: &str, port: u16) -> Result<UdpSocket> {
         UdpSocket::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     // 端口写 0 时,系统会挑一个空闲端口;只有 local_addr() 知道挑的是哪个。
     let addr = socket.local_addr().context("无法读取绑定的地址")?;
-    println!("UDP 服务器已启动,正在监听 {addr}");
+    log!("UDP 服务器已启动,正在监听 {addr}");
     Ok(socket)
     // ANCHOR_END: step-1
 }
@@ -95,7 +105,7 @@ fn receive<'buf>(socket: &UdpSocket, buf: &'buf mut [u8]) -> Result<(&'buf [u8],
     let (n, peer) = socket.recv_from(buf).context("接收数据报失败")?;
     let data = &buf[..n];
     // 收到的是字节,不一定是合法的 UTF-8:from_utf8_lossy 把坏字节显示成 �,绝不 panic。
-    println!(
+    log!(
         "收到来自 {peer} 的 {n} 字节: {}",
         String::from_utf8_lossy(data)
     );
@@ -112,7 +122,7 @@ fn reply(socket: &UdpSocket, data: &[u8], peer: SocketAddr) -> Result<()> {
     socket
         .send_to(data, peer)
         .with_context(|| format!("无法回复 {peer}"))?;
-    println!("已把 {} 字节原样发回给 {peer}", data.len());
+    log!("已把 {} 字节原样发回给 {peer}", data.len());
     Ok(())
     // ANCHOR_END: step-3
 }

@@ -22,6 +22,24 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 /// 最大的 UDP 数据报(IPv4)。
+/// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
+/// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
+/// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// 和 eprintln! 一样,但 stderr 被关掉了也不会 panic。
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const MAX_DATAGRAM: usize = 65_507;
 
 /// 第 3 课:永不停歇的 UDP 回声服务器。把每个数据报原样回给它的发送方。
@@ -67,7 +85,7 @@ fn bind(host: &str, port: u16) -> Result<UdpSocket> {
     let socket =
         UdpSocket::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     let addr = socket.local_addr().context("无法读取绑定的地址")?;
-    println!("UDP 回声服务器已启动,正在监听 {addr}");
+    log!("UDP 回声服务器已启动,正在监听 {addr}");
     Ok(socket)
     // ANCHOR_END: step-1
 }
@@ -83,7 +101,7 @@ fn serve(socket: &UdpSocket) -> Result<()> {
         if let Err(err) = echo_one(socket, &mut buf) {
             // 比如 Windows 上,给一个已经关掉的客户端发过数据后,下一次 recv_from
             // 会报 ConnectionReset。这只和那个客户端有关,服务器要继续服务别人。
-            eprintln!("警告: {err:#}");
+            warn!("警告: {err:#}");
         }
     }
     // ANCHOR_END: step-2
@@ -100,7 +118,7 @@ fn echo_one(socket: &UdpSocket, buf: &mut [u8]) -> Result<()> {
     // escape_debug 把换行、控制字符转义成 \n、\u{1b} 之类,所以一个数据报只占一行日志,
     // 别人发来的终端控制序列也不会搞乱我们的终端。
     let text = String::from_utf8_lossy(data);
-    println!("[{peer}] {n} 字节: {}", text.escape_debug());
+    log!("[{peer}] {n} 字节: {}", text.escape_debug());
     socket
         .send_to(data, peer)
         .with_context(|| format!("无法回复 {peer}"))?;

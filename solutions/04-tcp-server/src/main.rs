@@ -26,6 +26,24 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 /// 一条消息最多这么多字节。不设上限的话,一个一直不发换行的客户端能把服务器的内存吃光。
+/// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
+/// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
+/// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// 和 eprintln! 一样,但 stderr 被关掉了也不会 panic。
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const MAX_MESSAGE: u64 = 64 * 1024;
 
 /// 第 4 课:一行一条消息的 TCP 服务器。每个连接收一行,回一行,然后关闭。
@@ -76,7 +94,7 @@ fn bind(host: &str, port: u16) -> Result<TcpListener> {
     let listener =
         TcpListener::bind((host, port)).with_context(|| format!("无法绑定 {host}:{port}"))?;
     let addr = listener.local_addr().context("无法读取绑定的地址")?;
-    println!("TCP 服务器已启动,正在监听 {addr}");
+    log!("TCP 服务器已启动,正在监听 {addr}");
     Ok(listener)
     // ANCHOR_END: step-1
 }
@@ -91,19 +109,19 @@ fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
         let stream = match incoming {
             Ok(stream) => stream,
             Err(err) => {
-                eprintln!("警告: 接受连接失败: {err}");
+                warn!("警告: 接受连接失败: {err}");
                 continue;
             }
         };
         let peer = match stream.peer_addr() {
             Ok(peer) => peer,
             Err(err) => {
-                eprintln!("警告: 连接已经断开,读不到对方地址: {err}");
+                warn!("警告: 连接已经断开,读不到对方地址: {err}");
                 continue;
             }
         };
         if let Err(err) = handle(stream, peer, timeout) {
-            eprintln!("警告: 处理 {peer} 时出错: {err:#}");
+            warn!("警告: 处理 {peer} 时出错: {err:#}");
         }
         // stream 在 handle 结束时被 drop,连接就关闭了。
     }
@@ -125,12 +143,12 @@ fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> 
         .context("无法设置写超时")?;
 
     let Some(message) = read_message(&stream, peer, timeout)? else {
-        println!("{peer} 没有发送任何内容就断开了");
+        log!("{peer} 没有发送任何内容就断开了");
         return Ok(());
     };
     let text = String::from_utf8_lossy(&message);
     // escape_debug:日志里一条消息只占一行,别人发来的控制字符也不会搞乱我们的终端。
-    println!("收到来自 {peer} 的消息: {}", text.escape_debug());
+    log!("收到来自 {peer} 的消息: {}", text.escape_debug());
 
     let reply = format!("收到来自 {peer} 的消息: {text}\n");
     // write 可能只写出一部分;write_all 会一直写,直到全部写完或者出错。

@@ -1,0 +1,37 @@
+//! issue 12 缺陷 3 的重现:stdout 被关掉了(比如 `solution-03 | head -n 1`),服务器照常回复。
+//! 修好以前,第一个数据报就让服务器 panic(「failed printing to stdout: Broken pipe」)。
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[test]
+fn a_closed_stdout_never_stops_the_replies() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_solution-03"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("能启动 solution-03");
+    let mut first = String::new();
+    // 读完第一行就关掉读的那一头,和 `| head -n 1` 一样。
+    BufReader::new(server.stdout.take().expect("piped"))
+        .read_line(&mut first)
+        .expect("读到第一行");
+    let addr = first.split_whitespace().last().expect("第一行的最后是地址");
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 64];
+    let mut replies = Vec::new();
+    for text in ["你好,世界", "第二个"] {
+        client.send_to(text.as_bytes(), addr).unwrap();
+        let got = client.recv(&mut buf).ok().map(|n| buf[..n].to_vec());
+        replies.push((got, text));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    for (got, text) in replies {
+        assert_eq!(got.as_deref(), Some(text.as_bytes()), "没有收到「{text}」的回复");
+    }
+}
