@@ -29,7 +29,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -70,7 +70,7 @@ struct Args {
     #[arg(short, long, default_value_t = 8998, hide_default_value = true)]
     port: u16,
 
-    /// 每一次读或写最多等多少秒;超时就断开这个连接,去服务下一个客户端(默认 5)
+    /// 一个客户端要在多少秒内发完一行(每一次写也最多等这么久);超时就断开它,去服务下一个(默认 5)
     #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), hide_default_value = true)]
     timeout: u64,
 
@@ -124,8 +124,8 @@ fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
 /// 第 3 步:服务一个连接:读一条消息,打印,回一行。
 fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> {
     // TODO: 第 3 步:服务一个连接:设超时、读一条消息、打印、回一行。
-    //   - 先用 set_read_timeout / set_write_timeout 设上 timeout:否则一个连上来却
-    //     一言不发的客户端,会让整个服务器永远等下去。
+    //   - 先用 set_write_timeout 设上 timeout:否则一个不读回复的客户端会让服务器一直等下去。
+    //     (读的期限由第 4 步的 Deadline 管:一整行要在 timeout 之内发完。)
     //   - 用 read_message(第 4 步)读一条消息;返回 None 时打印一行
     //     「127.0.0.1:50000 没有发送任何内容就断开了」,然后返回 Ok(())。
     //   - 用 String::from_utf8_lossy 把消息变成文字,打印一行日志(用 escape_debug 转义)。
@@ -134,6 +134,38 @@ fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> 
     todo!("第 3 步:处理来自 {peer} 的连接")
 }
 // ANCHOR_END: handle
+
+// ANCHOR: deadline
+/// 给「读一整行」设一个期限:每一次 read 之前,把读超时设成离期限还剩多久;
+/// 过了期限,read 直接返回 TimedOut。
+///
+/// 只用 set_read_timeout 是不够的:它管的是「一次 read」。一个每隔 4 秒发一个字节的客户端,
+/// 每次 read 都等不满 5 秒,却能一个字节一个字节地把服务器占上好几个小时。
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl<'a> Deadline<'a> {
+    fn new(stream: &'a TcpStream, limit: Duration) -> Deadline<'a> {
+        Deadline {
+            stream,
+            until: Instant::now() + limit,
+        }
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+// ANCHOR_END: deadline
 
 // ANCHOR: read_message
 /// 第 4 步:读一条消息:读到 `\n` 为止,或者读到对方关闭发送方向(EOF)为止。
@@ -147,7 +179,8 @@ fn read_message(
 ) -> Result<Option<Vec<u8>>> {
     // TODO: 第 4 步:读一条消息:读到 \n 为止,或者读到 EOF 为止。
     //   - TCP 是字节流:一次 read 可能只读到半条消息,也可能读到一条半。
-    //     用 BufReader::new(stream.take(MAX_MESSAGE + 1)) 包起来,再 read_until(b'\n', &mut message)。
+    //     用 BufReader::new(Deadline::new(stream, timeout).take(MAX_MESSAGE + 1)) 包起来,
+    //     再 read_until(b'\n', &mut message)。Deadline 让一整行有一个期限(不是每一次 read)。
     //   - read_until 返回 Ok(0):对方什么都没发就关闭了,返回 Ok(None)。
     //   - 读超时(ErrorKind::WouldBlock 或 TimedOut):用 bail! 说明「{peer} 在 N 秒内没有发完一行」。
     //   - 去掉行尾的 \n(和紧挨在它前面的 \r),行首行尾的空格不要动;

@@ -7,7 +7,8 @@
 //! 协议(一行一条消息):
 //! - 客户端发一行文字,以 `\n` 结尾(`\r\n` 也可以);不带换行就关闭发送方向,也算一条完整的消息;
 //! - 服务器回一行 `收到来自 <客户端地址> 的消息: <文字>\n`,然后关闭连接;
-//! - 一条消息最多 64 KiB;每一次读或写最多等 `--timeout` 秒,等不到就断开这个连接。
+//! - 一条消息最多 64 KiB;一整行要在 `--timeout` 秒内发完(从开始读算起,不是每一次 read),
+//!   每一次写最多等 `--timeout` 秒,等不到就断开这个连接。
 //!
 //! 手动试一试(课本:book/src/04-tcp-server.md):
 //!
@@ -20,7 +21,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -61,7 +62,7 @@ struct Args {
     #[arg(short, long, default_value_t = 8998, hide_default_value = true)]
     port: u16,
 
-    /// 每一次读或写最多等多少秒;超时就断开这个连接,去服务下一个客户端(默认 5)
+    /// 一个客户端要在多少秒内发完一行(每一次写也最多等这么久);超时就断开它,去服务下一个(默认 5)
     #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), hide_default_value = true)]
     timeout: u64,
 
@@ -134,10 +135,8 @@ fn serve(listener: &TcpListener, timeout: Duration) -> Result<()> {
 /// 第 3 步:服务一个连接:读一条消息,打印,回一行。
 fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> {
     // ANCHOR: step-3
-    // 没有超时的话,一个连上来却一言不发的客户端会让整个服务器永远等下去。
-    stream
-        .set_read_timeout(Some(timeout))
-        .context("无法设置读超时")?;
+    // 没有超时的话,一个连上来却不读回复的客户端会让整个服务器永远等下去。
+    // (读的期限由 read_message 里的 Deadline 管:它管的是一整行。)
     stream
         .set_write_timeout(Some(timeout))
         .context("无法设置写超时")?;
@@ -160,6 +159,38 @@ fn handle(stream: TcpStream, peer: SocketAddr, timeout: Duration) -> Result<()> 
 }
 // ANCHOR_END: handle
 
+// ANCHOR: deadline
+/// 给「读一整行」设一个期限:每一次 read 之前,把读超时设成离期限还剩多久;
+/// 过了期限,read 直接返回 TimedOut。
+///
+/// 只用 set_read_timeout 是不够的:它管的是「一次 read」。一个每隔 4 秒发一个字节的客户端,
+/// 每次 read 都等不满 5 秒,却能一个字节一个字节地把服务器占上好几个小时。
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl<'a> Deadline<'a> {
+    fn new(stream: &'a TcpStream, limit: Duration) -> Deadline<'a> {
+        Deadline {
+            stream,
+            until: Instant::now() + limit,
+        }
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+// ANCHOR_END: deadline
+
 // ANCHOR: read_message
 /// 第 4 步:读一条消息:读到 `\n` 为止,或者读到对方关闭发送方向(EOF)为止。
 ///
@@ -171,8 +202,9 @@ fn read_message(
     timeout: Duration,
 ) -> Result<Option<Vec<u8>>> {
     // ANCHOR: step-4
-    // take 限制最多读多少字节;BufReader 帮我们一块一块地读,直到遇到换行。
-    let mut reader = BufReader::new(stream.take(MAX_MESSAGE + 1));
+    // Deadline 让一整行有一个期限;take 限制最多读多少字节;
+    // BufReader 帮我们一块一块地读,直到遇到换行。
+    let mut reader = BufReader::new(Deadline::new(stream, timeout).take(MAX_MESSAGE + 1));
     let mut message = Vec::new();
     match reader.read_until(b'\n', &mut message) {
         // Ok(0):对方什么都没发就关闭了连接。
