@@ -239,12 +239,7 @@ impl Room {
         expected: &str,
         hint: &str,
     ) -> Failure {
-        let panicked = self
-            .server
-            .program
-            .output()
-            .stderr()
-            .contains("panicked");
+        let panicked = self.server.program.output().stderr().contains("panicked");
         let ending = match missed.ending {
             ReadEnding::Closed => "然后服务器关闭了这个连接".to_owned(),
             ReadEnding::Error(err) => format!("然后{err}"),
@@ -707,7 +702,10 @@ fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Fa
                         "bob 一直在读(只在开头忙了 {} 毫秒),无论 alice 说得多快,他都不会被请走",
                         BOB_BUSY.as_millis()
                     ))
-                    .actual(format!("bob 收到了前 {got} 句,{how}\n{}", bob.transcript(4)))
+                    .actual(format!(
+                        "bob 收到了前 {got} 句,{how}\n{}",
+                        bob.transcript(4)
+                    ))
                     .hint(
                         "「跟不上」要按时间判断:一个人的连接连续一个写超时都写不进去,才是跟不上。\
                          按「信箱里攒了多少行」判断是错的:一阵刷屏会在他的写线程来得及写之前就把\
@@ -1211,10 +1209,17 @@ impl FakeRoom {
 
     /// 等客户端在 stdout 上打印出 `text`。颜色控制码不算数:评分器读的 stdout 不是终端。
     fn expect_printed(&mut self, text: &str, what: &str, hint: &str) -> Result<(), Failure> {
-        match self
-            .client
-            .wait_stdout_until(deadline(REPLY), |out| out.contains(text))
-        {
+        // 去掉颜色以后出现了,也不用再等了:那是另一种错误,马上说出来。
+        let seen = self.client.wait_stdout_until(deadline(REPLY), |out| {
+            out.contains(text) || strip_ansi(out).contains(text)
+        });
+        match seen.and_then(|()| {
+            if self.client.output().stdout().contains(text) {
+                Ok(())
+            } else {
+                Err(crate::program::WaitError::Timeout)
+            }
+        }) {
             Ok(()) => Ok(()),
             Err(_) if strip_ansi(&self.client.output().stdout()).contains(text) => Err(self
                 .failure("输出里有颜色控制码:stdout 不是终端时不要输出颜色")

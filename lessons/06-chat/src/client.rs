@@ -105,7 +105,12 @@ fn greeted(stream: &TcpStream) -> Result<(BufReader<TcpStream>, String)> {
     match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
         Ok(0) => bail!("服务器一句话也没说就关闭了连接"),
         Ok(_) => {}
-        Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
             bail!(
                 "等了 {} 秒,服务器一句话也没说:它可能忙不过来了(比如连接太多),\
                  或者这个地址上的不是聊天室服务器",

@@ -21,7 +21,9 @@ fn a_closed_stdout_never_stops_the_reply() {
         .expect("读到第一行");
     let addr = first.split_whitespace().last().expect("第一行的最后是地址");
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     client.send_to("你好,世界".as_bytes(), addr).unwrap();
     let mut buf = [0u8; 64];
     let got = client.recv(&mut buf).ok().map(|n| buf[..n].to_vec());

@@ -21,7 +21,9 @@ fn a_closed_stdout_never_stops_the_replies() {
         .expect("读到第一行");
     let addr = first.split_whitespace().last().expect("第一行的最后是地址");
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut buf = [0u8; 64];
     let mut replies = Vec::new();
     for text in ["你好,世界", "第二个"] {
@@ -32,6 +34,10 @@ fn a_closed_stdout_never_stops_the_replies() {
     let _ = server.kill();
     let _ = server.wait();
     for (got, text) in replies {
-        assert_eq!(got.as_deref(), Some(text.as_bytes()), "没有收到「{text}」的回复");
+        assert_eq!(
+            got.as_deref(),
+            Some(text.as_bytes()),
+            "没有收到「{text}」的回复"
+        );
     }
 }

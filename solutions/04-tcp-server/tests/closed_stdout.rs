@@ -22,7 +22,9 @@ fn a_closed_stdout_never_stops_the_replies() {
     let mut replies = Vec::new();
     for text in ["你好,世界", "第二个"] {
         let mut stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         stream.write_all(format!("{text}\n").as_bytes()).unwrap();
         let mut reply = String::new();
         let _ = stream.read_to_string(&mut reply);

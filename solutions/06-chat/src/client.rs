@@ -78,7 +78,8 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     // 第一次连不上就报错退出:多半是地址写错了或者服务器没开,重试也没用。
     let stream = TcpStream::connect_timeout(&server, CONNECT_TIMEOUT)
         .with_context(|| format!("连不上聊天服务器 {server}:先确认服务器已经启动,端口也对"))?;
-    let (reader, greeting) = greeted(&stream).with_context(|| format!("连上了 {server},却进不了聊天室"))?;
+    let (reader, greeting) =
+        greeted(&stream).with_context(|| format!("连上了 {server},却进不了聊天室"))?;
     let link = Arc::new(Link {
         server,
         stream: Mutex::new(None),
@@ -122,7 +123,12 @@ fn greeted(stream: &TcpStream) -> Result<(BufReader<TcpStream>, String)> {
     match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut bytes) {
         Ok(0) => bail!("服务器一句话也没说就关闭了连接"),
         Ok(_) => {}
-        Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
             bail!(
                 "等了 {} 秒,服务器一句话也没说:它可能忙不过来了(比如连接太多),\
                  或者这个地址上的不是聊天室服务器",

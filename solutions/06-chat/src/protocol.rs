@@ -198,7 +198,14 @@ mod tests {
 
     #[test]
     fn invisible_format_characters_never_pass() {
-        for c in ['\u{202E}', '\u{200B}', '\u{2028}', '\u{2029}', '\u{FEFF}', '\u{E0041}'] {
+        for c in [
+            '\u{202E}',
+            '\u{200B}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{FEFF}',
+            '\u{E0041}',
+        ] {
             let cleaned = clean(&format!("a{c}b"));
             assert_eq!(cleaned, "a\u{FFFD}b", "U+{:04X} 应该被换掉", c as u32);
         }

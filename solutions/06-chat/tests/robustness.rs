@@ -217,7 +217,9 @@ fn the_client_backs_off_from_a_server_that_closes_at_once() {
         .unwrap();
     // 第一次:正常进门,然后服务器「坏了」。
     let (first, _) = listener.accept().unwrap();
-    (&first).write_all("* 欢迎来到聊天室!请输入你的昵称\n".as_bytes()).unwrap();
+    (&first)
+        .write_all("* 欢迎来到聊天室!请输入你的昵称\n".as_bytes())
+        .unwrap();
     first.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut nick = String::new();
     BufReader::new(&first).read_line(&mut nick).unwrap();
@@ -252,7 +254,13 @@ fn the_client_says_when_the_room_is_full() {
     let server = start(&["--max-clients", "1"]);
     let _alice = Peer::join(server.addr, "alice");
     let out = Command::new(PROGRAM)
-        .args(["client", "--port", &server.addr.port().to_string(), "--nick", "bob"])
+        .args([
+            "client",
+            "--port",
+            &server.addr.port().to_string(),
+            "--nick",
+            "bob",
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
