@@ -38,8 +38,24 @@ const LOG_EVERY: Duration = Duration::from_secs(5);
 /// 把满员的人请走时,最多等他这么久把已经发来的字节发完(见 [`turn_away`])。
 const TURN_AWAY_WAIT: Duration = Duration::from_millis(50);
 
-/// 服务器发出的一行,大家共享同一份(广播给 100 个人也只存一份文字)。
+/// 服务器发出的一行(末尾带着换行),大家共享同一份(广播给 100 个人也只存一份文字)。
 type Line = Arc<str>;
+
+/// 把一行文字变成要发出去的 [`Line`]:加上换行。
+fn line(text: &str) -> Line {
+    Line::from(format!("{text}\n"))
+}
+
+/// 「快路」:一个人的信箱空着、写线程闲着时,说话人的线程自己把这一行写给他,不用叫醒写线程。
+/// 每送达一行省下两次线程切换;人多的时候,这就是省下的大部分功夫(见课本「能撑住多少人」)。
+///
+/// 说话人不能被一个不读消息的人卡住,所以快路上的写最多等 [`FAST_WRITE`]:写不进去,
+/// 剩下的交给写线程。Windows 上写超时一旦触发,那个连接就处在「不确定」的状态,不能再用,
+/// 所以那里不走快路,所有的行都交给写线程。
+const FAST_PATH: bool = cfg!(unix);
+
+/// 快路上一次写最多等多久(也是写线程每次 write 等多久,见 [`write_patiently`])。
+const FAST_WRITE: Duration = Duration::from_millis(1);
 
 /// 服务器的几个上限,来自命令行(见 main.rs)。
 #[derive(Clone, Copy, Debug)]
@@ -188,7 +204,7 @@ impl Room {
             .chain([nick])
             .collect();
         // 拿着房间的锁不能等待,所以不管信箱满没满,直接放进去(只多一行)。
-        outbox.push(Line::from(format!(
+        outbox.push(line(&format!(
             "* 你好,{nick}!现在在线 {online} 人: {}。输入 /help 查看命令",
             names.join(", ")
         )));
@@ -234,13 +250,21 @@ impl Room {
     }
 
     /// 发给一个人。
-    fn tell(&self, id: u64, line: &str) {
-        self.deliver(|other| other == id, line);
+    fn tell(&self, id: u64, text: &str) {
+        self.deliver(|other| other == id, line(text));
     }
 
     /// 发给除了 `from` 以外的所有人。
-    fn broadcast(&self, from: u64, line: &str) {
-        self.deliver(|other| other != from, line);
+    fn broadcast(&self, from: u64, text: &str) {
+        self.deliver(|other| other != from, line(text));
+    }
+
+    /// 把攒好的几行(每行已经带着换行)一起发给除了 `from` 以外的所有人。
+    fn broadcast_lines(&self, from: u64, lines: String) {
+        if lines.is_empty() {
+            return;
+        }
+        self.deliver(|other| other != from, Line::from(lines));
     }
     // ANCHOR_END: room
 
@@ -250,14 +274,13 @@ impl Room {
     /// 先在锁里记下收信人的信箱,放开锁,再一个个地放:放信可能要等(信箱满了),
     /// 等的时候不能拿着房间的锁,否则别人连进门、离开、说话都做不了。
     /// 同一个人说的话由他自己的线程按顺序放,所以每个人收到的他的话,顺序都和他说的一样。
-    fn deliver(&self, to: impl Fn(u64) -> bool, line: &str) {
+    fn deliver(&self, to: impl Fn(u64) -> bool, line: Line) {
         let outboxes: Vec<Arc<Outbox>> = self
             .lock()
             .iter()
             .filter(|(id, _)| to(**id))
             .map(|(_, m)| Arc::clone(&m.outbox))
             .collect();
-        let line = Line::from(line);
         for outbox in outboxes {
             outbox.post(&line, self.limits.write_timeout);
         }
@@ -287,6 +310,8 @@ struct Outbox {
 }
 
 struct Queue {
+    /// 上一次快路没写完的那一行剩下的字节:要最先写。
+    rest: Vec<u8>,
     lines: VecDeque<Line>,
     /// 信箱里所有行的字节数(加上换行)。
     bytes: usize,
@@ -296,6 +321,8 @@ struct Queue {
     too_slow: bool,
     /// 写线程上一次从信箱里取信的时刻(还没取过的话,是信箱建好的时刻)。
     taken: Instant,
+    /// 写线程正拿着取走的行在写:这时不能走快路,否则顺序会乱。
+    writing: bool,
 }
 
 impl Queue {
@@ -304,16 +331,20 @@ impl Queue {
         if self.closed {
             return false;
         }
-        self.bytes += line.len() + 1;
+        self.bytes += line.len();
         self.lines.push_back(line);
         true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rest.is_empty() && self.lines.is_empty()
     }
 }
 
 /// 写线程从信箱里取东西的结果。
 enum Take {
-    /// 这些行(信箱里攒着的全部)。
-    Lines(Vec<Line>),
+    /// 上次没写完的字节,和信箱里攒着的全部行。
+    Lines(Vec<u8>, Vec<Line>),
     /// 关门了,也取完了:写线程该结束了。
     Done,
 }
@@ -322,11 +353,13 @@ impl Outbox {
     fn new(stream: Arc<TcpStream>) -> Outbox {
         Outbox {
             queue: Mutex::new(Queue {
+                rest: Vec::new(),
                 lines: VecDeque::new(),
                 bytes: 0,
                 closed: false,
                 too_slow: false,
                 taken: Instant::now(),
+                writing: false,
             }),
             filled: Condvar::new(),
             emptied: Condvar::new(),
@@ -343,13 +376,33 @@ impl Outbox {
     fn post(&self, line: &Line, patience: Duration) {
         // TODO: 第 3 步:把一行放进这个信箱;满了就等(背压),等太久就请他离开。
         //   - let mut queue = self.lock();
-        //   - 信箱满了(queue.bytes > 0 并且 queue.bytes + line.len() + 1 > OUTBOX_BYTES)、又没关门时,循环等:
+        //   - 信箱满了(queue.bytes > 0 并且 queue.bytes + line.len() > OUTBOX_BYTES)、又没关门时,循环等:
         //     从写线程上一次取信(queue.taken)算起,已经过了 patience,就 drop(queue)、
         //     self.give_up(true)(他跟不上),返回;
         //     否则 self.emptied.wait_timeout(queue, 剩下的时间) 等写线程取走一些。
-        //   - 最后 queue.push(Arc::clone(line)) 为 true 时,self.filled.notify_one() 叫醒写线程。
-        //   - 千万别在这里写套接字:一个不读消息的人会让 write_all 一直等。
+        //   - 关门了(queue.closed)就返回。
+        //   - 快路:FAST_PATH && queue.is_empty() && !queue.writing 时,self.write_now(&mut queue, line)
+        //     自己写一次(返回 Err 说明他断开了:drop(queue),self.give_up(false)),然后返回。
+        //   - 否则 queue.push(Arc::clone(line)) 为 true 时,self.filled.notify_one() 叫醒写线程。
+        //   - 千万别在这里用 write_all 写套接字:一个不读消息的人会让它一直等。
         todo!("第 3 步:把一行放进信箱")
+    }
+
+    /// 快路:说话人的线程直接写一次,最多等 [`FAST_WRITE`]。没写完的部分放进信箱,叫醒写线程。
+    /// 连接出了错(对方断开了)返回 Err。调用时拿着信箱的锁:这时没有别人在写这个连接。
+    fn write_now(&self, queue: &mut Queue, line: &Line) -> Result<(), ()> {
+        let bytes = line.as_bytes();
+        let written = match (&*self.stream).write(bytes) {
+            Ok(n) => n,
+            Err(err) if is_timeout(&err) || err.kind() == io::ErrorKind::Interrupted => 0,
+            Err(_) => return Err(()),
+        };
+        if written < bytes.len() {
+            queue.rest.extend_from_slice(&bytes[written..]);
+            queue.bytes += bytes.len() - written;
+            self.filled.notify_one();
+        }
+        Ok(())
     }
 
     /// 不管满没满,放进一行(关门了就不放),叫醒写线程。
@@ -359,23 +412,26 @@ impl Outbox {
         }
     }
 
-    /// 写线程:等到信箱里有东西,把攒着的行全部取走。
+    /// 写线程:上一批写完了;等到信箱里有东西,把攒着的全部取走。
     fn take(&self) -> Take {
         let mut queue = self.lock();
-        while queue.lines.is_empty() && !queue.closed {
+        queue.writing = false;
+        while queue.is_empty() && !queue.closed {
             queue = self
                 .filled
                 .wait(queue)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        if queue.lines.is_empty() {
+        if queue.is_empty() {
             return Take::Done;
         }
+        queue.writing = true;
         queue.bytes = 0;
         queue.taken = Instant::now();
+        let rest = std::mem::take(&mut queue.rest);
         let lines = queue.lines.drain(..).collect();
         self.emptied.notify_all();
-        Take::Lines(lines)
+        Take::Lines(rest, lines)
     }
 
     /// 关门:不再收新的行,写线程写完剩下的行就结束。
@@ -392,6 +448,7 @@ impl Outbox {
             queue.closed = true;
             queue.too_slow |= too_slow;
             queue.lines.clear();
+            queue.rest.clear();
             queue.bytes = 0;
         }
         self.filled.notify_all();
@@ -438,6 +495,33 @@ fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::
 }
 // ANCHOR_END: writer
 
+/// 把 `bytes` 全部写出去。每一次 write 只等一小会儿(见 [`FAST_WRITE`]);
+/// 连续 `patience` 一个字节也写不进去,就返回超时错误。
+fn write_patiently(stream: &TcpStream, mut bytes: &[u8], patience: Duration) -> io::Result<()> {
+    let mut progress = Instant::now();
+    while !bytes.is_empty() {
+        match (&*stream).write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                bytes = &bytes[n..];
+                progress = Instant::now();
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if is_timeout(&err) && progress.elapsed() < patience => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// 写超时在 Unix 上是 WouldBlock,在 Windows 上是 TimedOut。
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 // ANCHOR: choose_nick
 /// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了(或者超时了),返回 None。
 fn choose_nick(
@@ -460,14 +544,24 @@ fn choose_nick(
 }
 // ANCHOR_END: choose_nick
 
+/// 一次最多把这么多字节的话攒在一起发(见 [`chat`])。
+const BATCH_BYTES: usize = 16 * 1024;
+
 // ANCHOR: chat
 /// 第 7 步:一行一行地读,照 [`parse`] 的意思办,直到对方离开或者说了 /quit。
-fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Result<()> {
+///
+/// 普通的话先攒着:缓冲区里还有下一整行时(他说得很快,或者贴了一大段),接着读,
+/// 攒够了或者没有现成的下一行了,再一起发出去。每个收信人一次系统调用就收到好几行;
+/// 一句一句说的时候,攒着的只有一行,马上就发,不会多等。
+fn chat(reader: &mut BufReader<Timed<'_>>, id: u64, mut nick: String, room: &Room) -> Result<()> {
     // TODO: 第 7 步:一行一行地读,照 parse 的意思办,直到对方离开或者说了 /quit。
+    //   - 普通的话先攒在一个 String 里(每句「[昵称] 文字\n」):缓冲区里没有现成的下一整行了
+    //     (!reader.buffer().contains(&b'\n')),或者攒够了 BATCH_BYTES,再用
+    //     room.broadcast_lines(id, 攒着的) 一起发;处理命令之前、离开之前,也先把攒着的发出去。
     //   - read_line 返回 Ok(None):对方走了,返回 Ok(())。
     //     返回 Err(比如一行太长):先 room.tell(id, "! 原因,你被断开了"),再返回这个错误。
     //   - match parse(&line) {
-    //       Command::Say(text) → room.broadcast(id, "[昵称] " + clean(text))   (不发回给自己)
+    //       Command::Say(text) → 攒起来:"[昵称] " + clean(text) + "\n"   (不发回给自己)
     //       Command::List → room.tell(id, "* 在线 N 人: a, b")
     //       Command::Nick(new) → check_nick 和 room.rename;成功时告诉自己「* 你现在叫 new」,
     //                             告诉别人「* old 改名为 new」,并更新 nick

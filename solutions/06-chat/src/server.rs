@@ -35,8 +35,24 @@ const LOG_EVERY: Duration = Duration::from_secs(5);
 /// 把满员的人请走时,最多等他这么久把已经发来的字节发完(见 [`turn_away`])。
 const TURN_AWAY_WAIT: Duration = Duration::from_millis(50);
 
-/// 服务器发出的一行,大家共享同一份(广播给 100 个人也只存一份文字)。
+/// 服务器发出的一行(末尾带着换行),大家共享同一份(广播给 100 个人也只存一份文字)。
 type Line = Arc<str>;
+
+/// 把一行文字变成要发出去的 [`Line`]:加上换行。
+fn line(text: &str) -> Line {
+    Line::from(format!("{text}\n"))
+}
+
+/// 「快路」:一个人的信箱空着、写线程闲着时,说话人的线程自己把这一行写给他,不用叫醒写线程。
+/// 每送达一行省下两次线程切换;人多的时候,这就是省下的大部分功夫(见课本「能撑住多少人」)。
+///
+/// 说话人不能被一个不读消息的人卡住,所以快路上的写最多等 [`FAST_WRITE`]:写不进去,
+/// 剩下的交给写线程。Windows 上写超时一旦触发,那个连接就处在「不确定」的状态,不能再用,
+/// 所以那里不走快路,所有的行都交给写线程。
+const FAST_PATH: bool = cfg!(unix);
+
+/// 快路上一次写最多等多久(也是写线程每次 write 等多久,见 [`write_patiently`])。
+const FAST_WRITE: Duration = Duration::from_millis(1);
 
 /// 服务器的几个上限,来自命令行(见 main.rs)。
 #[derive(Clone, Copy, Debug)]
@@ -210,7 +226,7 @@ impl Room {
             .chain([nick])
             .collect();
         // 拿着房间的锁不能等待,所以不管信箱满没满,直接放进去(只多一行)。
-        outbox.push(Line::from(format!(
+        outbox.push(line(&format!(
             "* 你好,{nick}!现在在线 {online} 人: {}。输入 /help 查看命令",
             names.join(", ")
         )));
@@ -256,13 +272,21 @@ impl Room {
     }
 
     /// 发给一个人。
-    fn tell(&self, id: u64, line: &str) {
-        self.deliver(|other| other == id, line);
+    fn tell(&self, id: u64, text: &str) {
+        self.deliver(|other| other == id, line(text));
     }
 
     /// 发给除了 `from` 以外的所有人。
-    fn broadcast(&self, from: u64, line: &str) {
-        self.deliver(|other| other != from, line);
+    fn broadcast(&self, from: u64, text: &str) {
+        self.deliver(|other| other != from, line(text));
+    }
+
+    /// 把攒好的几行(每行已经带着换行)一起发给除了 `from` 以外的所有人。
+    fn broadcast_lines(&self, from: u64, lines: String) {
+        if lines.is_empty() {
+            return;
+        }
+        self.deliver(|other| other != from, Line::from(lines));
     }
     // ANCHOR_END: room
 
@@ -272,14 +296,13 @@ impl Room {
     /// 先在锁里记下收信人的信箱,放开锁,再一个个地放:放信可能要等(信箱满了),
     /// 等的时候不能拿着房间的锁,否则别人连进门、离开、说话都做不了。
     /// 同一个人说的话由他自己的线程按顺序放,所以每个人收到的他的话,顺序都和他说的一样。
-    fn deliver(&self, to: impl Fn(u64) -> bool, line: &str) {
+    fn deliver(&self, to: impl Fn(u64) -> bool, line: Line) {
         let outboxes: Vec<Arc<Outbox>> = self
             .lock()
             .iter()
             .filter(|(id, _)| to(**id))
             .map(|(_, m)| Arc::clone(&m.outbox))
             .collect();
-        let line = Line::from(line);
         for outbox in outboxes {
             outbox.post(&line, self.limits.write_timeout);
         }
@@ -309,6 +332,8 @@ struct Outbox {
 }
 
 struct Queue {
+    /// 上一次快路没写完的那一行剩下的字节:要最先写。
+    rest: Vec<u8>,
     lines: VecDeque<Line>,
     /// 信箱里所有行的字节数(加上换行)。
     bytes: usize,
@@ -318,6 +343,8 @@ struct Queue {
     too_slow: bool,
     /// 写线程上一次从信箱里取信的时刻(还没取过的话,是信箱建好的时刻)。
     taken: Instant,
+    /// 写线程正拿着取走的行在写:这时不能走快路,否则顺序会乱。
+    writing: bool,
 }
 
 impl Queue {
@@ -326,16 +353,20 @@ impl Queue {
         if self.closed {
             return false;
         }
-        self.bytes += line.len() + 1;
+        self.bytes += line.len();
         self.lines.push_back(line);
         true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rest.is_empty() && self.lines.is_empty()
     }
 }
 
 /// 写线程从信箱里取东西的结果。
 enum Take {
-    /// 这些行(信箱里攒着的全部)。
-    Lines(Vec<Line>),
+    /// 上次没写完的字节,和信箱里攒着的全部行。
+    Lines(Vec<u8>, Vec<Line>),
     /// 关门了,也取完了:写线程该结束了。
     Done,
 }
@@ -344,11 +375,13 @@ impl Outbox {
     fn new(stream: Arc<TcpStream>) -> Outbox {
         Outbox {
             queue: Mutex::new(Queue {
+                rest: Vec::new(),
                 lines: VecDeque::new(),
                 bytes: 0,
                 closed: false,
                 too_slow: false,
                 taken: Instant::now(),
+                writing: false,
             }),
             filled: Condvar::new(),
             emptied: Condvar::new(),
@@ -366,7 +399,7 @@ impl Outbox {
         // ANCHOR: step-3
         let mut queue = self.lock();
         // 信箱里已经有东西、再放这一行就超过上限:等写线程取走(它会 notify emptied)。
-        while !queue.closed && queue.bytes > 0 && queue.bytes + line.len() + 1 > OUTBOX_BYTES {
+        while !queue.closed && queue.bytes > 0 && queue.bytes + line.len() > OUTBOX_BYTES {
             // 从他的写线程上一次取信算起,不是从「我开始等」算起:否则一个读得极慢的人,
             // 每次都在期限之前腾出一点地方,就能让房间一次又一次地停下来。
             let left = patience.saturating_sub(queue.taken.elapsed());
@@ -381,10 +414,41 @@ impl Outbox {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+        if queue.closed {
+            return;
+        }
+        // 信箱空着、写线程闲着:自己写(快路),写不完的交给写线程。
+        if FAST_PATH && queue.is_empty() && !queue.writing {
+            match self.write_now(&mut queue, line) {
+                Ok(()) => return,
+                Err(()) => {
+                    drop(queue);
+                    self.give_up(false);
+                    return;
+                }
+            }
+        }
         if queue.push(Arc::clone(line)) {
             self.filled.notify_one();
         }
         // ANCHOR_END: step-3
+    }
+
+    /// 快路:说话人的线程直接写一次,最多等 [`FAST_WRITE`]。没写完的部分放进信箱,叫醒写线程。
+    /// 连接出了错(对方断开了)返回 Err。调用时拿着信箱的锁:这时没有别人在写这个连接。
+    fn write_now(&self, queue: &mut Queue, line: &Line) -> Result<(), ()> {
+        let bytes = line.as_bytes();
+        let written = match (&*self.stream).write(bytes) {
+            Ok(n) => n,
+            Err(err) if is_timeout(&err) || err.kind() == io::ErrorKind::Interrupted => 0,
+            Err(_) => return Err(()),
+        };
+        if written < bytes.len() {
+            queue.rest.extend_from_slice(&bytes[written..]);
+            queue.bytes += bytes.len() - written;
+            self.filled.notify_one();
+        }
+        Ok(())
     }
 
     /// 不管满没满,放进一行(关门了就不放),叫醒写线程。
@@ -394,23 +458,26 @@ impl Outbox {
         }
     }
 
-    /// 写线程:等到信箱里有东西,把攒着的行全部取走。
+    /// 写线程:上一批写完了;等到信箱里有东西,把攒着的全部取走。
     fn take(&self) -> Take {
         let mut queue = self.lock();
-        while queue.lines.is_empty() && !queue.closed {
+        queue.writing = false;
+        while queue.is_empty() && !queue.closed {
             queue = self
                 .filled
                 .wait(queue)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        if queue.lines.is_empty() {
+        if queue.is_empty() {
             return Take::Done;
         }
+        queue.writing = true;
         queue.bytes = 0;
         queue.taken = Instant::now();
+        let rest = std::mem::take(&mut queue.rest);
         let lines = queue.lines.drain(..).collect();
         self.emptied.notify_all();
-        Take::Lines(lines)
+        Take::Lines(rest, lines)
     }
 
     /// 关门:不再收新的行,写线程写完剩下的行就结束。
@@ -427,6 +494,7 @@ impl Outbox {
             queue.closed = true;
             queue.too_slow |= too_slow;
             queue.lines.clear();
+            queue.rest.clear();
             queue.bytes = 0;
         }
         self.filled.notify_all();
@@ -492,9 +560,11 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
 fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::JoinHandle<()>> {
     // ANCHOR: step-5
     let stream = Arc::clone(&outbox.stream);
-    // 写超时:一次 write 连续这么久一个字节也写不进去,就返回错误。对方不读,就会这样。
+    // 每一次 write 最多等这么久:快路上的说话人不能被卡住;写线程自己在 write_patiently 里
+    // 数着,连续 write_timeout 一个字节也写不进去才放弃(没有快路时,一次就等满 write_timeout)。
+    let slice = if FAST_PATH { FAST_WRITE } else { write_timeout };
     stream
-        .set_write_timeout(Some(write_timeout))
+        .set_write_timeout(Some(slice))
         .context("无法设置写超时")?;
     // 关掉 Nagle 算法:它会把紧跟在上一次写后面的小块数据扣住,等对方确认了上一块再发,
     // 遇上对方的「延迟确认」,一句话就要多等几十毫秒。聊天要的是快,每一块都立刻发出去。
@@ -502,21 +572,14 @@ fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::
     let writer = thread::Builder::new()
         .name("writer".to_owned())
         .spawn(move || {
-            let mut batch = Vec::new();
-            while let Take::Lines(lines) = outbox.take() {
-                // 把攒着的行拼在一起,一次 write_all 写出去:人多的时候,一次系统调用写很多行。
-                batch.clear();
+            while let Take::Lines(mut batch, lines) = outbox.take() {
+                // 把攒着的行拼在一起,一次写出去:人多的时候,一次系统调用写很多行。
                 for line in &lines {
                     batch.extend_from_slice(line.as_bytes());
-                    batch.push(b'\n');
                 }
-                if let Err(err) = (&*stream).write_all(&batch) {
+                if let Err(err) = write_patiently(&stream, &batch, write_timeout) {
                     // 写超时:他一直不读,跟不上了。别的错误:他已经断开了。
-                    let too_slow = matches!(
-                        err.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    );
-                    outbox.give_up(too_slow);
+                    outbox.give_up(is_timeout(&err));
                     return;
                 }
             }
@@ -529,6 +592,33 @@ fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::
 }
 // ANCHOR_END: writer
 
+/// 把 `bytes` 全部写出去。每一次 write 只等一小会儿(见 [`FAST_WRITE`]);
+/// 连续 `patience` 一个字节也写不进去,就返回超时错误。
+fn write_patiently(stream: &TcpStream, mut bytes: &[u8], patience: Duration) -> io::Result<()> {
+    let mut progress = Instant::now();
+    while !bytes.is_empty() {
+        match (&*stream).write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                bytes = &bytes[n..];
+                progress = Instant::now();
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if is_timeout(&err) && progress.elapsed() < patience => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// 写超时在 Unix 上是 WouldBlock,在 Windows 上是 TimedOut。
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 // ANCHOR: choose_nick
 /// 第 6 步:问昵称,直到得到一个合法又没人用的昵称。对方在这之前就走了(或者超时了),返回 None。
 fn choose_nick(
@@ -539,7 +629,7 @@ fn choose_nick(
 ) -> Option<String> {
     // ANCHOR: step-6
     // 还没进房间,所以直接放进自己的信箱。
-    let say = |line: String| outbox.post(&Line::from(line), room.limits.write_timeout);
+    let say = |text: String| outbox.post(&line(&text), room.limits.write_timeout);
     say("* 欢迎来到聊天室!请输入你的昵称".to_owned());
     // 报昵称有时限:一直不说话的连接不能永远占着座位。时限是整个报昵称的过程,
     // 不是每一次 read:否则每隔一会儿发一个字节,就能一直占着。
@@ -573,22 +663,45 @@ fn choose_nick(
 }
 // ANCHOR_END: choose_nick
 
+/// 一次最多把这么多字节的话攒在一起发(见 [`chat`])。
+const BATCH_BYTES: usize = 16 * 1024;
+
 // ANCHOR: chat
 /// 第 7 步:一行一行地读,照 [`parse`] 的意思办,直到对方离开或者说了 /quit。
-fn chat(reader: &mut impl BufRead, id: u64, mut nick: String, room: &Room) -> Result<()> {
+///
+/// 普通的话先攒着:缓冲区里还有下一整行时(他说得很快,或者贴了一大段),接着读,
+/// 攒够了或者没有现成的下一行了,再一起发出去。每个收信人一次系统调用就收到好几行;
+/// 一句一句说的时候,攒着的只有一行,马上就发,不会多等。
+fn chat(reader: &mut BufReader<Timed<'_>>, id: u64, mut nick: String, room: &Room) -> Result<()> {
     // ANCHOR: step-7
+    let mut said = String::new();
     loop {
+        if !said.is_empty() && (said.len() >= BATCH_BYTES || !reader.buffer().contains(&b'\n')) {
+            room.broadcast_lines(id, std::mem::take(&mut said));
+        }
         let line = match read_line(reader) {
             Ok(Some(line)) => line,
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                room.broadcast_lines(id, said);
+                return Ok(());
+            }
             Err(err) => {
+                room.broadcast_lines(id, said);
                 room.tell(id, &format!("! {err},你被断开了"));
                 return Err(err.into());
             }
         };
-        match parse(&line) {
-            Command::Nothing => {}
-            Command::Say(text) => room.broadcast(id, &format!("[{nick}] {}", clean(text))),
+        let command = parse(&line);
+        if let Command::Say(text) = command {
+            said.push_str(&format!("[{nick}] {}\n", clean(text)));
+            continue;
+        }
+        // 命令的回复和通知,要排在他之前说的话后面。
+        if !said.is_empty() {
+            room.broadcast_lines(id, std::mem::take(&mut said));
+        }
+        match command {
+            Command::Nothing | Command::Say(_) => {}
             Command::List => {
                 let names = room.names();
                 room.tell(
