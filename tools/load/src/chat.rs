@@ -23,7 +23,14 @@ const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// 一个进了聊天室的负载客户端:写的一半在这里,读的一半在它自己的线程里。
 struct Member {
     stream: TcpStream,
-    reader: thread::JoinHandle<Vec<u32>>,
+    reader: thread::JoinHandle<Vec<Arrival>>,
+}
+
+/// 收到的一句话:什么时候到的(从 epoch 算起的微秒),路上用了多久(微秒)。
+#[derive(Clone, Copy)]
+struct Arrival {
+    at: u64,
+    took: u32,
 }
 
 /// 连上、报昵称、等欢迎语,然后开一个线程读它收到的每一行。
@@ -76,7 +83,7 @@ fn read_latencies(
     mut reader: BufReader<TcpStream>,
     epoch: Instant,
     counters: &Counters,
-) -> Vec<u32> {
+) -> Vec<Arrival> {
     let mut latencies = Vec::new();
     let mut line = String::new();
     while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
@@ -85,7 +92,10 @@ fn read_latencies(
             .and_then(|(_, rest)| rest.split(' ').next()?.parse::<u64>().ok())
         {
             let now = epoch.elapsed().as_micros() as u64;
-            latencies.push(now.saturating_sub(sent).min(u32::MAX as u64) as u32);
+            latencies.push(Arrival {
+                at: now,
+                took: now.saturating_sub(sent).min(u32::MAX as u64) as u32,
+            });
             counters.delivered.fetch_add(1, Ordering::Relaxed);
         } else if line.starts_with("* 在线") {
             counters.lists.fetch_add(1, Ordering::Relaxed);
@@ -101,11 +111,17 @@ pub struct ChatRound {
     pub said: u64,
     pub expected: u64,
     pub delivered: u64,
+    /// 说话的那几秒里送到的行(说完以后才陆续送到的不算):服务器真正的送达速率。
+    pub delivered_in_time: u64,
     pub join_time: Duration,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
     /// 所有人进门以后,服务器进程的用量(只有用 --server 启动、在 Linux 上才有)。
     pub server: Option<Usage>,
+    /// 说话和送完的那段时间里,服务器花的功夫(同上,只在 Linux 上有)。
+    pub work: Option<Work>,
+    /// 同一段时间里,负载工具自己(收消息的那些线程)花的功夫:两边抢同样的 CPU 核心。
+    pub tool: Option<Work>,
 }
 
 /// `clients` 个人进入聊天室,在 `length` 时间里按每秒 `rate` 句的总速率轮流说话。
@@ -134,6 +150,8 @@ pub fn chat_round(
     ensure!(settled, "进门 60 秒以后,还有人没收到 /list 的回复");
     let join_time = epoch.elapsed();
     let server = server_pid.and_then(|pid| usage(pid).ok());
+    let work_before = server_pid.and_then(|pid| work(pid).ok());
+    let tool_before = work(std::process::id()).ok();
 
     // 说话:一个线程按固定的节奏,轮流替每个人说一句。话里带着说出的时刻。
     let started = Instant::now();
@@ -159,12 +177,27 @@ pub fn chat_round(
     wait_until(Duration::from_secs(10), || {
         counters.delivered.load(Ordering::Relaxed) >= expected
     });
+    let tool = tool_before.and_then(|before| {
+        work(std::process::id())
+            .ok()
+            .map(|after| after.since(before))
+    });
+    let work = match (server_pid, work_before) {
+        (Some(pid), Some(before)) => work(pid).ok().map(|after| after.since(before)),
+        _ => None,
+    };
     // 关掉所有连接,读线程读到 EOF 就结束,交回它记下的延迟。
+    let talk_end = (started + elapsed).duration_since(epoch).as_micros() as u64;
     let mut latencies = Vec::new();
+    let mut delivered_in_time = 0;
     for member in members {
         let _ = member.stream.shutdown(Shutdown::Both);
         let part = member.reader.join().unwrap_or_default();
-        latencies.extend(part.into_iter().map(|us| Duration::from_micros(us as u64)));
+        delivered_in_time += part.iter().filter(|a| a.at <= talk_end).count() as u64;
+        latencies.extend(
+            part.into_iter()
+                .map(|a| Duration::from_micros(u64::from(a.took))),
+        );
     }
     let delivered = latencies.len() as u64;
     latencies.sort_unstable();
@@ -173,10 +206,13 @@ pub fn chat_round(
         said,
         expected,
         delivered,
+        delivered_in_time,
         join_time,
         elapsed,
         latencies,
         server,
+        work,
+        tool,
     })
 }
 
@@ -192,13 +228,23 @@ fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
     true
 }
 
-pub fn print_round(round: &ChatRound) {
+/// 表头。直接写成对齐好的文字:一个汉字占两列,用 {:>N} 对不齐。
+pub fn print_header() {
     println!(
-        "{:>7} {:>10.1} {:>10.0} {:>12.0} {:>8} {:>10} {:>10} {:>10} {:>8} {:>10}",
+        "服务器            在线  进门(秒)    说/秒   送达行/秒    未送达        p50        p99       最慢     线程       内存  CPU µs/行  切换/行  工具µs/行"
+    );
+}
+
+/// 一档的结果,一行。「送达行/秒」只数说话的那几秒里送到的行。
+pub fn print_round(label: &str, round: &ChatRound) {
+    let seconds = round.elapsed.as_secs_f64();
+    println!(
+        "{:<14} {:>7} {:>10.1} {:>8.0} {:>11.0} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8} {:>10}",
+        label,
         round.joined,
         round.join_time.as_secs_f64(),
-        round.said as f64 / round.elapsed.as_secs_f64(),
-        round.delivered as f64 / round.elapsed.as_secs_f64(),
+        round.said as f64 / seconds,
+        round.delivered_in_time as f64 / seconds,
         round.expected.saturating_sub(round.delivered),
         show(percentile(&round.latencies, 0.50)),
         show(percentile(&round.latencies, 0.99)),
@@ -210,6 +256,45 @@ pub fn print_round(round: &ChatRound) {
             "{:.1}MiB",
             u.rss_kib as f64 / 1024.0
         )),
+        per_line(round.work, round, |w| w.cpu.as_secs_f64() * 1e6),
+        per_line(round.work, round, |w| w.switches as f64),
+        per_line(round.tool, round, |w| w.cpu.as_secs_f64() * 1e6),
+    );
+}
+
+/// 每送达一行花的功夫(CPU 微秒、线程切换次数)。
+fn per_line(work: Option<Work>, round: &ChatRound, of: impl Fn(&Work) -> f64) -> String {
+    match work {
+        Some(work) if round.delivered > 0 => format!("{:.2}", of(&work) / round.delivered as f64),
+        _ => "-".to_owned(),
+    }
+}
+
+/// 两个服务器同一档的比:送达速率是「我们 ÷ 对方」(大于 1 是我们快),
+/// 延迟是「对方 ÷ 我们」(大于 1 也是我们快)。
+pub fn print_ratio(ours: &ChatRound, theirs: &ChatRound) {
+    let rate = |r: &ChatRound| r.delivered_in_time as f64 / r.elapsed.as_secs_f64();
+    let faster = |p: f64| -> String {
+        match (
+            percentile(&ours.latencies, p),
+            percentile(&theirs.latencies, p),
+        ) {
+            (Some(a), Some(b)) if !a.is_zero() => {
+                format!("{:.2}×", b.as_secs_f64() / a.as_secs_f64())
+            }
+            _ => "-".to_owned(),
+        }
+    };
+    println!(
+        "{:<14} {:>7} {:>10} {:>8} {:>10.2}× {:>9} {:>10} {:>10}",
+        "  比(越大越好)",
+        "",
+        "",
+        "",
+        rate(ours) / rate(theirs).max(1.0),
+        "",
+        faster(0.50),
+        faster(0.99),
     );
 }
 
@@ -238,6 +323,49 @@ pub fn usage(pid: u32) -> Result<Usage> {
         threads: field("Threads:")?,
         rss_kib: field("VmRSS:")?,
     })
+}
+
+/// 服务器进程到此刻为止花的功夫:CPU 时间(所有线程加起来),和线程切换的次数
+/// (所有线程「自己让出 CPU」和「被抢走 CPU」的次数之和)。只在 Linux 上有。
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Work {
+    pub cpu: Duration,
+    pub switches: u64,
+}
+
+impl Work {
+    fn since(self, before: Work) -> Work {
+        Work {
+            cpu: self.cpu.saturating_sub(before.cpu),
+            switches: self.switches.saturating_sub(before.switches),
+        }
+    }
+}
+
+pub fn work(pid: u32) -> Result<Work> {
+    // /proc/<pid>/stat 的第 14、15 个字段是整个进程的用户态、内核态时间,单位是时钟滴答
+    // (Linux 上几乎总是每秒 100 个)。第 2 个字段(程序名)在括号里,可能有空格,从右括号后面数。
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| -> u64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let cpu = Duration::from_millis((ticks(11) + ticks(12)) * 10);
+    // 切换次数按线程记,在 /proc/<pid>/task/<tid>/status 里;已经结束的线程不算。
+    let mut switches = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))?.flatten() {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        switches += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Ok(Work { cpu, switches })
 }
 
 /// 一次浸泡里,来来去去的人用的离开方式。

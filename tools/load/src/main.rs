@@ -18,6 +18,13 @@
 //! target/release/load chat --server target/release/solution-06 --clients 10,100,1000
 //! target/release/load chat-soak --server target/release/solution-06 --cycles 1000
 //! ```
+//!
+//! 和 Python 教程的设计比一比(同一次运行,每一档先测一个,再测另一个):
+//!
+//! ```text
+//! target/release/load chat --server target/release/solution-06 --compare tools/load/seed_chat.py \
+//!     --clients 10,100,1000,2000 --rate 100 --server-args "--max-clients 5000"
+//! ```
 
 mod chat;
 
@@ -67,6 +74,15 @@ struct ChatArgs {
     /// 已经在运行的聊天室地址(只能是本机回环地址)
     #[arg(long)]
     addr: Option<SocketAddr>,
+
+    /// 另一个聊天室程序(比如 tools/load/seed_chat.py,以 .py 结尾的用 python3 运行):
+    /// 每一档都把两个服务器各测一遍,最后一行是两者之比
+    #[arg(long, requires = "server")]
+    compare: Option<PathBuf>,
+
+    /// 启动 --server 时多加的参数(用空格分开),比如 "--max-clients 5000"
+    #[arg(long, default_value = "", hide_default_value = true)]
+    server_args: String,
 
     /// 同时在线的人数;逗号分隔可以测好几档,比如 10,100,1000。
     /// 最后两列是所有人进门以后服务器进程的线程数和常驻内存(用 --server 启动时才有)
@@ -212,35 +228,62 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
         "聊天室,每秒一共说 {} 句,每句约 {} 字节,每档 {} 秒",
         args.rate, args.size, args.seconds
     );
-    println!(
-        "   在线  进门(秒)    说/秒       送达行/秒    未送达        p50        p99       最慢     线程       内存"
-    );
+    chat::print_header();
+    let extra: Vec<&str> = args.server_args.split_whitespace().collect();
     for &clients in &args.clients {
-        let (server, addr) = match (&args.server, args.addr) {
-            (Some(path), _) => {
-                let (program, addr) = start_server(path, &["server"])?;
-                (Some(program), addr)
+        let ours = match (&args.server, args.addr) {
+            (Some(path), _) => measure(args, clients, Some((path, &extra)))?,
+            (None, Some(addr)) => {
+                ensure!(
+                    addr.ip().is_loopback(),
+                    "只对本机回环地址施加负载,{addr} 不是"
+                );
+                let round = chat::chat_round(
+                    addr,
+                    clients,
+                    args.rate,
+                    args.size,
+                    Duration::from_secs(args.seconds),
+                    None,
+                )?;
+                chat::print_round("", &round);
+                round
             }
-            (None, Some(addr)) => (None, addr),
             (None, None) => {
                 bail!("用 --server 给出聊天室程序,或者用 --addr 给出已经在运行的聊天室")
             }
         };
-        ensure!(
-            addr.ip().is_loopback(),
-            "只对本机回环地址施加负载,{addr} 不是"
-        );
-        let round = chat::chat_round(
-            addr,
-            clients,
-            args.rate,
-            args.size,
-            Duration::from_secs(args.seconds),
-            server.as_ref().map(Program::id),
-        )?;
-        chat::print_round(&round);
+        if let Some(other) = &args.compare {
+            let theirs = measure(args, clients, Some((other, &[])))?;
+            chat::print_ratio(&ours, &theirs);
+        }
     }
     Ok(())
+}
+
+/// 启动 `server`(带上 `extra` 参数),测一档,打印一行,结束它。
+fn measure(
+    args: &ChatArgs,
+    clients: usize,
+    server: Option<(&PathBuf, &[&str])>,
+) -> Result<chat::ChatRound> {
+    let (path, extra) = server.context("没有服务器")?;
+    let mut leading = vec!["server"];
+    leading.extend_from_slice(extra);
+    let (program, addr) = start_server(path, &leading)?;
+    let round = chat::chat_round(
+        addr,
+        clients,
+        args.rate,
+        args.size,
+        Duration::from_secs(args.seconds),
+        Some(program.id()),
+    )?;
+    let label = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    chat::print_round(&label, &round);
+    Ok(round)
 }
 
 fn run_soak(args: &SoakArgs) -> Result<()> {
@@ -249,11 +292,18 @@ fn run_soak(args: &SoakArgs) -> Result<()> {
 }
 
 /// 启动服务器(`leading` 是放在 `--port 0` 前面的子命令),读出它第一行打印的地址。
+/// 以 `.py` 结尾的程序用 python3 运行。
 fn start_server(path: &Path, leading: &[&str]) -> Result<(Program, SocketAddr)> {
     let mut args = leading.to_vec();
     args.extend(["--port", "0"]);
-    let program =
-        Program::spawn(path, &args).with_context(|| format!("无法启动 {}", path.display()))?;
+    let script = path.to_string_lossy().into_owned();
+    let program = if script.ends_with(".py") {
+        args.insert(0, &script);
+        Program::spawn(Path::new("python3"), &args)
+    } else {
+        Program::spawn(path, &args)
+    }
+    .with_context(|| format!("无法启动 {}", path.display()))?;
     let line = program
         .first_line(Instant::now() + Duration::from_secs(10))
         .map_err(|err| anyhow::anyhow!("服务器没有打印地址({err:?})"))?;
