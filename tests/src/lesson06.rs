@@ -679,7 +679,7 @@ fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Result<(), Fa
             return Err(room.trouble(
                 Failure::new("一个不读消息的人,让别人也收不到消息了")
                     .expected(format!(
-                        "slow 一直不读消息;alice 一口气说 {flood} 句(每句约 {FLOOD_BYTES} 字节)。\
+                        "slow 一直不读消息;alice 一口气说了 {flood} 句(每句约 {FLOOD_BYTES} 字节)。\
                          房间最多为 slow 停顿一个写超时({} 秒,评分时用 --write-timeout {seconds} 启动),\
                          然后 slow 被请出去,bob 按顺序收到每一句",
                         write_timeout.as_secs()
@@ -1233,7 +1233,7 @@ impl FakeRoom {
                      用 std::io::IsTerminal 判断 stdout 是不是终端,再看 NO_COLOR 环境变量,\
                      然后 colored::control::set_override(要不要颜色);不要无条件地 set_override(true)。",
                 )
-                .read("第 9 步:连上服务器")),
+                .read("第 9 步：连上服务器")),
             Err(_) => Err(self
                 .failure(format!("客户端没有打印{what}"))
                 .expected(format!("stdout 上出现「{}」", show_text(text)))

@@ -422,7 +422,7 @@ pub fn soak(addr: SocketAddr, cycles: usize, pid: u32) -> Result<()> {
         cycling.as_secs_f64()
     );
     println!("  {}", EXITS.join("、"));
-    println!("浸泡之后 bob 的 /list: {names}(slow 从不读消息,在不在名单里取决于他的信箱满没满)");
+    println!("浸泡之后 bob 的 /list: {names}(slow 从不读消息;话不多时他的连接写得进去,不算跟不上)");
     println!("                 之前     一半以后     之后");
     println!(
         "文件描述符 {:>10} {:>12} {:>8}",
