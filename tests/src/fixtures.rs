@@ -870,7 +870,7 @@ pub const CASES: &[Case] = &[
         program: "fixture-chat-client-colour",
         mistake: "客户端不管 stdout 是不是终端都输出颜色",
         lesson: &lesson06::LESSON,
-        skip: 8,
+        skip: 9,
         expect: Fails {
             check: 2,
             headline: "输出里有颜色控制码:stdout 不是终端时不要输出颜色",
@@ -882,7 +882,7 @@ pub const CASES: &[Case] = &[
         program: "fixture-chat-client-one-thread",
         mistake: "客户端只用一个线程",
         lesson: &lesson06::LESSON,
-        skip: 8,
+        skip: 9,
         expect: Fails {
             check: 2,
             headline: "客户端没有打印服务器发来的消息",

@@ -7,7 +7,10 @@
 //! - 之后,普通的一行 → 其他人收到 `[昵称] 文字`,说话人自己收不到;进入、离开、改名的通知
 //!   是 `* …` 开头的一行,发给其他人;`/list` 回 `* 在线 N 人: 昵称, …`;`/nick 新昵称`;
 //!   `/msg 昵称 内容` → 对方收到 `[发信人 悄悄对你说] 内容`;`/quit`;其他 `/…` 回 `! …`;
-//! - 一行最多 1024 字节,超过的人被断开;控制字符不能原样转发;不读消息的人不能拖住别人;
+//! - 一行最多 1024 字节,超过的人被断开;控制字符和看不见的格式字符(Cf、Zl、Zp)不能原样转发;
+//! - 跟不上按时间判断:连续 `--write-timeout` 秒收不下任何东西的人被请走,其他人收到
+//!   `* 昵称 跟不上…`;读消息的人不管别人说得多快都不会被请走(背压);
+//! - 最多 `--max-clients` 个连接,满了回 `! …满…` 并关闭;`--nick-timeout` 秒内不报昵称就被断开;
 //! - 客户端:`client --port P --nick 昵称`,一个线程读键盘发送、一个线程收消息打印,
 //!   断线后隔一会儿重连并报上最后的昵称,Ctrl-D 或 `/quit` 退出(退出码 0)。
 //!
@@ -75,6 +78,11 @@ pub const LESSON: Lesson = Lesson {
             check: bad_input_is_contained,
         },
         Step {
+            name: "门口:满员时新来的人收到「! …」并被断开;不报昵称的连接到时被断开;里面的人照常聊天",
+            points: 1,
+            check: the_door_is_guarded,
+        },
+        Step {
             name: "客户端:连上后报昵称,把键盘上打的一行发出去",
             points: 1,
             check: client_sends_what_is_typed,
@@ -93,6 +101,11 @@ pub const LESSON: Lesson = Lesson {
             name: "客户端:Ctrl-D 或 /quit 干净地退出",
             points: 1,
             check: client_quits_cleanly,
+        },
+        Step {
+            name: "客户端:聊天室满了(服务器回「! …」并关闭连接),说清楚原因,退出码不是 0",
+            points: 1,
+            check: client_explains_a_full_room,
         },
     ],
 };
@@ -126,6 +139,49 @@ const REPRODUCE: &str = "终端 1: cargo run -p lesson-06 -- server\n\
 /// 行里有没有会被终端当成控制指令的字符(换行已经去掉了)。
 fn has_control(line: &str) -> bool {
     line.chars().any(char::is_control)
+}
+
+/// Unicode 的格式字符(Cf)、行分隔符(Zl)和段分隔符(Zp):看不见,却能改变一行的样子。
+fn is_invisible_format(c: char) -> bool {
+    const RANGES: [(u32, u32); 21] = [
+        (0x00AD, 0x00AD),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x2028, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+    RANGES
+        .iter()
+        .any(|&(low, high)| (low..=high).contains(&(c as u32)))
+}
+
+/// 显示一行文字,控制字符和看不见的格式字符都写成 `\u{…}`。
+fn show_invisible(line: &str) -> String {
+    line.chars()
+        .map(|c| {
+            if is_invisible_format(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                show_text(&c.to_string())
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -1069,6 +1125,38 @@ fn bad_input_is_contained(session: &mut Session) -> Result<(), Failure> {
             .reproduce(REPRODUCE));
     }
 
+    // 看不见的格式字符(Cf)、行分隔符(Zl)、段分隔符(Zp):同样不能原样转发。
+    let spoof = "看这个\u{202E}txt.exe\u{200B}\u{2028}[bob] 我是假的\u{2029}";
+    room.send(&alice, spoof)?;
+    let (_, got) = room
+        .expect(
+            &mut bob,
+            "alice 发的带看不见的格式字符的一行",
+            "一行以「[alice] 」开头、带着「我是假的」,但没有 U+202E、U+200B、U+2028、U+2029",
+            |line| line.starts_with("[alice] ") && line.contains("我是假的"),
+            "这一行要转发给其他人,但先把里面看不见的格式字符换掉。",
+        )
+        .map_err(|f| f.sent(spoof.as_bytes(), "服务器(从 alice 的连接发出)"))?;
+    if let Some(bad) = got.chars().find(|&c| is_invisible_format(c)) {
+        return Err(Failure::new("看不见的格式字符被原样转发给了别人")
+            .sent(spoof.as_bytes(), "服务器(从 alice 的连接发出)")
+            .expected(
+                "bob 收到的一行里没有 Unicode 的格式字符(Cf,比如 U+202E、U+200B)、\
+                 行分隔符(U+2028)和段分隔符(U+2029)",
+            )
+            .actual(format!(
+                "bob 收到「{}」,里面有 U+{:04X}",
+                show_invisible(&got),
+                bad as u32
+            ))
+            .hint(
+                "U+202E 让之后的字从右往左显示,能把「txt.exe」变成别的样子;U+2028 在有的终端和界面里\
+                 就是换行,能伪造出一行「[bob] …」。char::is_control 只认 Cc 类,这几类要另外列出来换掉。",
+            )
+            .read("坏的输入")
+            .reproduce(REPRODUCE));
+    }
+
     // 超长的一行:只断开这个人,其他人照常。
     let mut mallory = room.join("mallory")?;
     room.expect(
@@ -1120,6 +1208,163 @@ fn bad_input_is_contained(session: &mut Session) -> Result<(), Failure> {
         "坏的输入只能影响发它的那个人,聊天室要照常工作。",
     )?;
     Ok(())
+}
+
+/// 门口检查用的上限和时限(课本:`--max-clients`、`--nick-timeout`)。
+const DOOR_SEATS: &str = "3";
+const NICK_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn the_door_is_guarded(session: &mut Session) -> Result<(), Failure> {
+    let nick_timeout = scaled(NICK_TIMEOUT);
+    let seconds = nick_timeout.as_secs().max(1).to_string();
+    let server = session.start_server_as(
+        &["server"],
+        &["--max-clients", DOOR_SEATS, "--nick-timeout", &seconds],
+    )?;
+    let mut room = Room { server };
+    let mut alice = room.join("alice")?;
+    let bob = room.join("bob")?;
+    let mut dave = room.join("dave")?;
+
+    // 第 4 个连接:满了。
+    let mut late = room.connect("后来的人")?;
+    let turned_away = late.wait_for(deadline(REPLY), room.alive(), |_| true);
+    let refused = matches!(&turned_away, Ok((_, line)) if is_error(line) && line.contains('满'));
+    let closed = refused
+        && matches!(
+            late.read_to_close(deadline(REPLY), || true).ending,
+            ReadEnding::Closed | ReadEnding::Error(_)
+        );
+    if !closed {
+        let got = late.transcript(4);
+        return Err(room.trouble(
+            Failure::new("聊天室满了,新来的人却没有被请走")
+                .expected(format!(
+                    "用 --max-clients {DOOR_SEATS} 启动;alice、bob、dave 已经占了 3 个座位,\
+                     第 4 个连接收到一行「! 聊天室已满,请稍后再来」(以「! 」开头、带着「满」),然后连接被关闭"
+                ))
+                .actual(if refused {
+                    format!("{got}\n(收到了那一行,连接却一直开着)")
+                } else {
+                    got
+                })
+                .hint(
+                    "连接数要有上限,连还没报昵称的也算:否则几百个一言不发的连接就能把文件描述符用光,\
+                     新来的人永远等不来欢迎语。accept 之后先数一数:满了就回一行「! …」,关掉连接,不开线程。",
+                )
+                .read("门口：满员、不报昵称的人和用光的文件描述符")
+                .reproduce(REPRODUCE),
+        ));
+    }
+
+    // 满员的时候,里面的人照常聊天。
+    let text = "人满了也能说话";
+    room.send(&bob, text)?;
+    let expected = said("bob", text);
+    room.expect(
+        &mut alice,
+        &format!("bob 在满员时说的「{text}」"),
+        &format!("一行「{expected}」"),
+        |line| line == expected,
+        "满员只影响新来的人,已经在里面的人要照常聊天。",
+    )?;
+
+    // dave 走了,空出一个座位,给一个一句话也不说的人。
+    room.send(&dave, "/quit")?;
+    let _ = dave.read_to_close(deadline(REPLY), room.alive());
+    let (mut silent, silent_since) = room.take_free_seat("不说话的人")?;
+
+    // 不说话的人,到时被断开(先收到一行「! …」)。
+    let limit = silent_since + nick_timeout + scaled(SLACK);
+    let gone = silent.read_to_close(limit, room.alive());
+    let waited = silent_since.elapsed();
+    let told = gone.before.iter().any(|line| is_error(line));
+    if !matches!(gone.ending, ReadEnding::Closed | ReadEnding::Error(_)) || !told {
+        return Err(room.trouble(
+            Failure::new("一直不报昵称的连接,到时没有被断开")
+                .expected(format!(
+                    "用 --nick-timeout {seconds} 启动;连上以后一句话也不说的人,{seconds} 秒后收到一行\
+                     「! 太久没有报上昵称,再见」(以「! 」开头),然后连接被关闭"
+                ))
+                .actual(format!(
+                    "{}\n(等了 {:.1} 秒,{})",
+                    silent.transcript(4),
+                    waited.as_secs_f64(),
+                    if told { "连接还开着" } else { "没有收到「! …」" }
+                ))
+                .hint(
+                    "报昵称要有时限,而且是整个报昵称的过程的时限,不是每一次 read 的:\
+                     set_read_timeout 只管一次 read,每隔一会儿发一个字节的人能一直占着座位。\
+                     每次 read 之前,把读超时设成「离截止时间还剩多久」。",
+                )
+                .read("第 6 步：问昵称")
+                .reproduce(REPRODUCE),
+        ));
+    }
+    if waited < nick_timeout / 2 {
+        return Err(Failure::new("还没到报昵称的时限,连接就被断开了")
+            .expected(format!(
+                "用 --nick-timeout {seconds} 启动:连上以后有 {seconds} 秒报昵称"
+            ))
+            .actual(format!(
+                "连上 {:.2} 秒就被断开了\n{}",
+                waited.as_secs_f64(),
+                silent.transcript(4)
+            ))
+            .hint("时限要用 --nick-timeout 给的秒数,从连上的那一刻算起。")
+            .read("第 6 步：问昵称")
+            .reproduce(REPRODUCE));
+    }
+
+    // 座位又空出来了:新来的人进得来。
+    let (carol, _) = room.take_free_seat("carol")?;
+    room.send(&carol, "carol")?;
+    let mut carol = carol;
+    room.expect(
+        &mut carol,
+        "carol 的欢迎语",
+        "一行以「* 」开头、带着 carol 的欢迎语",
+        |line| is_error(line) || (line.starts_with("* ") && line.contains("carol")),
+        "",
+    )
+    .and_then(|(_, line)| {
+        if is_error(&line) {
+            Err(Failure::new("空出来的座位,新来的人却进不来")
+                .expected("一行以「* 」开头、带着 carol 的欢迎语")
+                .actual(carol.transcript(4))
+                .hint("连接的线程结束时(不管是怎么结束的),要把它占的座位还回去。"))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+impl Room {
+    /// 连上一个刚刚空出来的座位,等到服务器的问候,返回连接和连上的时刻。
+    ///
+    /// 有人刚走时,他的线程要一小会儿才让出座位:这时被请走(「! …满…」)就再试,有期限。
+    fn take_free_seat(&mut self, nick: &str) -> Result<(ChatPeer, Instant), Failure> {
+        let until = deadline(REPLY);
+        loop {
+            let mut peer = self.connect(nick)?;
+            let since = Instant::now();
+            let first = peer.wait_for(until, self.alive(), |_| true);
+            match first {
+                Ok((_, line)) if line.starts_with("* ") => return Ok((peer, since)),
+                Ok((_, line)) if is_error(&line) && Instant::now() < until => continue,
+                _ => {
+                    return Err(self.trouble(
+                        Failure::new("有人走了,座位却没有空出来")
+                            .expected(format!("{nick} 连上以后收到一行以「* 」开头的问候"))
+                            .actual(peer.transcript(4))
+                            .hint("连接的线程结束时(不管是怎么结束的),要把它占的座位还回去。")
+                            .read("门口：满员、不报昵称的人和用光的文件描述符")
+                            .reproduce(REPRODUCE),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1443,6 +1688,43 @@ fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
         "我回来了",
         "重连以后,读键盘的线程要往新的连接上发:两个线程共享「当前的连接」(比如 Arc<Mutex<Option<TcpStream>>>)。",
     )
+}
+
+fn client_explains_a_full_room(session: &mut Session) -> Result<(), Failure> {
+    let mut room = FakeRoom::start(session, "小红")?;
+    let conn = room.accept(STARTUP)?;
+    let full = "! 聊天室已满,请稍后再来";
+    // 客户端可能已经报了昵称:先关闭发送方向(它读完这一行就读到 EOF),再读掉它发来的东西,
+    // 这样连接是正常关闭的,不会被重置。
+    room.say(&conn, full)?;
+    conn.stop_sending();
+    let mut conn = conn;
+    let _ = conn.read_to_close(deadline(REPLY), || true);
+    let status = room.client.wait_exit(deadline(EXIT));
+    let out = room.client.output();
+    let said_why = format!("{}{}", out.stdout(), out.stderr()).contains("聊天室已满");
+    let problem = match status {
+        None => Some(format!("{} 秒后还在运行", scaled(EXIT).as_secs())),
+        Some(status) if status.success() => Some("退出码是 0".to_owned()),
+        Some(_) if !said_why => {
+            Some("stdout 和 stderr 里都没有服务器说的「聊天室已满」".to_owned())
+        }
+        Some(_) => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(room
+            .failure("聊天室满了,客户端没有说清楚就不声不响")
+            .sent(format!("{full}\n").as_bytes(), "客户端(然后关闭连接)")
+            .expected("客户端打印服务器说的原因(「聊天室已满…」),然后退出,退出码不是 0")
+            .actual(format!("{problem};客户端{}", room.describe_client()))
+            .hint(
+                "连上以后先等服务器的第一句话(设一个读超时,比如 10 秒):是「! …」就把原因告诉用户,\
+                 返回错误退出;一句话没说就关了、或者一直不说话,也要说清楚。不要先打印「已连上」\
+                 然后一声不吭地挂着。",
+            )
+            .read("门口：满员、不报昵称的人和用光的文件描述符")),
+    }
 }
 
 fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure> {
