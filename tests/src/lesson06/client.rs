@@ -1,0 +1,385 @@
+//! 第 6 课的第 10–14 项:客户端。评分器扮演服务器,替学员在键盘上打字。
+
+use super::*;
+
+/// 评分器扮演的聊天室服务器,和连上它的被测客户端。
+struct FakeRoom {
+    server: TcpFakeServer,
+    client: Program,
+    command: String,
+}
+
+impl FakeRoom {
+    /// 启动被测客户端 `client --port P --nick 小红`,让它连上评分器。
+    fn start(session: &mut Session, nick: &str) -> Result<FakeRoom, Failure> {
+        let server = TcpFakeServer::bind();
+        let port = server.addr().port().to_string();
+        let args = ["client", "--port", &port, "--nick", nick];
+        let client = session.spawn_interactive("客户端", &args)?;
+        let command = format!("{} {}", session.name(), args.join(" "));
+        Ok(FakeRoom {
+            server,
+            client,
+            command,
+        })
+    }
+
+    /// 等客户端连上来,最多等 `limit`。
+    fn accept(&mut self, limit: Duration) -> Result<ChatPeer, Failure> {
+        let client = &mut self.client;
+        match self
+            .server
+            .accept(deadline(limit), || client.exited().is_none())
+        {
+            Some(conn) => Ok(ChatPeer::new(conn, "评分器扮演的服务器")),
+            None => Err(self
+                .failure("客户端没有连上评分器扮演的服务器")
+                .expected(format!("客户端连上 {}", self.server.addr()))
+                .actual(self.describe_client())
+                .hint("客户端启动后要用 TcpStream::connect 连上 --host 和 --port 指定的服务器。")),
+        }
+    }
+
+    /// 等客户端发来一行,要等于 `expected`。
+    fn expect_line(
+        &mut self,
+        conn: &mut ChatPeer,
+        expected: &str,
+        hint: &str,
+    ) -> Result<(), Failure> {
+        let client = &mut self.client;
+        let got = conn.wait_for(deadline(REPLY), || client.exited().is_none(), |_| true);
+        match got {
+            Ok((_, line)) if line == expected => Ok(()),
+            Ok((_, line)) => Err(self
+                .failure("客户端发来的一行不对")
+                .expected(format!("一行「{}」", show_text(expected)))
+                .actual(format!("收到「{}」", show_text(&line)))
+                .hint(hint)),
+            Err(missed) => {
+                let ending = match missed.ending {
+                    ReadEnding::Closed => "客户端关闭了连接".to_owned(),
+                    ReadEnding::Error(err) => err,
+                    _ => format!("{} 秒内什么也没收到", scaled(REPLY).as_secs()),
+                };
+                Err(self
+                    .failure("没有收到客户端发来的一行")
+                    .expected(format!("一行「{}」", show_text(expected)))
+                    .actual(format!("{ending};客户端{}", self.describe_client()))
+                    .hint(hint))
+            }
+        }
+    }
+
+    /// 替学员打一行字。
+    fn type_line(&mut self, line: &str) -> Result<(), Failure> {
+        self.client.type_line(line).map_err(|err| {
+            self.failure("没法在客户端的键盘上打字")
+                .actual(format!(
+                    "写 stdin 失败({err});客户端{}",
+                    self.describe_client()
+                ))
+                .hint("客户端不应该自己退出:它要一直从 stdin 读,直到 Ctrl-D 或 /quit。")
+        })
+    }
+
+    /// 等客户端在 stdout 上打印出 `text`。颜色控制码不算数:评分器读的 stdout 不是终端。
+    fn expect_printed(&mut self, text: &str, what: &str, hint: &str) -> Result<(), Failure> {
+        // 去掉颜色以后出现了,也不用再等了:那是另一种错误,马上说出来。
+        let seen = self.client.wait_stdout_until(deadline(REPLY), |out| {
+            out.contains(text) || strip_ansi(out).contains(text)
+        });
+        match seen.and_then(|()| {
+            if self.client.output().stdout().contains(text) {
+                Ok(())
+            } else {
+                Err(crate::program::WaitError::Timeout)
+            }
+        }) {
+            Ok(()) => Ok(()),
+            Err(_) if strip_ansi(&self.client.output().stdout()).contains(text) => Err(self
+                .failure("输出里有颜色控制码:stdout 不是终端时不要输出颜色")
+                .expected(format!("stdout 上原样出现「{}」", show_text(text)))
+                .actual(format!(
+                    "去掉颜色控制码(\\x1b[…m)以后才有这一行:「{}」",
+                    show_text(last_line_with(&self.client.output().stdout(), text))
+                ))
+                .hint(
+                    "评分器、管道、重定向到文件时,stdout 不是终端,颜色控制码只会变成一堆乱码。\
+                     用 std::io::IsTerminal 判断 stdout 是不是终端,再看 NO_COLOR 环境变量,\
+                     然后 colored::control::set_override(要不要颜色);不要无条件地 set_override(true)。",
+                )
+                .read("第 9 步：连上服务器")),
+            Err(_) => Err(self
+                .failure(format!("客户端没有打印{what}"))
+                .expected(format!("stdout 上出现「{}」", show_text(text)))
+                .actual(format!(
+                    "{} 秒内没有出现;客户端{}",
+                    scaled(REPLY).as_secs(),
+                    self.describe_client()
+                ))
+                .hint(hint)),
+        }
+    }
+
+    /// 扮演服务器,完成进门的一问一答:问昵称,收到 `nick`,回欢迎语。
+    fn greet(&mut self, conn: &mut ChatPeer, nick: &str, hint: &str) -> Result<(), Failure> {
+        self.say(conn, "* 欢迎来到聊天室!请输入你的昵称")?;
+        self.expect_line(conn, nick, hint)?;
+        self.say(
+            conn,
+            &format!("* 你好,{nick}!现在在线 2 人: 小明, {nick}。输入 /help 查看命令"),
+        )
+    }
+
+    /// 扮演服务器,给客户端发一行。
+    fn say(&mut self, conn: &ChatPeer, line: &str) -> Result<(), Failure> {
+        conn.send_line(line, deadline(REPLY)).map_err(|err| {
+            self.failure("评分器扮演的服务器发不出去")
+                .sent(format!("{line}\n").as_bytes(), "客户端")
+                .actual(format!(
+                    "{};客户端{}",
+                    crate::tcp::describe_io_error(&err),
+                    self.describe_client()
+                ))
+                .hint("客户端关闭了连接,或者一直不读。收消息的线程要一直读,直到连接断开。")
+        })
+    }
+
+    fn describe_client(&mut self) -> String {
+        match self.client.exited() {
+            Some(status) => describe_exit(Some(status)),
+            None => "还在运行".to_owned(),
+        }
+    }
+
+    fn failure(&self, headline: impl Into<String>) -> Failure {
+        Failure::new(headline).ran(&self.command).reproduce(
+            "终端 1: cargo run -p lesson-06 -- server\n\
+             终端 2: cargo run -p lesson-06 -- client --nick 小红\n\
+             终端 3: nc 127.0.0.1 2023    (先输入昵称 小明,回车,然后说话)",
+        )
+    }
+}
+
+/// stdout 里去掉颜色以后含有 `text` 的那一行(原样,带着控制码)。
+fn last_line_with<'a>(stdout: &'a str, text: &str) -> &'a str {
+    stdout
+        .lines()
+        .rev()
+        .find(|line| strip_ansi(line).contains(text))
+        .unwrap_or_default()
+}
+
+/// 进门:连上、问昵称、欢迎。
+fn client_joins(session: &mut Session, nick: &str) -> Result<(FakeRoom, ChatPeer), Failure> {
+    let mut room = FakeRoom::start(session, nick)?;
+    let mut conn = room.accept(STARTUP)?;
+    room.greet(
+        &mut conn,
+        nick,
+        "客户端连上以后,要先把 --nick 给的昵称作为第一行发给服务器(带换行)。",
+    )?;
+    Ok((room, conn))
+}
+
+pub(super) fn client_sends_what_is_typed(session: &mut Session) -> Result<(), Failure> {
+    let (mut room, mut conn) = client_joins(session, "小红")?;
+    room.type_line("大家好,我是小红")?;
+    room.expect_line(
+        &mut conn,
+        "大家好,我是小红",
+        "键盘(stdin)上打的每一行,都要原样作为一行发给服务器:读一行 stdin,\
+         write_all 到连接上,别忘了换行。",
+    )
+}
+
+pub(super) fn client_prints_while_idle(session: &mut Session) -> Result<(), Failure> {
+    let (mut room, conn) = client_joins(session, "小红")?;
+    // 学员没有打字(stdin 开着、没有输入),服务器发来了消息。
+    let line = said("小明", "小红,在吗?");
+    room.say(&conn, &line)?;
+    room.expect_printed(
+        &line,
+        "服务器发来的消息",
+        "没打字的时候,客户端也要能收消息。只用一个线程的话,它正卡在「读键盘」上,\
+         谁也读不到连接上的消息。开两个线程:主线程读键盘、发送;另一个线程一直读连接、打印。",
+    )
+    .map_err(|f| f.read("两个线程"))?;
+    let notice = "* 小刚 进入了聊天室";
+    room.say(&conn, notice)?;
+    room.expect_printed(
+        notice,
+        "服务器发来的通知",
+        "服务器发来的每一行都要打印出来。",
+    )?;
+    let output = room.client.output().stdout();
+    if output.contains('\u{1b}') {
+        return Err(room
+            .failure("输出不是终端,客户端却还在输出颜色代码")
+            .expected(
+                "stdout 被重定向(不是终端)或者设置了 NO_COLOR 时,不输出 \\u{1b}[ 开头的颜色代码",
+            )
+            .actual(format!("stdout 里有 ESC 字符:「{}」", show_text(&output)))
+            .hint(
+                "用 std::io::IsTerminal 判断 stdout 是不是终端,再加上 NO_COLOR,\
+                   调用 colored::control::set_override(是否要颜色)。",
+            ));
+    }
+    Ok(())
+}
+
+pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
+    let (mut room, mut conn) = client_joins(session, "小红")?;
+    // 学员改了名;服务器确认。重连时要报的是新名字。
+    room.type_line("/nick 小红花")?;
+    room.expect_line(
+        &mut conn,
+        "/nick 小红花",
+        "以 / 开头的命令也是原样发给服务器的一行。",
+    )?;
+    room.say(&conn, "* 你现在叫 小红花")?;
+    room.expect_printed(
+        "你现在叫 小红花",
+        "服务器的确认",
+        "服务器发来的每一行都要打印出来。",
+    )?;
+
+    // 「服务器重启」:关掉连接。客户端要说一声,然后重连。
+    drop(conn);
+    let flapping = room.accept(STARTUP)?;
+    // 第一次重连时服务器还没好:连上就被重置。客户端要再等一会儿、再试。
+    flapping.reset();
+    let reset_at = Instant::now();
+    let mut conn = room.accept(STARTUP * 2).map_err(|f| {
+        f.headline("连接被重置以后,客户端没有再重连").hint(
+            "重连失败不是结束:隔一会儿再试(每次等的时间加倍,设个上限),直到连上或者用户按 Ctrl-D。",
+        )
+    })?;
+    let waited = reset_at.elapsed();
+    if waited < Duration::from_millis(100) {
+        return Err(room
+            .failure("客户端重连之前一点也没有等")
+            .expected("一次重连失败以后,至少等 100 毫秒再试(比如 250 毫秒,之后每次加倍)")
+            .actual(format!(
+                "上一次连接被重置后 {} 毫秒就又连上来了",
+                waited.as_millis()
+            ))
+            .hint(
+                "服务器没好的时候,不停地立刻重连只会白白占满 CPU、给服务器添乱。\
+                   每次失败后先让线程停一会儿,等的时间逐次加倍(退避),最多等几秒。",
+            )
+            .read("断线重连"));
+    }
+    room.greet(
+        &mut conn,
+        "小红花",
+        "重连以后,要自动报上最后用的昵称(用户用 /nick 改过名,就报新名字),\
+         这样用户不用重新输入。把昵称放在两个线程都能看到的地方(比如 Arc<Mutex<String>>)。",
+    )?;
+    let out = room.client.output();
+    let said_so = format!("{}{}", out.stdout(), out.stderr());
+    if !(said_so.contains("断") || said_so.contains("重连")) {
+        return Err(room.failure("连接断了,客户端却一声不吭")
+            .expected("stdout 或 stderr 上有一行说连接断了、正在重连(里面有「断」或「重连」)")
+            .actual(format!("客户端的输出里没有这样的话;客户端{}", room.describe_client()))
+            .hint("用户得知道发生了什么:收消息的线程读到 EOF 或错误时,打印一行「与服务器的连接断开了,正在重连……」。"));
+    }
+
+    let line = said("小明", "欢迎回来");
+    room.say(&conn, &line)?;
+    room.expect_printed(
+        &line,
+        "重连以后收到的消息",
+        "重连以后,收消息的线程要从新的连接上读。",
+    )?;
+    room.type_line("我回来了")?;
+    room.expect_line(
+        &mut conn,
+        "我回来了",
+        "重连以后,读键盘的线程要往新的连接上发:两个线程共享「当前的连接」(比如 Arc<Mutex<Option<TcpStream>>>)。",
+    )
+}
+
+pub(super) fn client_explains_a_full_room(session: &mut Session) -> Result<(), Failure> {
+    let mut room = FakeRoom::start(session, "小红")?;
+    let conn = room.accept(STARTUP)?;
+    let full = "! 聊天室已满,请稍后再来";
+    // 客户端可能已经报了昵称:先关闭发送方向(它读完这一行就读到 EOF),再读掉它发来的东西,
+    // 这样连接是正常关闭的,不会被重置。
+    room.say(&conn, full)?;
+    conn.stop_sending();
+    let mut conn = conn;
+    let _ = conn.read_to_close(deadline(REPLY), || true);
+    let status = room.client.wait_exit(deadline(EXIT));
+    let out = room.client.output();
+    let said_why = format!("{}{}", out.stdout(), out.stderr()).contains("聊天室已满");
+    let problem = match status {
+        None => Some(format!("{} 秒后还在运行", scaled(EXIT).as_secs())),
+        Some(status) if status.success() => Some("退出码是 0".to_owned()),
+        Some(_) if !said_why => {
+            Some("stdout 和 stderr 里都没有服务器说的「聊天室已满」".to_owned())
+        }
+        Some(_) => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(room
+            .failure("聊天室满了,客户端没有说清楚就不声不响")
+            .sent(format!("{full}\n").as_bytes(), "客户端(然后关闭连接)")
+            .expected("客户端打印服务器说的原因(「聊天室已满…」),然后退出,退出码不是 0")
+            .actual(format!("{problem};客户端{}", room.describe_client()))
+            .hint(
+                "连上以后先等服务器的第一句话(设一个读超时,比如 10 秒):是「! …」就把原因告诉用户,\
+                 返回错误退出;一句话没说就关了、或者一直不说话,也要说清楚。不要先打印「已连上」\
+                 然后一声不吭地挂着。",
+            )
+            .read("门口：满员、不报昵称的人和用光的文件描述符")),
+    }
+}
+
+pub(super) fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure> {
+    for (how, nick) in [("Ctrl-D", "小红"), ("/quit", "小蓝")] {
+        let (mut room, mut conn) = client_joins(session, nick)?;
+        if how == "/quit" {
+            room.type_line("/quit")?;
+            room.expect_line(
+                &mut conn,
+                "/quit",
+                "/quit 也要发给服务器,让服务器知道你走了。",
+            )?;
+        } else {
+            room.client.close_stdin();
+        }
+        let status = room.client.wait_exit(deadline(EXIT));
+        let problem = match status {
+            None => Some(format!("{} 秒后还在运行", scaled(EXIT).as_secs())),
+            Some(status) if !status.success() => Some(describe_exit(Some(status))),
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            let hint = if how == "Ctrl-D" {
+                "Ctrl-D 让 stdin 读到 EOF:stdin.lines() 的循环结束了,就该退出,退出码 0。\
+                 收消息的线程还卡在读连接上?主线程从 main 返回,整个进程就结束了,不用等它;\
+                 但要先告诉它「是用户要走」,别让它以为断线了去重连。"
+            } else {
+                "发出 /quit 以后,客户端就该退出(退出码 0),不要等服务器关连接。"
+            };
+            return Err(room
+                .failure(format!("按下 {how} 以后,客户端没有干净地退出"))
+                .expected("客户端在几秒内自己退出,退出码 0")
+                .actual(problem)
+                .hint(hint));
+        }
+        // 客户端退出了,它的连接也随之关闭:评分器这边读到 EOF。
+        let ending = conn.read_to_close(deadline(REPLY), || true).ending;
+        if ending == ReadEnding::GaveUp {
+            return Err(room
+                .failure("客户端退出了,连接却没有关闭")
+                .expected("客户端退出时连接关闭")
+                .actual("评分器这一端一直没有读到 EOF")
+                .hint("进程退出时,操作系统会关掉它的所有连接;还开着,说明有别的进程拿着它。"));
+        }
+    }
+    Ok(())
+}
