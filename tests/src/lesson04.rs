@@ -147,8 +147,8 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "timeout",
-        rule: "每次读写最多等 --timeout 秒,超时就断开这个客户端、记下它的地址",
-        says: "每次读、写最多等 `--timeout` 秒。超时就断开这个客户端，去服务下一个。",
+        rule: "一整行要在 --timeout 秒内发完、每次写最多等 --timeout 秒,超时就断开这个客户端、记下它的地址",
+        says: "一整行要在 `--timeout` 秒之内发完（从开始读算起），每一次写最多等 `--timeout` 秒。超时就断开这个客户端，去服务下一个。",
         checks: &[8],
         broken_by: &[
             "fixture-tcp-server-no-timeout",
