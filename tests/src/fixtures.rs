@@ -622,6 +622,18 @@ pub const CASES: &[Case] = &[
         },
         within: secs(6),
     },
+    Case {
+        program: "fixture-tcp-server-per-read-timeout",
+        mistake: "读超时只管每一次 read,不管一整行",
+        lesson: &lesson04::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 13,
+            headline: "服务器一直在等这个慢吞吞的客户端",
+            says: &["每一次 read,不是一整行"],
+        },
+        within: secs(8),
+    },
     // ---- 第 5 课 ----
     Case {
         program: "fixture-tcp-client-panics-on-refusal",

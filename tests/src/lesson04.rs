@@ -94,6 +94,11 @@ pub const LESSON: Lesson = Lesson {
             points: 1,
             check: works_on_ipv6,
         },
+        Step {
+            name: "一个字节一个字节慢慢发的客户端:一整行 --timeout 秒内没发完,就断开它",
+            points: 1,
+            check: a_trickling_client_is_cut_off,
+        },
     ],
 };
 
@@ -149,10 +154,11 @@ pub const RULES: &[Rule] = &[
         id: "timeout",
         rule: "一整行要在 --timeout 秒内发完、每次写最多等 --timeout 秒,超时就断开这个客户端、记下它的地址",
         says: "一整行要在 `--timeout` 秒之内发完（从开始读算起），每一次写最多等 `--timeout` 秒。超时就断开这个客户端，去服务下一个。",
-        checks: &[8],
+        checks: &[8, 13],
         broken_by: &[
             "fixture-tcp-server-no-timeout",
             "fixture-tcp-server-fixed-timeout",
+            "fixture-tcp-server-per-read-timeout",
         ],
     },
     Rule {
@@ -848,4 +854,90 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
     );
     // 回复里的客户端地址是 IPv6 的样子:[::1]:端口。
     exchange(&mut server, "你好,世界", &reproduce)
+}
+
+fn a_trickling_client_is_cut_off(session: &mut Session) -> Result<(), Failure> {
+    let mut server = session.start_server(&["--timeout", "1"])?;
+    let reproduce = format!(
+        "终端 1: cargo run -p {} -- --timeout 1\n\
+         终端 2: (for c in 我 在 慢 慢 地 说 话; do printf \"$c\"; sleep 0.3; done; echo) | nc 127.0.0.1 8998\n\
+         (服务器应该在 1 秒左右断开它,不回复)",
+        session.name()
+    );
+    let trickler = connect(&mut server)?;
+    let trickler_addr = trickler.addr().to_string();
+    let started = Instant::now();
+    let timeout = Duration::from_secs(1);
+    let latest = timeout + scaled(LATE);
+    let line = "我在慢慢地说话\n".as_bytes();
+    // 故障注入:一个字节一个字节地发,每个字节之间停 0.3 秒(停顿时留意服务器有没有回话、
+    // 有没有断开)。每次 read 都等不满 1 秒,可一整行要 6 秒多才发得完。
+    let mut reply = Vec::new();
+    let mut ending = ReadEnding::GaveUp;
+    for byte in line {
+        if trickler.send(std::slice::from_ref(byte)).is_err() {
+            ending = ReadEnding::Closed;
+            break;
+        }
+        let heard = trickler.read_until(
+            Instant::now() + scaled(Duration::from_millis(300)),
+            || true,
+            |_| false,
+        );
+        reply.extend_from_slice(&heard.bytes);
+        if matches!(heard.ending, ReadEnding::Closed | ReadEnding::Error(_)) {
+            ending = heard.ending;
+            break;
+        }
+        if started.elapsed() > latest + scaled(LATE) {
+            break;
+        }
+    }
+    let after = started.elapsed();
+    let failure = |headline: &str| {
+        Failure::new(headline)
+            .sent_note(format!(
+                "客户端 {trickler_addr} 每隔 0.3 秒发一个字节:「我在慢慢地说话\\n」要 6 秒多才发得完\
+                 (服务器用 --timeout 1 启动)"
+            ))
+            .expected(format!(
+                "服务器在 1 秒之后、{:.1} 秒之前断开这个客户端,不回复,日志里记下它的地址;之后照常服务别人",
+                latest.as_secs_f64()
+            ))
+            .reproduce(reproduce.clone())
+            .read("不说话的客户端")
+    };
+    if !reply.is_empty() {
+        return Err(failure("慢吞吞的客户端没发完一行,服务器却回复了")
+            .actual(format!("收到 {}", show_bytes(&reply)))
+            .hint("一整行没发完(没有换行),也没有 EOF,就不是一条消息:不要回复。"));
+    }
+    if ending == ReadEnding::GaveUp || after > latest {
+        return Err(failure("服务器一直在等这个慢吞吞的客户端")
+            .actual(format!(
+                "{:.1} 秒后连接还开着(它的每一个字节都在 1 秒之内到达)",
+                after.as_secs_f64()
+            ))
+            .hint(
+                "set_read_timeout 管的是每一次 read,不是一整行:每隔 0.3 秒来一个字节,每次 read 都不超时。\
+                 给一整行设一个期限:每次 read 之前,把读超时设成离期限还剩多久(参考答案里的 Deadline)。",
+            ));
+    }
+    if after < timeout.mul_f64(0.95) {
+        return Err(failure("服务器没等够 --timeout 就断开了慢吞吞的客户端")
+            .actual(format!("{:.2} 秒后就断开了", after.as_secs_f64()))
+            .hint("整行的期限是 --timeout 秒:Duration::from_secs(timeout),从开始读这一行算起。"));
+    }
+    if server
+        .program
+        .wait_output_until(deadline(REPLY), |output| output.contains(&trickler_addr))
+        .is_err()
+    {
+        return Err(failure("日志里没有那个慢吞吞的客户端")
+            .actual("见下面服务器的输出")
+            .hint("期限到了、断开一个客户端时,记一行日志,带上对方的地址。"));
+    }
+    exchange(&mut server, "轮到我了", &reproduce)
+        .map_err(|f| f.sent_note("在这之前,一个慢吞吞的客户端被断开了"))?;
+    expect_still_running(&mut server, &reproduce)
 }

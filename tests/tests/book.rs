@@ -244,3 +244,30 @@ fn sections_named_by_failure_messages_exist() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// 「给老师」里每一课的分值表,和评分器里每一项的分值一致(改了评分器,忘了改书,这里会发现)。
+#[test]
+fn the_teachers_points_table_matches_the_graders() {
+    let teachers = read(&root().join("book/src/teachers.md"));
+    let mut totals = Vec::new();
+    for lesson in harness::LESSONS {
+        let points: Vec<String> = lesson.steps.iter().map(|s| s.points.to_string()).collect();
+        let total: u32 = lesson.steps.iter().map(|s| s.points).sum();
+        let row = format!(
+            "| {} | {} | {total} |",
+            lesson.steps.len(),
+            points.join("、")
+        );
+        assert!(
+            teachers.contains(&row),
+            "book/src/teachers.md 里第 {} 课的分值表应该是「{row}」",
+            lesson.display_number()
+        );
+        totals.push(total.to_string());
+    }
+    let sums = format!("（{}）", totals.join("、"));
+    assert!(
+        teachers.contains(&sums),
+        "book/src/teachers.md 里 Classroom 满分的那一句应该是「{sums}」"
+    );
+}
