@@ -33,7 +33,7 @@ fn program_path(name: &str) -> PathBuf {
 const RACY: &[&str] = &["fixture-chat-server-crash"];
 
 /// 同时最多运行这么多个例子。它们大多在等期限,CPU 用得很少。
-const AT_ONCE: usize = 16;
+const AT_ONCE: usize = 32;
 
 /// 一个例子跑一遍的结果。
 struct Outcome {

@@ -1,6 +1,6 @@
 //! issue 12 缺陷 3 的重现:stdout 被关掉了(比如 `solution-04 | head -n 1`),服务器照常回复。
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -13,11 +13,14 @@ fn a_closed_stdout_never_stops_the_replies() {
         .stderr(Stdio::null())
         .spawn()
         .expect("能启动 solution-04");
-    let mut first = String::new();
-    // 读完第一行就关掉读的那一头,和 `| head -n 1` 一样。
-    BufReader::new(server.stdout.take().expect("piped"))
-        .read_line(&mut first)
-        .expect("读到第一行");
+    // 读完第一行就关掉读的那一头,和 `| head -n 1` 一样(有期限地读,不会挂住)。
+    let stdout = server.stdout.take().expect("piped");
+    let Some(first) = harness::program::first_line_then_close(stdout, Duration::from_secs(10))
+    else {
+        let _ = server.kill();
+        let _ = server.wait();
+        panic!("服务器在 10 秒内没有打印第一行");
+    };
     let addr = first.split_whitespace().last().expect("第一行的最后是地址");
     let mut replies = Vec::new();
     for text in ["你好,世界", "第二个"] {

@@ -292,6 +292,26 @@ impl Process {
     }
 }
 
+/// 有期限地读一个子进程 stdout 的第一行,然后关掉读的那一头(就像 `| head -n 1`)。
+///
+/// 在另一个线程里读:读完,那个线程连同管道的读端一起结束;期限到了还没读到,返回 None
+/// (那个线程会在子进程结束、管道关闭时结束)。参考答案的「stdout 被关掉」测试用它。
+pub fn first_line_then_close(
+    stdout: std::process::ChildStdout,
+    within: Duration,
+) -> Option<String> {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let read = std::io::BufReader::new(stdout).read_line(&mut first);
+        if matches!(read, Ok(n) if n > 0) {
+            let _ = tx.send(first);
+        }
+    });
+    rx.recv_timeout(within).ok()
+}
+
 /// 进程是不是被我们结束的:Unix 上那是 SIGKILL。
 #[cfg(unix)]
 pub(crate) fn killed_by_us(status: ExitStatus) -> bool {
