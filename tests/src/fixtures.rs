@@ -620,7 +620,7 @@ pub const CASES: &[Case] = &[
             headline: "日志里没有那个什么也没发就走的客户端",
             says: &["Ok(0)"],
         },
-        within: secs(6),
+        within: secs(8),
     },
     Case {
         program: "fixture-tcp-server-per-read-timeout",

@@ -478,30 +478,50 @@ fn waits_for_the_whole_line(session: &mut Session) -> Result<(), Failure> {
     .map_err(|f| f.read("TCP 是字节流"))
 }
 
+/// 先用「没有换行的消息」,再用输入目录里的各种文字和控制字符:每一种都不带换行,
+/// 发完就关闭发送方向,每一种一个新启动的服务器(空白是第 10 项的事)。
 fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
-    let mut server = session.start_server(&[])?;
-    let client = connect(&mut server)?;
-    let sent = "没有换行的消息".as_bytes();
-    send(&client, sent)?;
-    // 关闭发送方向:服务器会读到 EOF,而我们还能读它的回复。
-    client.finish_sending();
-    let expected = reply_line(client.addr(), "没有换行的消息");
-    expect_reply(
-        &mut server,
-        &client,
-        sent,
-        &expected,
-        "读到 EOF(read 返回 Ok(0))时,已经读到的内容就是一条完整的消息,照样回复。",
-        &format!(
-            "终端 1: cargo run -p {}\n\
-             终端 2: printf '没有换行的消息' | nc -N 127.0.0.1 8998\n\
-             (-N:输入结束后关闭发送方向,服务器就会读到 EOF。)",
-            session.name()
-        ),
-    )
-    .map_err(|f| {
-        f.sent_note("然后关闭了发送方向(shutdown(Write)),服务器会读到 EOF")
-            .read("消息的边界:换行或 EOF")
+    let mut messages = vec![("没有换行的消息".as_bytes().to_vec(), None)];
+    messages.extend(
+        inputs::lines(&[Kind::Text, Kind::Control])
+            .into_iter()
+            .map(|input| (input.bytes.clone(), Some(input.note()))),
+    );
+    let mut trials = Vec::new();
+    for (message, note) in messages {
+        let server = session.start_server(&[])?;
+        trials.push((message, note, server));
+    }
+    let reproduce = format!(
+        "终端 1: cargo run -p {}\n\
+         终端 2: printf '没有换行的消息' | nc -N 127.0.0.1 8998\n\
+         (-N:输入结束后关闭发送方向,服务器就会读到 EOF。)",
+        session.name()
+    );
+    all_at_once(trials, |(message, note, mut server)| {
+        let client = connect(&mut server)?;
+        send(&client, &message)?;
+        // 关闭发送方向:服务器会读到 EOF,而我们还能读它的回复。
+        client.finish_sending();
+        let expected = reply_line(client.addr(), &String::from_utf8_lossy(&message));
+        expect_reply(
+            &mut server,
+            &client,
+            &message,
+            &expected,
+            "读到 EOF(read 返回 Ok(0))时,已经读到的内容就是一条完整的消息,照样回复。",
+            &reproduce,
+        )
+        .map_err(|f| {
+            let f = f
+                .sent_note("然后关闭了发送方向(shutdown(Write)),服务器会读到 EOF")
+                .read("消息的边界:换行或 EOF")
+                .about(&server.program);
+            match &note {
+                Some(note) => f.sent_note(note),
+                None => f,
+            }
+        })
     })
 }
 

@@ -543,24 +543,49 @@ fn prints_a_reply_that_arrives_in_pieces(session: &mut Session) -> Result<(), Fa
 /// 回复最多读这么多字节(64 KiB),和课本、参考答案一致。
 const MAX_REPLY: usize = 64 * 1024;
 
+/// 先用「没有换行的回复」,再用输入目录里的各种文字和控制字符:每一种都不带换行,
+/// 发完就关闭连接,每一种一个客户端(打印时保留空白是第 2 项的事)。
 fn prints_a_reply_ended_by_close(session: &mut Session) -> Result<(), Failure> {
-    let server = TcpFakeServer::bind();
-    let mut client = start_client(session, &server)?;
-    let connection = accept_the_message(session, &server, &mut client)?;
-    let reply = "没有换行的回复";
-    connection.send(reply.as_bytes()).map_err(|err| {
-        Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
-    })?;
-    drop(connection);
-    expect_printed(
-        session,
-        &server,
-        &mut client,
-        "评分器的服务器回复「没有换行的回复」(没有 \\n),然后关闭了连接",
-        reply,
-        ServerSide::SentAndClosed,
-    )
-    .map_err(|f| f.read("读到哪里为止"))
+    let mut replies = vec![("没有换行的回复".to_owned(), None)];
+    replies.extend(
+        inputs::lines(&[Kind::Text, Kind::Control])
+            .into_iter()
+            .map(|input| (input.lossy(), Some(input.note()))),
+    );
+    let mut trials = Vec::new();
+    for (reply, note) in replies {
+        let server = TcpFakeServer::bind();
+        let client = start_client(session, &server)?;
+        trials.push((reply, note, server, client));
+    }
+    let session = &*session;
+    all_at_once(trials, |(reply, note, server, mut client)| {
+        let connection =
+            accept_the_message(session, &server, &mut client).map_err(|f| f.about(&client))?;
+        connection.send(reply.as_bytes()).map_err(|err| {
+            Failure::new("客户端在收到回复之前就断开了").actual(describe_io_error(&err))
+        })?;
+        drop(connection);
+        let what = format!(
+            "评分器的服务器回复 {}(没有 \\n),然后关闭了连接",
+            show_bytes(reply.as_bytes())
+        );
+        expect_printed(
+            session,
+            &server,
+            &mut client,
+            &what,
+            &reply,
+            ServerSide::SentAndClosed,
+        )
+        .map_err(|f| {
+            let f = f.read("读到哪里为止").about(&client);
+            match &note {
+                Some(note) => f.sent_note(note),
+                None => f,
+            }
+        })
+    })
 }
 
 fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
