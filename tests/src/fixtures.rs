@@ -669,7 +669,7 @@ pub const CASES: &[Case] = &[
             headline: "客户端收到了完整的回复行,却还在等连接关闭",
             says: &["自己的读超时", "read_until"],
         },
-        within: secs(5),
+        within: secs(7),
     },
     Case {
         program: "fixture-tcp-client-untrimmed",

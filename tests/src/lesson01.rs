@@ -12,8 +12,8 @@ use predicates::prelude::*;
 
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, all_at_once,
-    deadline, describe_exit, diagnose_stderr, scaled,
+    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, REPLY, Server, Session, Step, deadline,
+    describe_exit, diagnose_stderr, each_at_once, scaled,
 };
 use crate::inputs::{self, Input, Kind};
 use crate::rules::Rule;
@@ -192,13 +192,12 @@ pub(crate) fn echoes_one_datagram(session: &mut Session) -> Result<(), Failure> 
 /// 每个输入交给一个新启动的服务器,一起等回声(每个都要等一会儿,确认没有多出来的数据报)。
 /// 第 3 课也用它。
 pub(crate) fn echo_each(session: &mut Session, inputs: Vec<Input>) -> Result<(), Failure> {
-    let mut trials = Vec::new();
-    for input in inputs {
+    let start = |input: Input| {
         let server = session.start_server(&[])?;
         let reproduce = reproduce_bytes(session.name(), &input.bytes);
-        trials.push((input, server, reproduce));
-    }
-    all_at_once(trials, |(input, mut server, reproduce)| {
+        Ok((input, server, reproduce))
+    };
+    each_at_once(inputs, start, |(input, mut server, reproduce)| {
         let peer = UdpPeer::bind();
         expect_echo(&mut server, &peer, &input.bytes, &reproduce)
             .and_then(|()| {

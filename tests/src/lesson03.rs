@@ -294,8 +294,8 @@ fn replies_to_each_sender(session: &mut Session) -> Result<(), Failure> {
     let (from_a, from_b) = ("我是客户端 A".as_bytes(), "我是客户端 B".as_bytes());
     // 先让两个客户端都发出去,再去收:服务器必须按每个数据报自己的来源地址回复。
     let watch = server.program.watch_stderr();
-    a.send_to(from_a, server.addr);
-    b.send_to(from_b, server.addr);
+    a.send_to_running(from_a, server.addr, &mut server.program);
+    b.send_to_running(from_b, server.addr, &mut server.program);
     let reproduce = reproduce(session.name());
     expect_replies(&mut server, &a, &[from_a], watch, &reproduce, || true)?;
     // 等 B 的回复时也留意 A:B 的回复要是被错发给了 A,就不必等满期限了。
@@ -337,8 +337,8 @@ fn keeps_datagram_boundaries(session: &mut Session) -> Result<(), Failure> {
     // 两个数据报紧挨着发出;UDP 保留边界,所以应该收到两个独立的回复,而不是一个「第一个第二个」。
     let (first, second) = ("第一个".as_bytes(), "第二个".as_bytes());
     let watch = server.program.watch_stderr();
-    peer.send_to(first, server.addr);
-    peer.send_to(second, server.addr);
+    peer.send_to_running(first, server.addr, &mut server.program);
+    peer.send_to_running(second, server.addr, &mut server.program);
     expect_replies(
         &mut server,
         &peer,
@@ -370,7 +370,7 @@ fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Fai
     let sent: [&[u8]; 3] = [b"", b"\xff\xfe\xfd", "还在吗?".as_bytes()];
     let watch = server.program.watch_stderr();
     for payload in sent {
-        peer.send_to(payload, server.addr);
+        peer.send_to_running(payload, server.addr, &mut server.program);
     }
     expect_replies(&mut server, &peer, &sent, watch, &reproduce, || true).map_err(|f| {
         if f.headline.contains("空数据报") {

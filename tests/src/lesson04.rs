@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use crate::failure::Failure;
 use crate::grader::{
-    LATE, Lesson, REPLY, STARTUP, Server, Session, Step, all_at_once, deadline, describe_exit,
-    diagnose_stderr, scaled,
+    LATE, Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit, diagnose_stderr,
+    each_at_once, scaled,
 };
-use crate::inputs::{self, Kind};
+use crate::inputs::{self, Input, Kind};
 use crate::lesson01::large_payload;
 use crate::rules::Rule;
 use crate::tcp::{ReadEnding, Received, TcpClient, describe_io_error, stall};
@@ -388,8 +388,7 @@ fn replies_with_one_line_and_closes(session: &mut Session) -> Result<(), Failure
         &reproduce(session.name(), "printf '你好,世界\\n'"),
     )?;
     // 每个输入一个新启动的服务器:这一项只查回复的格式,「一个接一个地服务」是第 3 项的事。
-    let mut trials = Vec::new();
-    for input in inputs::lines(&[Kind::Text, Kind::Control]) {
+    let start = |input: Input| {
         let server = session.start_server(&[])?;
         let reproduce = format!(
             "终端 1: cargo run -p {}\n\
@@ -398,9 +397,10 @@ fn replies_with_one_line_and_closes(session: &mut Session) -> Result<(), Failure
             session.name(),
             python_bytes(&input.bytes)
         );
-        trials.push((input, server, reproduce));
-    }
-    all_at_once(trials, |(input, mut server, reproduce)| {
+        Ok((input, server, reproduce))
+    };
+    let inputs = inputs::lines(&[Kind::Text, Kind::Control]);
+    each_at_once(inputs, start, |(input, mut server, reproduce)| {
         exchange_bytes(&mut server, &input.bytes, &reproduce)
             .map_err(|f| f.sent_note(input.note()).about(&server.program))
     })
@@ -487,18 +487,14 @@ fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
             .into_iter()
             .map(|input| (input.bytes.clone(), Some(input.note()))),
     );
-    let mut trials = Vec::new();
-    for (message, note) in messages {
-        let server = session.start_server(&[])?;
-        trials.push((message, note, server));
-    }
+    let start = |(message, note)| Ok((message, note, session.start_server(&[])?));
     let reproduce = format!(
         "终端 1: cargo run -p {}\n\
          终端 2: printf '没有换行的消息' | nc -N 127.0.0.1 8998\n\
          (-N:输入结束后关闭发送方向,服务器就会读到 EOF。)",
         session.name()
     );
-    all_at_once(trials, |(message, note, mut server)| {
+    each_at_once(messages, start, |(message, note, mut server)| {
         let client = connect(&mut server)?;
         send(&client, &message)?;
         // 关闭发送方向:服务器会读到 EOF,而我们还能读它的回复。

@@ -9,7 +9,7 @@
 //! - 连接被拒绝(马上)、连接一直没有应答(`--timeout` 秒后)、服务器不回答(`--timeout` 秒后)时,
 //!   在 stderr 用中文说明,以非 0 退出码退出,不 panic。
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 
@@ -17,12 +17,12 @@ use crate::client::{extra_after_reply, trimmed_reply};
 use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, all_at_once,
-    deadline, describe_exit, scaled,
+    EXIT, ErrorExit, LATE, Lesson, NOT_A_SUCCESS, NOTHING_MORE, REPLY, Session, Step, deadline,
+    describe_exit, each_at_once, scaled,
 };
-use crate::inputs::{self, Kind};
+use crate::inputs::{self, Input, Kind};
 use crate::lesson01::large_payload;
-use crate::lesson02::CLIENT_TIMEOUT;
+use crate::lesson02::{CLIENT_TIMEOUT, after_reply};
 use crate::program::Program;
 use crate::rules::Rule;
 use crate::tcp::{
@@ -180,13 +180,13 @@ fn client_timeout() -> String {
     scaled(CLIENT_TIMEOUT).as_secs().max(1).to_string()
 }
 
-fn start_client(session: &mut Session, server: &TcpFakeServer) -> Result<Program, Failure> {
+fn start_client(session: &Session, server: &TcpFakeServer) -> Result<Program, Failure> {
     start_client_with(session, server, HELLO)
 }
 
 /// 启动客户端,让它把 `message` 发给 `server`。
 fn start_client_with(
-    session: &mut Session,
+    session: &Session,
     server: &TcpFakeServer,
     message: &str,
 ) -> Result<Program, Failure> {
@@ -331,7 +331,7 @@ fn expect_printed(
     reply: &str,
     side: ServerSide,
 ) -> Result<(), Failure> {
-    let status = client.wait_exit(deadline(EXIT));
+    let status = client.wait_exit(Instant::now() + after_reply());
     let stdout = client.output().stdout();
     let found = find_printed(&stdout, reply);
     if status.is_some_and(|s| s.success()) && found == Printed::Exactly {
@@ -353,12 +353,12 @@ fn expect_printed(
             .headline("客户端收到了完整的回复行,却还在等连接关闭")
             .actual(format!(
                 "回复发出 {} 秒后,客户端还在运行",
-                scaled(EXIT).as_secs()
+                after_reply().as_secs()
             ))
             .hint(waits_for_close)
             .read("读到哪里为止"),
         None => failure
-            .actual(format!("{} 秒后客户端还在运行", scaled(EXIT).as_secs()))
+            .actual(format!("{} 秒后客户端还在运行", after_reply().as_secs()))
             .hint("收到回复以后打印它,然后让 run 返回 Ok(())。"),
         // 客户端收到了完整的一行,却等到自己的读超时才退出:它还在等别的(多半是连接关闭)。
         Some(status)
@@ -435,14 +435,14 @@ fn sends_the_message_as_a_line(session: &mut Session) -> Result<(), Failure> {
     let server = TcpFakeServer::bind();
     let mut client = start_client(session, &server)?;
     accept_the_message(session, &server, &mut client)?;
-    let mut trials = Vec::new();
-    for input in inputs::messages(&[Kind::Text, Kind::Space, Kind::Control], true) {
+    let session = &*session;
+    let start = |input: Input| {
         let server = TcpFakeServer::bind();
         let client = start_client_with(session, &server, &input.lossy())?;
-        trials.push((input, server, client));
-    }
-    let session = &*session;
-    all_at_once(trials, |(input, server, mut client)| {
+        Ok((input, server, client))
+    };
+    let inputs = inputs::messages(&[Kind::Text, Kind::Space, Kind::Control], true);
+    each_at_once(inputs, start, |(input, server, mut client)| {
         accept_message(session, &server, &mut client, &input.lossy())
             .map(drop)
             .map_err(|f| f.sent_note(input.note()).about(&client))
@@ -457,14 +457,13 @@ fn prints_the_reply_line(session: &mut Session) -> Result<(), Failure> {
             .into_iter()
             .map(|input| (input.lossy(), Some(input.note()))),
     );
-    let mut trials = Vec::new();
-    for (reply, note) in replies {
+    let session = &*session;
+    let start = |(reply, note)| {
         let server = TcpFakeServer::bind();
         let client = start_client(session, &server)?;
-        trials.push((reply, note, server, client));
-    }
-    let session = &*session;
-    all_at_once(trials, |(reply, note, server, mut client)| {
+        Ok((reply, note, server, client))
+    };
+    each_at_once(replies, start, |(reply, note, server, mut client)| {
         let connection =
             accept_the_message(session, &server, &mut client).map_err(|f| f.about(&client))?;
         // 发完这一行,连接先不关:正确的客户端读到换行就该停下。
@@ -552,14 +551,13 @@ fn prints_a_reply_ended_by_close(session: &mut Session) -> Result<(), Failure> {
             .into_iter()
             .map(|input| (input.lossy(), Some(input.note()))),
     );
-    let mut trials = Vec::new();
-    for (reply, note) in replies {
+    let session = &*session;
+    let start = |(reply, note)| {
         let server = TcpFakeServer::bind();
         let client = start_client(session, &server)?;
-        trials.push((reply, note, server, client));
-    }
-    let session = &*session;
-    all_at_once(trials, |(reply, note, server, mut client)| {
+        Ok((reply, note, server, client))
+    };
+    each_at_once(replies, start, |(reply, note, server, mut client)| {
         let connection =
             accept_the_message(session, &server, &mut client).map_err(|f| f.about(&client))?;
         connection.send(reply.as_bytes()).map_err(|err| {

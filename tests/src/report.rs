@@ -20,6 +20,8 @@ pub struct StepReport {
     pub points: u32,
     pub status: Status,
     pub millis: u128,
+    /// 做了几次:评分器自己在检查期间被耽搁、结论不可信时会重做(见 `crate::stall`),平时是 1。
+    pub attempts: usize,
     /// 失败时完整的诊断信息(已渲染)。
     pub message: Option<String>,
     /// 失败时的一句话原因。
@@ -35,6 +37,7 @@ impl StepReport {
             points: step.points,
             status: Status::NotRun,
             millis: 0,
+            attempts: 0,
             message: None,
             headline: None,
         }
@@ -156,11 +159,12 @@ impl Report {
                     Status::Skipped => "skipped",
                 };
                 format!(
-                    "{{\"number\":{},\"name\":{},\"points\":{},\"status\":\"{status}\",\"millis\":{},\"headline\":{},\"message\":{}}}",
+                    "{{\"number\":{},\"name\":{},\"points\":{},\"status\":\"{status}\",\"millis\":{},\"attempts\":{},\"headline\":{},\"message\":{}}}",
                     s.number,
                     json_string(s.name),
                     s.points,
                     s.millis,
+                    s.attempts,
                     s.headline.as_deref().map_or("null".to_owned(), json_string),
                     s.message.as_deref().map_or("null".to_owned(), json_string),
                 )

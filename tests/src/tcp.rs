@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockRef, Socket, Type};
 
-use crate::udp::is_timeout;
+use crate::grader::scaled;
+use crate::udp::{AFTER_EXIT, is_timeout};
 
 /// 每隔这么久问一次对方进程是否还活着(见 [`TcpClient::read_until`])。
 const SLICE: Duration = Duration::from_millis(50);
@@ -113,8 +114,8 @@ impl TcpClient {
 
     /// 一直读到 `done(已读到的字节)` 为真、对方关闭连接、出错,或者放弃为止。
     ///
-    /// 放弃的条件:到了截止时间,或者 `alive()` 为假(对方进程已经退出,
-    /// 那之后它写下的东西早已在我们的接收缓冲区里,再读一小会儿就够了)。
+    /// 放弃的条件:到了截止时间,或者 `alive()` 为假(对方进程已经退出)之后
+    /// 又过了 [`AFTER_EXIT`] 还没读到关闭。
     pub fn read_until(
         &self,
         deadline: Instant,
@@ -123,7 +124,8 @@ impl TcpClient {
     ) -> Received {
         let mut received = Received::default();
         let mut buf = [0u8; 8192];
-        let mut last_slice = false;
+        let mut deadline = deadline;
+        let mut exited = false;
         let _status = crate::status::waiting_for_peer(
             "发来数据",
             deadline.saturating_duration_since(Instant::now()),
@@ -134,7 +136,7 @@ impl TcpClient {
                 return received;
             }
             let now = Instant::now();
-            if now >= deadline || last_slice {
+            if now >= deadline {
                 received.ending = ReadEnding::GaveUp;
                 return received;
             }
@@ -148,7 +150,13 @@ impl TcpClient {
                     return received;
                 }
                 Ok(n) => received.bytes.extend_from_slice(&buf[..n]),
-                Err(err) if is_timeout(&err) => last_slice = !alive(),
+                // 对方的程序退出了:它发出的字节和随后的关闭可能还在路上(见 udp 模块的
+                // AFTER_EXIT),再读一小会儿,读到关闭就停。
+                Err(err) if is_timeout(&err) && !exited && !alive() => {
+                    exited = true;
+                    deadline = deadline.min(Instant::now() + scaled(AFTER_EXIT));
+                }
+                Err(err) if is_timeout(&err) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {
                     received.ending = ReadEnding::Error(describe_io_error(&err));
@@ -212,6 +220,15 @@ pub struct TcpFakeServer {
     listener: TcpListener,
 }
 
+/// 用完了:端口再占一会儿,迟到的连接不会连到别的检查那里(见 [`crate::park`])。
+impl Drop for TcpFakeServer {
+    fn drop(&mut self) {
+        if let Ok(copy) = self.listener.try_clone() {
+            crate::park::park(copy);
+        }
+    }
+}
+
 impl TcpFakeServer {
     pub fn bind() -> TcpFakeServer {
         TcpFakeServer::bind_to(IpAddr::from([127, 0, 0, 1]))
@@ -233,7 +250,7 @@ impl TcpFakeServer {
     /// 等一个连接,最多等到截止时间,或者直到 `alive()` 为假(客户端进程已经退出)。
     ///
     /// 标准库的 accept 没有超时,所以在另一个线程里 accept;放弃时自己连一下,
-    /// 把那个线程叫醒,再回收它,不留下任何线程。
+    /// 把那个线程叫醒,再回收它,不留下任何线程(见 [`TcpFakeServer::give_up`])。
     pub fn accept(&self, deadline: Instant, mut alive: impl FnMut() -> bool) -> Option<TcpClient> {
         let listener = self.listener.try_clone().expect("监听套接字可以复制");
         let (tx, rx) = mpsc::channel();
@@ -258,24 +275,42 @@ impl TcpFakeServer {
                     if Instant::now() < deadline && alive() {
                         continue;
                     }
-                    // 客户端刚退出时,它的连接可能已经在排队了:再等一小会儿。
-                    if let Ok(accepted) = rx.recv_timeout(SLICE) {
-                        let _ = waiter.join();
-                        return wrap(accepted);
-                    }
-                    // 自己连一下,叫醒 accept 线程;它接到的连接直接丢掉。
-                    // (叫不醒的话就不等它了:宁可留下一个线程,也不能让评分挂住。)
-                    let _ = TcpStream::connect_timeout(&self.addr(), SLICE);
-                    if rx.recv_timeout(Duration::from_secs(1)).is_ok() {
-                        let _ = waiter.join();
-                    }
-                    return None;
+                    return self.give_up(rx, waiter);
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let _ = waiter.join();
                     return None;
                 }
             }
+        }
+    }
+
+    /// 不再等了(期限到了,或者客户端已经退出):但客户端退出之前连上来的连接,
+    /// 可能已经在接受队列里排着,只是 accept 线程还没轮到 CPU 去取。
+    ///
+    /// 所以不靠「再等一小会儿」去碰运气:评分器自己连一下,排在队尾。接受队列先来先出,
+    /// accept 线程取到的要是评分器自己的这个连接,说明前面没有客户端的连接;
+    /// 取到的是别的连接,那就是客户端的,照样交给检查。
+    fn give_up(
+        &self,
+        rx: mpsc::Receiver<io::Result<(TcpStream, SocketAddr)>>,
+        waiter: thread::JoinHandle<()>,
+    ) -> Option<TcpClient> {
+        /// 队列里一定有连接了,accept 线程只是要轮到 CPU:机器再忙也用不了这么久。
+        const TAKE: Duration = Duration::from_secs(2);
+        let wake = TcpStream::connect_timeout(&self.addr(), SLICE).ok();
+        let ours = wake.as_ref().and_then(|w| w.local_addr().ok());
+        match rx.recv_timeout(scaled(TAKE)) {
+            Ok(Ok((stream, from))) => {
+                let _ = waiter.join();
+                (Some(from) != ours).then_some(TcpClient { stream })
+            }
+            Ok(Err(_)) => {
+                let _ = waiter.join();
+                None
+            }
+            // 叫不醒的话就不等它了:宁可留下一个线程,也不能让评分挂住。
+            Err(_) => None,
         }
     }
 }
@@ -285,6 +320,15 @@ impl TcpFakeServer {
 /// 先绑定后释放的「空闲端口」可能被别的程序抢走;一直占着就不会。
 pub struct RefusingPort {
     socket: Socket,
+}
+
+/// 用完了:端口再占一会儿,还没被结束的客户端再连也只会被拒绝(见 [`crate::park`])。
+impl Drop for RefusingPort {
+    fn drop(&mut self) {
+        if let Ok(copy) = self.socket.try_clone() {
+            crate::park::park(copy);
+        }
+    }
 }
 
 impl RefusingPort {
@@ -317,6 +361,15 @@ impl RefusingPort {
 pub struct Unanswered {
     listener: Socket,
     _filler: TcpStream,
+}
+
+/// 用完了:端口再占一会儿(见 [`crate::park`])。
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Ok(copy) = self.listener.try_clone() {
+            crate::park::park(copy);
+        }
+    }
 }
 
 impl Unanswered {

@@ -7,10 +7,16 @@ use std::time::{Duration, Instant};
 use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::Failure;
 use crate::grader::{NOTHING_MORE, REPLY, Server, deadline, describe_exit, scaled};
-use crate::program::StderrWatch;
+use crate::program::{Program, StderrWatch};
 
 /// 评分器能收下的最大数据报(比 UDP 允许的最大值还大一点,保证不会截断任何东西)。
 const RECV_BUFFER: usize = 65_536;
+
+/// 对方退出以后,再等它退出前发出的数据报最多这么久。
+///
+/// 本机的数据报在发送的那一刻并不一定已经进了接收队列:内核把它交给一个软中断去投递,
+/// 机器很忙时,这一步可能排在发送方退出之后好一阵。空闲的机器上它早就到了,一点也不用等。
+pub(crate) const AFTER_EXIT: Duration = Duration::from_millis(500);
 
 /// 一个绑定在 127.0.0.1 随机端口上的 UDP 套接字。
 pub struct UdpPeer {
@@ -22,6 +28,15 @@ pub struct UdpPeer {
 pub struct Datagram {
     pub data: Vec<u8>,
     pub from: SocketAddr,
+}
+
+/// 用完了:端口再占一会儿,迟到的数据报不会落到别的检查手里(见 [`crate::park`])。
+impl Drop for UdpPeer {
+    fn drop(&mut self) {
+        if let Ok(copy) = self.socket.try_clone() {
+            crate::park::park(copy);
+        }
+    }
 }
 
 impl UdpPeer {
@@ -49,6 +64,16 @@ impl UdpPeer {
         assert_eq!(sent, data.len(), "UDP 一次发送整个数据报");
     }
 
+    /// 发给一个被测程序,但只在它还在运行时发。
+    ///
+    /// 已经退出的程序收不到任何东西;而它的端口随时可能被系统分给别人(很可能是同时在运行的
+    /// 另一项检查),这个数据报就会落到别人手里。不发,等回复的那一步马上就会看到它退出了。
+    pub fn send_to_running(&self, data: &[u8], to: SocketAddr, program: &mut Program) {
+        if program.exited().is_none() {
+            self.send_to(data, to);
+        }
+    }
+
     /// 等一个数据报,最多等到截止时间;超时返回 None。
     pub fn recv(&self, deadline: Instant) -> Option<Datagram> {
         self.recv_while(deadline, || true)
@@ -56,8 +81,8 @@ impl UdpPeer {
 
     /// 等一个数据报,但只在 `alive()` 为真时等:对方进程已经退出时就不必等满期限。
     ///
-    /// 每隔一小段时间问一次 `alive()`。对方退出前发出的数据报早已在我们的接收队列里,
-    /// 所以退出后再收一次(很短的期限)就不会漏掉它。
+    /// 每隔一小段时间问一次 `alive()`。对方退出后再收一次(最多等 [`AFTER_EXIT`]),
+    /// 就不会漏掉它退出前发出的数据报。
     pub fn recv_while(
         &self,
         deadline: Instant,
@@ -77,7 +102,7 @@ impl UdpPeer {
                 return None;
             }
             if !alive() {
-                return self.recv_until(Instant::now() + SLICE);
+                return self.recv_until(Instant::now() + scaled(AFTER_EXIT));
             }
         }
     }
@@ -125,7 +150,7 @@ pub fn expect_echo(
     reproduce: &str,
 ) -> Result<(), Failure> {
     let watch = server.program.watch_stderr();
-    peer.send_to(payload, server.addr);
+    peer.send_to_running(payload, server.addr, &mut server.program);
     expect_replies(server, peer, &[payload], watch, reproduce, || true)
 }
 

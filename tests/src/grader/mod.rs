@@ -104,24 +104,42 @@ fn describe_ending(ending: Option<Ending>) -> String {
 ///
 /// 一项检查要试好几个输入时用它:每一次都要等一小会儿(比如确认没有多出来的东西),
 /// 一个一个地等就太慢了。结果和一个一个做完全一样:第一个失败的那一次说了算。
-pub fn all_at_once<T: Send>(
-    trials: Vec<T>,
+///
+/// 每一次的准备(启动程序、绑定端口)由 `start` 在调用方的线程里依次做,做好一个就马上
+/// 开始检查它,不等别的准备好。
+///
+/// 测客户端时要这样:客户端一启动,它自己的超时就开始计时。要是先把所有客户端都启动好
+/// 再一起检查,最先启动的那个就得等后面的都启动完,机器一忙,它可能就这样等到了超时,
+/// 错的却是评分器。依次启动,编号(「客户端 #2」)也就每次都一样。
+pub fn each_at_once<I, T: Send>(
+    inputs: Vec<I>,
+    mut start: impl FnMut(I) -> Result<T, Failure>,
     check: impl Fn(T) -> Result<(), Failure> + Sync,
 ) -> Result<(), Failure> {
     let check = &check;
-    let results: Vec<Result<(), Failure>> = std::thread::scope(|scope| {
-        let running: Vec<_> = trials
-            .into_iter()
-            .map(|trial| scope.spawn(move || check(trial)))
-            .collect();
-        running
+    let (results, not_started) = std::thread::scope(|scope| {
+        let mut running = Vec::new();
+        let mut not_started = None;
+        for input in inputs {
+            match start(input) {
+                Ok(trial) => running.push(scope.spawn(move || check(trial))),
+                Err(failure) => {
+                    not_started = Some(failure);
+                    break;
+                }
+            }
+        }
+        let results: Vec<Result<(), Failure>> = running
             .into_iter()
             .map(|trial| {
                 trial
                     .join()
                     .unwrap_or_else(|_| Err(Failure::new("评分器的一个线程 panic 了")))
             })
-            .collect()
+            .collect();
+        (results, not_started)
     });
-    results.into_iter().collect()
+    // 和一个一个做一样:按顺序的第一个失败说了算;准备失败的那一次排在已经开始的之后。
+    results.into_iter().collect::<Result<(), Failure>>()?;
+    not_started.map_or(Ok(()), Err)
 }

@@ -6,13 +6,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Lesson, Session, describe_exit};
 use crate::diagnose::{Cause, Role, cause, diagnose};
 use crate::failure::{Failure, ProgramOutput, Rendering};
 use crate::program::Reaper;
 use crate::report::{Report, Status, StepReport};
+use crate::stall;
 use crate::status;
 
 /// 这一步没通过,而一个本该一直运行的服务器在这一步里自己退出了:那多半就是原因。
@@ -50,6 +51,21 @@ fn todo_first(failure: Failure, programs: &[ProgramOutput]) -> Failure {
         Some(program) if !already => failure.hint(diagnose(Role::Server, &program.stderr)),
         _ => failure,
     }
+}
+
+/// 每一次都失败了,而每一次评分器自己都被耽搁过:照实说,这个结论可能是机器太忙造成的。
+fn busy_machine(failure: Failure, late: Duration, attempts: usize) -> Failure {
+    let note = format!(
+        "注意:评分时这台机器很忙,评分器自己一共被耽搁了 {:.1} 秒以上(做了 {attempts} 次,\
+         每一次都是这样)。上面的结论可能只是因为评分器没能按时说话或按时看。\
+         等机器空闲时再评一次;还是这样的话,可以设 COURSE_TIMEOUT_SCALE=3 放宽所有期限。",
+        late.as_secs_f64()
+    );
+    let hint = match &failure.hint {
+        Some(hint) => format!("{hint}\n{note}"),
+        None => note,
+    };
+    failure.hint(hint)
 }
 
 /// 按顺序运行一课的步骤,返回报告(不 panic)。
@@ -159,29 +175,50 @@ pub fn run_with(lesson: &Lesson, program: &Path, name: &str, keep_going: bool) -
     }
 }
 
+/// 一项检查最多做几次。只有评分器自己在检查期间被耽搁了(见 [`crate::stall`]),
+/// 失败的结论才不可信、要重做;空闲的机器上每一项都只做一次。
+const ATTEMPTS: usize = 3;
+
 /// 运行第 `i` 项检查(从 0 数起),记下它的结果;没通过时补全诊断、渲染成中文。
 ///
-/// `started(reaper)` 在检查开始之前调用:调用方拿着这个 [`Reaper`],随时可以取消这一项。
+/// `started(reaper)` 在检查(每一次尝试)开始之前调用:调用方拿着这个 [`Reaper`],
+/// 随时可以取消这一项。
 fn run_step(
     lesson: &Lesson,
     i: usize,
     program: &Path,
     name: &str,
-    started: impl FnOnce(Reaper),
+    mut started: impl FnMut(Reaper),
 ) -> StepReport {
     let step = &lesson.steps[i];
     let number = i + 1;
     let mut record = StepReport::not_run(number, step);
     let clock = Instant::now();
     status::set_step(number);
-    let mut session = Session::new(program, name);
-    session.server_keeps_running = lesson.server_keeps_running;
-    started(session.reaper());
-    let result = (step.check)(&mut session);
-    // 这一步的程序都已经放手了:通过了就立刻结束它们;没通过就先让它们把话说完,
-    // 输出和结局才完整,而且每次都一样。
-    session.finish(result.is_err());
+    let mut attempt = 0;
+    let (session, result, late) = loop {
+        attempt += 1;
+        let watch = stall::watch();
+        let mut session = Session::new(program, name);
+        session.server_keeps_running = lesson.server_keeps_running;
+        let reaper = session.reaper();
+        started(reaper.clone());
+        let result = (step.check)(&mut session);
+        // 这一步的程序都已经放手了:通过了就立刻结束它们;没通过就先让它们把话说完,
+        // 输出和结局才完整,而且每次都一样。
+        session.finish(result.is_err());
+        let failed = matches!(&result, Err(failure) if !failure.skipped);
+        let late = watch.lost();
+        if !failed || late < stall::LATE || attempt == ATTEMPTS || reaper.is_cancelled() {
+            break (session, result, late);
+        }
+    };
     record.millis = clock.elapsed().as_millis();
+    record.attempts = attempt;
+    let result = result.map_err(|failure| match late >= stall::LATE && !failure.skipped {
+        true => busy_machine(failure, late, attempt),
+        false => failure,
+    });
     match result {
         Ok(()) => record.status = Status::Passed,
         Err(skip) if skip.skipped => {

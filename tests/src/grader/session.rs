@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::finished::{Finished, failed_status};
@@ -18,7 +18,9 @@ pub struct Session {
     program: PathBuf,
     name: String,
     pub(super) server_keeps_running: bool,
-    started: Vec<Started>,
+    /// 这一步启动过的程序。检查可以在好几个线程里同时启动程序(见 `grader::each_at_once`),
+    /// 所以用锁;编号(「客户端 #2」)按启动的先后。
+    started: Mutex<Vec<Started>>,
     /// 这一步启动的程序被放手以后,由它来结束(见 [`Reaper::finish`])。
     reaper: Reaper,
 }
@@ -73,7 +75,7 @@ impl Session {
             program: program.to_owned(),
             name: name.to_owned(),
             server_keeps_running: false,
-            started: Vec::new(),
+            started: Mutex::new(Vec::new()),
             reaper: Reaper::default(),
         }
     }
@@ -89,26 +91,28 @@ impl Session {
     }
 
     /// 启动被测程序。它的输出会被记下,这一步失败时会展示出来。
-    pub fn spawn(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
+    pub fn spawn(&self, label: &str, args: &[&str]) -> Result<Program, Failure> {
         self.launch(label, args, false, false)
     }
 
     /// 启动一个要读键盘输入的被测程序:评分器可以替学员打字、按 Ctrl-D。
-    pub fn spawn_interactive(&mut self, label: &str, args: &[&str]) -> Result<Program, Failure> {
+    pub fn spawn_interactive(&self, label: &str, args: &[&str]) -> Result<Program, Failure> {
         self.launch(label, args, true, false)
     }
 
     /// 启动程序并记下它(失败时展示它的输出);没能启动就是一次失败。
     fn launch(
-        &mut self,
+        &self,
         role: &str,
         args: &[&str],
         interactive: bool,
         keeps_running: bool,
     ) -> Result<Program, Failure> {
         let reaper = Some(self.reaper.clone());
+        // 编号和登记在同一把锁下:同时启动的两个程序不会拿到同一个编号。
+        let mut started = self.started();
         // 同一项检查里启动好几个同样的程序时(一个输入一个),给它们编上号:「客户端 #2」。
-        let label = match self.started.iter().filter(|s| s.role == role).count() {
+        let label = match started.iter().filter(|s| s.role == role).count() {
             0 => role.to_owned(),
             n => format!("{role} #{}", n + 1),
         };
@@ -119,7 +123,7 @@ impl Session {
                     .hint("先确认 `cargo build` 能成功;评分器启动的是编译好的程序。")
             })?;
         status::set_peer(role);
-        self.started.push(Started {
+        started.push(Started {
             role: role.to_owned(),
             label,
             output: program.output(),
@@ -132,7 +136,7 @@ impl Session {
     ///
     /// 和别的被测程序一样是一个 [`Program`]:它的输出失败时会展示出来;这一项检查不再需要时
     /// (前面的检查已经失败),它会被马上结束,而不是让评分器等满期限。
-    pub fn run_to_end(&mut self, label: &str, args: &[&str], limit: Duration) -> Finished {
+    pub fn run_to_end(&self, label: &str, args: &[&str], limit: Duration) -> Finished {
         let limit = scaled(limit);
         let started = Instant::now();
         let mut program = match self.launch(label, args, false, false) {
@@ -175,13 +179,13 @@ impl Session {
     /// 用 `--port 0` 启动服务器,等它在第一行 stdout 打印出实际绑定的地址。
     ///
     /// 端口 0 让操作系统挑一个空闲端口,所以并行运行的测试永远不会抢同一个端口。
-    pub fn start_server(&mut self, extra_args: &[&str]) -> Result<Server, Failure> {
+    pub fn start_server(&self, extra_args: &[&str]) -> Result<Server, Failure> {
         self.start_server_as(&[], extra_args)
     }
 
     /// 同 [`Session::start_server`],但在 `--port 0` 之前先放上子命令(比如第 6 课的 `server`)。
     pub fn start_server_as(
-        &mut self,
+        &self,
         subcommand: &[&str],
         extra_args: &[&str],
     ) -> Result<Server, Failure> {
@@ -258,8 +262,12 @@ impl Session {
         self.reaper.finish(failed);
     }
 
+    fn started(&self) -> MutexGuard<'_, Vec<Started>> {
+        self.started.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(super) fn program_outputs(&self) -> Vec<ProgramOutput> {
-        self.started
+        self.started()
             .iter()
             .map(|started| {
                 let output = &started.output;
@@ -277,7 +285,7 @@ impl Session {
 
     /// 一个本该一直运行、却在这一步里自己退出了的服务器:它的退出状态和 stderr。
     pub(super) fn server_that_exited(&self) -> Option<(std::process::ExitStatus, String)> {
-        self.started
+        self.started()
             .iter()
             .find_map(|started| match started.output.ending() {
                 Some(Ending::Exited(status)) if started.keeps_running => {

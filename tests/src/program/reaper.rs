@@ -56,6 +56,11 @@ impl Reaper {
         }
     }
 
+    /// 这一项已经被取消了吗(取消之后的失败是取消造成的,不必重做)。
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancelled.load(Ordering::SeqCst)
+    }
+
     /// 结束它接管的所有程序。`settle` 为真(检查没通过)时,先给每个程序一点时间:
     /// 正在退出的让它退完,正在写日志的让它写完这一行,最多等 [`SETTLE`]。
     ///
