@@ -9,9 +9,10 @@ use clap::Subcommand;
 use colored::Colorize;
 use harness::Status;
 
-use crate::grade::{copy_course, write_skeleton};
+use crate::files::{TempDir, copy_course, copy_dir};
+use crate::grade::write_skeleton;
 use crate::repo::{LessonDirs, Repo};
-use crate::{TempDir, hints, skeleton};
+use crate::{hints, skeleton};
 
 #[derive(Subcommand)]
 pub enum DevCommand {
@@ -348,7 +349,7 @@ fn solutions_as_exercises(repo: &Repo, target: &Path) -> Result<()> {
     for dirs in copy.lessons()? {
         let src = dirs.exercise.join("src");
         fs::remove_dir_all(&src)?;
-        crate::grade::copy_dir(&dirs.solution.join("src"), &src)?;
+        copy_dir(&dirs.solution.join("src"), &src)?;
         let exe = copy.build(&dirs.package(), &target)?;
         let report = harness::run(dirs.lesson, &exe, &dirs.package());
         if report.first_failure().is_some() {

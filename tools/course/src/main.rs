@@ -11,6 +11,7 @@
 //! ```
 
 mod dev;
+mod files;
 mod grade;
 mod hints;
 mod learner;
@@ -19,11 +20,10 @@ mod repo;
 mod skeleton;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::repo::Repo;
 
@@ -87,17 +87,6 @@ enum Command {
     Dev(dev::DevCommand),
 }
 
-/// 输出格式。
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    /// 给人看的表格
-    Table,
-    /// 给程序读的 JSON
-    Json,
-    /// 给电子表格用的 CSV
-    Csv,
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
     // 输出不是终端(被重定向、被管道接走)或设置了 NO_COLOR 时,不输出颜色代码。
@@ -131,26 +120,5 @@ fn exit(ok: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
-}
-
-/// 一个临时目录,drop 时删掉。
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(label: &str) -> Result<TempDir> {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("course-{label}-{}-{stamp}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(TempDir(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
