@@ -75,3 +75,38 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// 让 `to` 和 `from` 一样:只覆盖内容不同的文件,删掉多出来的。内容相同的文件不动,
+/// 它的修改时间也就不变(cargo 靠修改时间判断要不要重新编译)。
+pub fn sync_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in fs::read_dir(from).with_context(|| format!("读不到 {}", from.display()))? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let dest = to.join(entry.file_name());
+        seen.insert(entry.file_name());
+        if kind.is_dir() {
+            sync_dir(&entry.path(), &dest)?;
+        } else if kind.is_file() {
+            let new = fs::read(entry.path())?;
+            if fs::read(&dest).ok().as_ref() != Some(&new) {
+                if dest.is_dir() {
+                    fs::remove_dir_all(&dest)?;
+                }
+                fs::write(&dest, new)?;
+            }
+        }
+    }
+    for entry in fs::read_dir(to)?.flatten() {
+        if !seen.contains(&entry.file_name()) {
+            let path = entry.path();
+            if path.is_dir() {
+                fs::remove_dir_all(&path)?;
+            } else {
+                fs::remove_file(&path)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,39 +1,76 @@
-//! 老师评分:每一课的每一项,按分值算出总分;可以给一份学员提交的仓库评分。
+//! 老师评分:每一课的每一项,按分值算出总分。
 //!
-//! 给提交评分时,学员的仓库里只取每一课的 `lessons/NN-*/src/`。其余的一切(评分器、
-//! 评分框架、各课的 `tests/grade.rs` 和 `Cargo.toml`、依赖的版本)都用本仓库的原版:
-//! 复制一份本仓库,换上学员的 `src/`,在那里编译;评分器本身就编译在 course 程序里。
-//! 所以改动 `tests/` 抬不高分数;改动过的评分文件会列在「改动报告」里。
+//! - `course grade --submission 目录`:给一份提交评分(见 [`submission`]);
+//! - `course grade --class 目录`:给全班评分,每份提交一个沙箱,并行,有缓存,
+//!   输出成绩册、报告和逐项分析(见 [`class`]);`--shard K/N` 只评其中一份,
+//!   `course grade merge` 把几台机器评的几份合起来(见 [`gradebook`])。
+//!
+//! 学员的代码在沙箱里编译、运行(见 [`sandbox`]);评分器在沙箱里和它一起运行(见 [`inside`])。
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
+mod analysis;
+mod class;
+mod gradebook;
+mod html;
+mod inside;
+mod intake;
 mod report;
+mod sandbox;
 mod submission;
+mod zip;
 
 use report::{Format, print_table, to_csv, to_json};
 pub use submission::write_skeleton;
-use submission::{find_lesson, grade_lesson, tamper_report};
 
-use crate::files::{TempDir, copy_course, copy_dir};
+use crate::files::TempDir;
 use crate::repo::Repo;
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct GradeArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
+
     /// 学员提交的仓库目录。只取其中每一课的 lessons/NN-*/src/,其余一律用本仓库的原版;
     /// 不写就给本仓库自己的练习评分
-    #[arg(long)]
+    #[arg(long, conflicts_with = "class")]
     submission: Option<PathBuf>,
+
+    /// 给全班评分:目录里每个学员一份提交(文件夹、.zip 或 .tar.gz,以学员命名)
+    #[arg(long)]
+    class: Option<PathBuf>,
+
+    /// 全班评分的输出目录(gradebook.csv、report.json、report.html、feedback/)
+    #[arg(long, default_value = "grades")]
+    out: PathBuf,
+
+    /// 同时评几份提交(默认是 CPU 核数)
+    #[arg(long)]
+    jobs: Option<usize>,
+
+    /// 只评第 K 份(共 N 份),比如 2/10:几台机器分着评,再用 course grade merge 合起来
+    #[arg(long, value_parser = class::parse_shard)]
+    shard: Option<(usize, usize)>,
+
+    /// 不用缓存,每份提交都重新评
+    #[arg(long)]
+    no_cache: bool,
+
+    /// 不用 bubblewrap 隔离,只设资源上限(不推荐)
+    #[arg(long)]
+    no_sandbox: bool,
 
     /// 只评这几课,逗号分隔,比如 01,02(默认全部)
     #[arg(long, value_delimiter = ',')]
     lessons: Vec<String>,
 
-    /// 输出格式
+    /// 输出格式(给一份提交评分时)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 
@@ -44,6 +81,18 @@ pub struct GradeArgs {
     /// 不是满分时以退出码 1 结束(GitHub Classroom 按退出码给分)
     #[arg(long)]
     strict: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// 把几台机器分别评的几份(--shard K/N 的输出目录)合成一份成绩册
+    Merge(gradebook::MergeArgs),
+    /// (内部)设好资源上限,再运行一个命令
+    #[command(name = "__limit", hide = true)]
+    Limit(sandbox::LimitArgs),
+    /// (内部)在沙箱里运行评分器
+    #[command(name = "__inside", hide = true)]
+    Inside(inside::InsideArgs),
 }
 
 /// 一课的成绩。
@@ -63,6 +112,8 @@ pub(super) struct CheckGrade {
     max: u32,
     status: &'static str,
     headline: Option<String>,
+    /// 失败时完整的诊断(写进给学员的反馈)。
+    message: Option<String>,
 }
 
 impl CheckGrade {
@@ -86,82 +137,114 @@ pub(super) struct Tampered {
     change: &'static str,
 }
 
-pub fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
-    let points = match &args.points {
-        Some(path) => load_points(path)?,
-        None => BTreeMap::new(),
-    };
-    let mut lessons = repo.lessons()?;
-    if !args.lessons.is_empty() {
-        let wanted: Vec<&'static str> = args
-            .lessons
-            .iter()
-            .map(|n| repo.lesson(n).map(|d| d.lesson.number))
-            .collect::<Result<_>>()?;
-        lessons.retain(|d| wanted.contains(&d.lesson.number));
-    }
-    let source = args.submission.as_deref().unwrap_or(&repo.root);
-    if !source.join("lessons").is_dir() {
-        bail!(
-            "{} 里没有 lessons/ 目录:它不像是这门课的仓库",
-            source.display()
-        );
-    }
+/// 一份提交的全部结果。
+#[derive(Default)]
+pub(super) struct SubmissionGrade {
+    lessons: Vec<LessonGrade>,
+    tampered: Vec<Tampered>,
+    /// 沙箱看到的事件(碰到上限、读诱饵私钥、连诱饵端口……)。
+    events: BTreeSet<String>,
+    /// 编译或评分超过了时限。
+    timed_out: bool,
+    /// 沙箱里的评分器自己出了问题。
+    error: Option<String>,
+    /// 用的是什么沙箱(`bubblewrap`、`limits-only`、`none`)。
+    sandbox: &'static str,
+}
 
-    // 原版的一份副本,换上学员的 src/。
-    let work = TempDir::new("grade")?;
-    copy_course(&repo.root, &work.0)?;
-    let copy = Repo::at(&work.0);
-    let mut missing = Vec::new();
-    for dirs in copy.lessons()? {
-        let theirs = find_lesson(&source.join("lessons"), dirs.lesson.number);
-        match theirs.map(|dir| dir.join("src")).filter(|src| src.is_dir()) {
-            Some(src) => {
-                fs::remove_dir_all(dirs.exercise.join("src"))?;
-                copy_dir(&src, &dirs.exercise.join("src"))?;
-            }
-            None => {
-                // 没交这一课:评原样的骨架(从参考答案生成,不用本仓库里可能已经写好的练习)。
-                write_skeleton(&dirs)?;
-                missing.push(dirs.lesson.number);
-            }
-        }
+pub fn run(args: &GradeArgs) -> Result<ExitCode> {
+    match &args.action {
+        Some(Action::Limit(limit)) => return sandbox::limit(limit),
+        Some(Action::Inside(inside)) => return inside::run(inside),
+        _ => {}
     }
+    let repo = Repo::find()?;
+    match &args.action {
+        Some(Action::Merge(merge)) => gradebook::merge(&repo, merge),
+        _ if args.class.is_some() => class::run(&repo, args),
+        _ => grade_one(&repo, args),
+    }
+}
 
-    // 编译放在本仓库的 target/ 下(依赖编译一次,之后每份提交都复用),和平时的 target 分开。
-    let target = repo.target_dir().join("course-grade");
-    let mut grades = Vec::new();
-    for dirs in copy
-        .lessons()?
+/// 要评的课(`--lessons`,默认全部)。
+fn selected_lessons(args: &GradeArgs) -> Result<Vec<&'static harness::Lesson>> {
+    if args.lessons.is_empty() {
+        return Ok(harness::LESSONS.to_vec());
+    }
+    args.lessons
         .iter()
-        .filter(|d| lessons.iter().any(|l| l.lesson.number == d.lesson.number))
-    {
-        eprintln!("评分:{}", dirs.title());
-        grades.push(grade_lesson(
-            &copy,
-            dirs,
-            &target,
-            &points,
-            missing.contains(&dirs.lesson.number),
-        )?);
-    }
-    let tampered = match &args.submission {
-        Some(submission) => tamper_report(&repo.root, submission)?,
-        None => Vec::new(),
+        .map(|n| {
+            let number = n.split('-').next().unwrap_or(n);
+            harness::lesson(number).with_context(|| {
+                format!("没有第 {n} 课;课号是 01 到 {:02}", harness::LESSONS.len())
+            })
+        })
+        .collect()
+}
+
+/// 给一份提交(或本仓库自己的练习)评分。
+fn grade_one(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
+    let points = Points::load(args.points.as_deref())?;
+    let sandbox = sandbox::Sandbox::detect(!args.no_sandbox)?;
+    eprintln!("沙箱:{}", sandbox.describe());
+    let seed = submission::prepare_seed(repo)?;
+    let grader = submission::Grader {
+        repo,
+        sandbox: &sandbox,
+        seed: &seed,
+        lessons: selected_lessons(args)?,
+        points: &points,
+        decoys: if sandbox.isolated() {
+            sandbox::listening_ports()
+        } else {
+            Vec::new()
+        },
     };
+    let source = args.submission.as_deref().unwrap_or(&repo.root);
+    let scratch = TempDir::new("grade")?;
+    let grade = grader.grade(source, &scratch.0, 0)?;
 
     let shown_source = args.submission.as_ref().map(|p| p.display().to_string());
     match args.format {
-        Format::Table => print_table(shown_source.as_deref(), &grades, &tampered),
-        Format::Json => println!("{}", to_json(shown_source.as_deref(), &grades, &tampered)),
-        Format::Csv => print!("{}", to_csv(&grades)),
+        Format::Table => print_table(shown_source.as_deref(), &grade),
+        Format::Json => println!("{}", to_json(shown_source.as_deref(), &grade)),
+        Format::Csv => print!("{}", to_csv(&grade.lessons)),
     }
-    let full = grades.iter().all(|g| g.earned() == g.max());
+    let full = grade.lessons.iter().all(|g| g.earned() == g.max());
     Ok(if args.strict && !full {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// 分值:默认用评分器里每一项的分值,分值文件里写到的项换成文件里的。
+#[derive(Default)]
+pub(super) struct Points {
+    overrides: BTreeMap<(String, usize), u32>,
+}
+
+impl Points {
+    fn load(path: Option<&Path>) -> Result<Points> {
+        Ok(Points {
+            overrides: match path {
+                Some(path) => load_points(path)?,
+                None => BTreeMap::new(),
+            },
+        })
+    }
+
+    pub(super) fn weight(&self, lesson: &str, check: usize, default: u32) -> u32 {
+        self.overrides
+            .get(&(lesson.to_owned(), check))
+            .copied()
+            .unwrap_or(default)
+    }
+
+    /// 给缓存的键用:分值变了,缓存的结果就不能用。
+    pub(super) fn fingerprint(&self) -> String {
+        format!("{:?}", self.overrides)
+    }
 }
 
 /// 读分值文件:每行「课号.项号 = 分值」。

@@ -2,7 +2,7 @@
 
 use harness::report::json_string;
 
-use super::{LessonGrade, Tampered};
+use super::{LessonGrade, SubmissionGrade};
 
 /// 输出格式。
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -38,11 +38,13 @@ fn change_words(change: &str) -> &'static str {
     }
 }
 
-pub(super) fn print_table(source: Option<&str>, grades: &[LessonGrade], tampered: &[Tampered]) {
+pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
+    let (grades, tampered) = (&grade.lessons, &grade.tampered);
     if let Some(source) = source {
         println!("提交:{source}");
     }
-    println!("评分器:本仓库的原版(学员的 tests/ 和 Cargo.toml 一律不用)\n");
+    println!("评分器:本仓库的原版(学员的 tests/ 和 Cargo.toml 一律不用)");
+    println!("沙箱:{}\n", grade.sandbox);
     for grade in grades {
         let marks: String = grade
             .checks
@@ -71,6 +73,18 @@ pub(super) fn print_table(source: Option<&str>, grades: &[LessonGrade], tampered
     let earned: u32 = grades.iter().map(LessonGrade::earned).sum();
     let max: u32 = grades.iter().map(LessonGrade::max).sum();
     println!("\n  总分 {earned}/{max}");
+    if grade.timed_out {
+        println!("\n超时:编译或评分超过了时限,没评完的项记为没有通过。");
+    }
+    if let Some(error) = &grade.error {
+        println!("\n评分出错:{error}");
+    }
+    if !grade.events.is_empty() {
+        println!("\n沙箱拦下了这些事(这份提交可能有恶意,请读一读它的代码):");
+        for event in &grade.events {
+            println!("  {event}");
+        }
+    }
 
     let failed: Vec<_> = grades
         .iter()
@@ -110,11 +124,8 @@ pub(super) fn print_table(source: Option<&str>, grades: &[LessonGrade], tampered
     }
 }
 
-pub(super) fn to_json(
-    source: Option<&str>,
-    grades: &[LessonGrade],
-    tampered: &[Tampered],
-) -> String {
+pub(super) fn to_json(source: Option<&str>, grade: &SubmissionGrade) -> String {
+    let (grades, tampered) = (&grade.lessons, &grade.tampered);
     let lessons: Vec<String> = grades
         .iter()
         .map(|g| {
@@ -156,8 +167,15 @@ pub(super) fn to_json(
         })
         .collect();
     format!(
-        "{{\"submission\":{},\"earned\":{},\"points\":{},\"lessons\":[{}],\"tampered\":[{}]}}",
+        "{{\"submission\":{},\"sandbox\":\"{}\",\"events\":[{}],\"earned\":{},\"points\":{},\"lessons\":[{}],\"tampered\":[{}]}}",
         source.map_or("null".to_owned(), json_string),
+        grade.sandbox,
+        grade
+            .events
+            .iter()
+            .map(|e| json_string(e))
+            .collect::<Vec<_>>()
+            .join(","),
         grades.iter().map(LessonGrade::earned).sum::<u32>(),
         grades.iter().map(LessonGrade::max).sum::<u32>(),
         lessons.join(","),

@@ -1,87 +1,424 @@
-//! 一份提交:在原版课程的副本里换上学员的 `src/`,逐课编译、评分,再比较评分用到的文件。
+//! 一份提交:在原版课程的副本里换上学员的 `src/`,在沙箱里逐课编译,再在沙箱里逐课评分;
+//! 最后比较学员仓库里评分用到的文件和原版(改动报告)。
+//!
+//! 学员的仓库里只取每一课的 `lessons/NN-*/src/`。其余的一切(评分器、评分框架、各课的
+//! `tests/grade.rs` 和 `Cargo.toml`、依赖的版本)都用本仓库的原版;评分器本身编译在 course
+//! 程序里。所以改动 `tests/` 抬不高分数;改动过的评分文件会列在「改动报告」里。
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-use harness::Status;
+use anyhow::{Context, Result, bail};
+use wait_timeout::ChildExt as _;
 
+use super::inside::InsideArgs;
 use super::report::stable;
-use super::{CheckGrade, LessonGrade, Tampered};
+use super::sandbox::{Paths, RUN_LIMITS, Sandbox};
+use super::{CheckGrade, LessonGrade, Points, SubmissionGrade, Tampered};
+use crate::files::{copy_course, copy_dir};
 use crate::repo::{LessonDirs, Repo, cargo};
 
-pub(super) fn grade_lesson(
-    copy: &Repo,
-    dirs: &LessonDirs,
-    target: &Path,
-    points: &BTreeMap<(String, usize), u32>,
-    missing: bool,
-) -> Result<LessonGrade> {
-    let weight = |number: usize, default: u32| {
-        points
-            .get(&(dirs.lesson.number.to_owned(), number))
-            .copied()
-            .unwrap_or(default)
-    };
-    let mut grade = LessonGrade {
-        number: dirs.lesson.number,
-        title: dirs.title(),
-        compile_error: None,
-        missing,
-        checks: Vec::new(),
-    };
-    let built = Command::new(cargo())
-        .args(["build", "--quiet", "-p", &dirs.package()])
-        .current_dir(&copy.root)
-        .env("CARGO_TARGET_DIR", target)
-        .stdin(Stdio::null())
-        .output()
-        .context("无法运行 cargo")?;
-    if !built.status.success() {
-        let errors = String::from_utf8_lossy(&built.stderr);
-        let first: Vec<&str> = errors.lines().take(12).collect();
-        grade.compile_error = Some(first.join("\n"));
-        grade.checks = dirs
-            .lesson
+/// 一课最多编译多久(墙上时间;`COURSE_TIMEOUT_SCALE` 会放大它)。
+const BUILD_TIME: Duration = Duration::from_secs(300);
+/// 一份提交的全部评分最多多久。
+const RUN_TIME: Duration = Duration::from_secs(900);
+
+/// 给提交评分要用的一切:原版课程、沙箱、编译好的原版依赖、要评的课和分值。
+pub(super) struct Grader<'a> {
+    pub repo: &'a Repo,
+    pub sandbox: &'a Sandbox,
+    /// 原版依赖编译好的 target 目录(见 [`prepare_seed`])。
+    pub seed: &'a Path,
+    pub lessons: Vec<&'static harness::Lesson>,
+    pub points: &'a Points,
+    /// 老师机器上在回环上监听的端口(沙箱里放诱饵)。
+    pub decoys: Vec<u16>,
+}
+
+impl Grader<'_> {
+    /// 给 `source`(学员的仓库,至少有 `lessons/`)评分。`scratch` 是这份提交自己的临时目录,
+    /// `slot` 是并行评分的槽位号。
+    pub fn grade(&self, source: &Path, scratch: &Path, slot: usize) -> Result<SubmissionGrade> {
+        if !source.join("lessons").is_dir() {
+            bail!(
+                "{} 里没有 lessons/ 目录:它不像是这门课的仓库",
+                source.display()
+            );
+        }
+        let course = scratch.join("course");
+        let target = scratch.join("target");
+        let bin = scratch.join("bin");
+        let work = scratch.join("run");
+        fs::create_dir_all(&bin)?;
+        fs::create_dir_all(&work)?;
+
+        // 原版的一份副本,换上学员的 src/。
+        copy_course(&self.repo.root, &course)?;
+        let copy = Repo::at(&course);
+        let mut missing = BTreeSet::new();
+        for dirs in copy.lessons()? {
+            let theirs = find_lesson(&source.join("lessons"), dirs.lesson.number);
+            match theirs.map(|dir| dir.join("src")).filter(|src| src.is_dir()) {
+                Some(src) => {
+                    fs::remove_dir_all(dirs.exercise.join("src"))?;
+                    copy_dir(&src, &dirs.exercise.join("src"))?;
+                }
+                None => {
+                    // 没交这一课:评原样的骨架(从参考答案生成,不用本仓库里可能已经写好的练习)。
+                    write_skeleton(&dirs)?;
+                    missing.insert(dirs.lesson.number);
+                }
+            }
+        }
+        copy_seed(self.seed, &target)?;
+        let paths = Paths {
+            course: &course,
+            target: &target,
+            bin: &bin,
+        };
+
+        let mut grade = SubmissionGrade {
+            sandbox: self.sandbox.mode(),
+            ..SubmissionGrade::default()
+        };
+        let mut built = Vec::new();
+        let mut compile_errors = BTreeMap::new();
+        for lesson in &self.lessons {
+            let package = format!("lesson-{}", lesson.number);
+            let run = run_bounded(
+                self.sandbox.build(&paths, &package),
+                harness::grader::scaled(BUILD_TIME),
+                None,
+            )?;
+            if run.timed_out {
+                grade.timed_out = true;
+                compile_errors.insert(lesson.number, "编译超时".to_owned());
+                continue;
+            }
+            if !run.status.is_some_and(|s| s.success()) {
+                let errors = stable(&run.stderr);
+                for path in outside_reads(&errors, &course) {
+                    grade.events.insert(format!(
+                        "编译时想读提交以外的文件 {path}(include_str! 之类),沙箱里读不到"
+                    ));
+                }
+                let first: Vec<&str> = errors.lines().take(12).collect();
+                compile_errors.insert(
+                    lesson.number,
+                    first.join(
+                        "
+",
+                    ),
+                );
+                continue;
+            }
+            let exe = format!("{package}{}", std::env::consts::EXE_SUFFIX);
+            fs::copy(target.join("debug").join(&exe), bin.join(&exe))
+                .with_context(|| format!("编译成功了,却找不到 {exe}"))?;
+            built.push(lesson.number);
+        }
+
+        let mut reports = BTreeMap::new();
+        if !built.is_empty() {
+            let nonce = nonce();
+            let inside = InsideArgs {
+                bin: bin.clone(),
+                work: work.clone(),
+                lessons: built.iter().map(|n| (*n).to_owned()).collect(),
+                decoys: self.decoys.clone(),
+                isolated: false,
+                processes: RUN_LIMITS.processes,
+                file_size: RUN_LIMITS.file_size,
+                marker: nonce.clone(),
+            };
+            let command = self.sandbox.run(&paths, &inside, slot)?;
+            let run = run_bounded(command, harness::grader::scaled(RUN_TIME), Some(&nonce))?;
+            grade.timed_out |= run.timed_out;
+            let mut finished = false;
+            for line in run.stdout.lines() {
+                let Some(json) = line.strip_prefix(&nonce).map(str::trim) else {
+                    grade.events.insert(
+                        "评分器的输出里混进了别人写的东西(想伪造成绩?),已经忽略".to_owned(),
+                    );
+                    continue;
+                };
+                let value: serde_json::Value =
+                    serde_json::from_str(json).context("沙箱里的评分器输出了看不懂的 JSON")?;
+                if let Some(events) = value.get("events").and_then(|e| e.as_array()) {
+                    grade
+                        .events
+                        .extend(events.iter().filter_map(|e| e.as_str()).map(str::to_owned));
+                    finished = true;
+                } else if let Some(lesson) = value.get("lesson").and_then(|l| l.as_str()) {
+                    reports.insert(lesson.to_owned(), value.clone());
+                }
+            }
+            if !finished && !run.timed_out {
+                let why = describe_status(run.status);
+                let tail: Vec<&str> = run.stderr.lines().rev().take(6).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                grade.error = Some(format!(
+                    "沙箱里的评分器没有正常结束({why}):{}",
+                    tail.join(" / ")
+                ));
+            }
+            for message in reports.values().flat_map(|r| messages(r)) {
+                if message.contains("SIGXCPU") {
+                    grade
+                        .events
+                        .insert("程序用完了 CPU 时间的上限,被系统结束".to_owned());
+                }
+                if message.contains("SIGXFSZ") || message.contains("File too large") {
+                    grade.events.insert("程序写的文件碰到了大小上限".to_owned());
+                }
+            }
+        }
+
+        for lesson in &self.lessons {
+            grade.lessons.push(self.lesson_grade(
+                lesson,
+                missing.contains(lesson.number),
+                compile_errors.remove(lesson.number),
+                reports.get(lesson.number),
+            ));
+        }
+        if source != self.repo.root {
+            grade.tampered = tamper_report(&self.repo.root, source)?;
+        }
+        Ok(grade)
+    }
+
+    fn lesson_grade(
+        &self,
+        lesson: &'static harness::Lesson,
+        missing: bool,
+        compile_error: Option<String>,
+        report: Option<&serde_json::Value>,
+    ) -> LessonGrade {
+        let steps = report
+            .and_then(|r| r.get("steps"))
+            .and_then(|s| s.as_array());
+        let checks = lesson
             .steps
             .iter()
             .enumerate()
-            .map(|(i, step)| CheckGrade {
-                number: i + 1,
-                name: step.name,
-                max: weight(i + 1, step.points),
-                status: "not_run",
-                headline: None,
+            .map(|(i, step)| {
+                let number = i + 1;
+                let got = steps.and_then(|s| s.get(i));
+                let text = |key: &str| {
+                    got.and_then(|g| g.get(key))
+                        .and_then(|v| v.as_str())
+                        .map(stable)
+                };
+                let status = match got.and_then(|g| g.get("status")).and_then(|s| s.as_str()) {
+                    Some("passed") => "passed",
+                    Some("failed") => "failed",
+                    _ => "not_run",
+                };
+                CheckGrade {
+                    number,
+                    name: step.name,
+                    max: self.points.weight(lesson.number, number, step.points),
+                    status,
+                    headline: text("headline"),
+                    message: text("message"),
+                }
             })
             .collect();
-        return Ok(grade);
+        LessonGrade {
+            number: lesson.number,
+            title: format!("第 {} 课 · {}", lesson.display_number(), lesson.title),
+            compile_error,
+            missing,
+            checks,
+        }
     }
-    let exe = target.join("debug").join(format!(
-        "{}{}",
-        dirs.package(),
-        std::env::consts::EXE_SUFFIX
-    ));
-    // 跑完所有的项(按项给分),不在第一个失败处停下。
-    let report = harness::run_with(dirs.lesson, &exe, &dirs.package(), true);
-    grade.checks = report
-        .steps
-        .iter()
-        .map(|step| CheckGrade {
-            number: step.number,
-            name: step.name,
-            max: weight(step.number, step.points),
-            status: match step.status {
-                Status::Passed => "passed",
-                Status::Failed => "failed",
-                Status::NotRun => "not_run",
-                Status::Skipped => "skipped",
-            },
-            headline: step.headline.as_deref().map(stable),
+}
+
+fn messages(report: &serde_json::Value) -> Vec<&str> {
+    report
+        .get("steps")
+        .and_then(|s| s.as_array())
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| s.get("message").and_then(|m| m.as_str()))
+                .collect()
         })
-        .collect();
-    Ok(grade)
+        .unwrap_or_default()
+}
+
+/// 编译错误里「couldn't read `路径`」说的、在课程副本以外的路径。
+fn outside_reads(errors: &str, course: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for part in errors.split("couldn't read `").skip(1) {
+        let Some((path, _)) = part.split_once('`') else {
+            continue;
+        };
+        if !Path::new(path).starts_with(course) && !found.iter().any(|p| p == path) {
+            found.push(path.to_owned());
+        }
+    }
+    found
+}
+
+/// 一个一次性的口令(不需要密码学强度:它只要求学员的程序事先猜不到)。
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let second = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!("{:016x}{second:016x}", hasher.finish())
+}
+
+/// 一个有时限的子进程跑完以后的样子。
+struct Bounded {
+    status: Option<ExitStatus>,
+    timed_out: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// 运行一个命令,最多 `limit`;超时就连同它的子进程一起结束。stdout、stderr 各最多留 1 MiB。
+/// `stdin_line` 不为空时,把它作为一行写进程序的 stdin,然后关掉 stdin。
+fn run_bounded(mut command: Command, limit: Duration, stdin_line: Option<&str>) -> Result<Bounded> {
+    command
+        .stdin(if stdin_line.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("无法运行 {:?}", command.get_program()))?;
+    if let (Some(line), Some(mut stdin)) = (stdin_line, child.stdin.take()) {
+        let _ = stdin.write_all(format!("{line}\n").as_bytes());
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = child.wait_timeout(limit).context("等待子进程失败")?;
+    let timed_out = status.is_none();
+    let status = match status {
+        Some(status) => Some(status),
+        None => {
+            kill_tree(&mut child);
+            child.wait().ok()
+        }
+    };
+    Ok(Bounded {
+        status,
+        timed_out,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// 结束一个子进程和它的进程组(没有隔离时,它是自己进程组的组长;有隔离时,
+/// bubblewrap 一结束,沙箱里的一切都随之结束)。
+fn kill_tree(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    }
+    let _ = child.kill();
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let Some(mut pipe) = pipe else {
+            return String::new();
+        };
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let room = (1usize << 20).saturating_sub(kept.len());
+            kept.extend_from_slice(&buf[..n.min(room)]);
+        }
+        String::from_utf8_lossy(&kept).into_owned()
+    })
+}
+
+fn describe_status(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(status) => status.to_string(),
+        None => "没有退出".to_owned(),
+    }
+}
+
+/// 把原版依赖编译一次,放在 `target/course-grade/seed/`,之后每份提交复制一份来用。
+///
+/// 在沙箱外、用原版的课程(各课都是原样的骨架)编译:这里没有学员的代码。
+/// 只有内容变了的文件才会被覆盖,所以第二次运行时 cargo 什么都不用重新编译。
+pub(super) fn prepare_seed(repo: &Repo) -> Result<PathBuf> {
+    let dir = repo.target_dir().join("course-grade").join("seed");
+    let course = dir.join("course");
+    let staging = dir.join("staging");
+    let _ = fs::remove_dir_all(&staging);
+    copy_course(&repo.root, &staging)?;
+    for dirs in Repo::at(&staging).lessons()? {
+        write_skeleton(&dirs)?;
+    }
+    crate::files::sync_dir(&staging, &course)?;
+    fs::remove_dir_all(&staging)?;
+    let target = dir.join("target");
+    let mut command = Command::new(cargo());
+    command.args(["build", "--locked", "--quiet"]);
+    for dirs in Repo::at(&course).lessons()? {
+        command.args(["-p", &dirs.package()]);
+    }
+    let status = command
+        .current_dir(&course)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_INCREMENTAL", "0")
+        .stdin(Stdio::null())
+        .status()
+        .context("无法运行 cargo")?;
+    if !status.success() {
+        bail!("原版的课程编译失败(见上面 cargo 的输出)");
+    }
+    Ok(target)
+}
+
+/// 复制一份原版依赖的编译结果,保留修改时间(cargo 靠它判断不用重新编译),
+/// 不要各课自己的产物(学员的代码要重新编译)。
+fn copy_seed(seed: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(seed).with_context(|| format!("读不到 {}", seed.display()))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("lesson-") || name.starts_with("lesson_") || name == "incremental" {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        let dest = to.join(&name);
+        if kind.is_dir() {
+            copy_seed(&entry.path(), &dest)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &dest)?;
+            let modified = entry.metadata()?.modified()?;
+            fs::File::options()
+                .write(true)
+                .open(&dest)?
+                .set_modified(modified)?;
+        }
+    }
+    Ok(())
 }
 
 /// 把一课的练习换成从参考答案生成的原样骨架。
