@@ -166,6 +166,7 @@ fn copy_folder(from: &Path, dest: &Path, rel: &Path, budget: &mut Budget) -> Res
         let kind = entry.file_type()?;
         let rel = rel.join(&name);
         if kind.is_dir() {
+            fs::create_dir_all(dest.join(&rel))?;
             copy_folder(from, dest, &rel, budget)?;
         } else if kind.is_file() {
             let size = entry.metadata()?.len();

@@ -157,7 +157,23 @@ impl Grader<'_> {
                     reports.insert(lesson.to_owned(), value.clone());
                 }
             }
-            if !finished && !run.timed_out {
+            if !finished
+                && (run.stderr.contains("failed to spawn") || run.stderr.contains("os error 11"))
+            {
+                // 评分器和学员的程序在同一个沙箱里,共用进程数上限:炸弹用光了名额,
+                // 评分器自己也开不了线程。评不完的是这一份,别人不受影响。
+                grade.events.insert(
+                    "进程和线程数碰到了上限,连沙箱里的评分器都开不了线程(线程炸弹或 fork 炸弹),没评完的项记为没有通过"
+                        .to_owned(),
+                );
+            } else if !finished && run.stderr.contains("memory allocation of") {
+                // 评分器自己也在沙箱里、也有地址空间上限:程序的输出多到评分器收不下时,
+                // 死的是这一份提交的评分,不是老师的机器,也不是别的学员。
+                grade.events.insert(
+                    "沙箱里的评分器碰到了内存上限:程序的输出太多(比如往 stdout 无休止地打印),没评完的项记为没有通过"
+                        .to_owned(),
+                );
+            } else if !finished && !run.timed_out {
                 let why = describe_status(run.status);
                 let tail: Vec<&str> = run.stderr.lines().rev().take(6).collect();
                 let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -171,6 +187,12 @@ impl Grader<'_> {
                     grade
                         .events
                         .insert("程序用完了 CPU 时间的上限,被系统结束".to_owned());
+                }
+                if message.contains("字节输出没有保存") {
+                    grade.events.insert(
+                        "程序的输出多得超过了评分器保留的上限,多出来的被丢掉了(比如往 stdout 无休止地打印)"
+                            .to_owned(),
+                    );
                 }
                 if message.contains("SIGXFSZ") || message.contains("File too large") {
                     grade.events.insert("程序写的文件碰到了大小上限".to_owned());

@@ -1,0 +1,319 @@
+//! 给全班评分的端到端检查。每一个都要编译、运行好几份提交,要几十秒到几分钟,
+//! 所以默认不跑(`#[ignore]`);`.ci/run` 用
+//! `cargo test -p course --test class -- --ignored --test-threads 1` 运行它们。
+//!
+//! 恶意提交在 `tests/hostile/` 里,每一个都自己设了上限(见那里的 README)。
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const COURSE: &str = env!("CARGO_BIN_EXE_course");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// 测试自己的目录:留在 target/class-check/ 下,跑完可以打开 report.html 看(.ci/run 还要截图)。
+fn workdir(name: &str) -> PathBuf {
+    let dir = repo().join("target/class-check").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// 一份交了全部参考答案的提交。
+fn solution_submission(to: &Path) {
+    for entry in fs::read_dir(repo().join("solutions")).unwrap().flatten() {
+        copy_tree(
+            &entry.path().join("src"),
+            &to.join("lessons").join(entry.file_name()).join("src"),
+        );
+    }
+}
+
+fn grade(args: &[&str], home: Option<&Path>) -> Output {
+    let mut command = Command::new(COURSE);
+    command.arg("grade").args(args).current_dir(repo());
+    if let Some(home) = home {
+        command.env("HOME", home);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "course grade 失败:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// gradebook.csv → 学员 → (状态, 总分)。
+fn gradebook(out: &Path) -> BTreeMap<String, (String, String)> {
+    let text = fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            // 学员,状态,六课的得分,总分,满分,说明(说明里可能有逗号,放在最后)。
+            let fields: Vec<&str> = line.splitn(11, ',').collect();
+            (
+                fields[0].to_owned(),
+                (fields[1].to_owned(), fields[8].to_owned()),
+            )
+        })
+        .collect()
+}
+
+fn bubblewrap_works() -> bool {
+    Command::new("bwrap")
+        .args([
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-net",
+            "--unshare-pid",
+            "true",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// 目录下所有文件的内容(找泄露出来的秘密用)。
+fn all_text(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            text += &all_text(&entry.path());
+        } else {
+            let mut bytes = Vec::new();
+            fs::File::open(entry.path())
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            text += &String::from_utf8_lossy(&bytes);
+        }
+    }
+    text
+}
+
+/// 每一个恶意提交都被关在沙箱里,在成绩册里记为 contained;同一个班里正确的提交照样满分;
+/// 回环上的金丝雀没有收到任何连接,老师家目录里的私钥没有出现在任何输出里,评分后没有留下进程。
+#[test]
+#[ignore = "几分钟;由 .ci/run 运行"]
+fn hostile_submissions_are_contained_and_reported_and_harm_nobody_else() {
+    assert!(
+        bubblewrap_works(),
+        "这个检查需要能用的 bubblewrap(sudo apt-get install bubblewrap)"
+    );
+    let dir = workdir("hostile");
+    let class = dir.join("class");
+    solution_submission(&class.join("alice"));
+    for entry in fs::read_dir(repo().join("tools/course/tests/hostile"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+    {
+        copy_tree(&entry.path(), &class.join(entry.file_name()));
+    }
+    // 「老师的家目录」,里面有一把私钥;course 运行时 HOME 指向这里。
+    let home = dir.join("home");
+    fs::create_dir_all(home.join(".ssh")).unwrap();
+    let secret = format!("TEACHER-SECRET-{}", std::process::id());
+    fs::write(home.join(".ssh/id_ed25519"), &secret).unwrap();
+    // 金丝雀:老师机器回环上的一个服务,在沙箱外。
+    let canary = TcpListener::bind("127.0.0.1:0").unwrap();
+    let canary_port = canary.local_addr().unwrap().port();
+    canary.set_nonblocking(true).unwrap();
+
+    let out = dir.join("out");
+    let output = grade(
+        &[
+            "--class",
+            class.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--jobs",
+            "2",
+            "--no-cache",
+        ],
+        Some(&home),
+    );
+
+    let book = gradebook(&out);
+    assert_eq!(
+        book["alice"],
+        ("graded".to_owned(), "71".to_owned()),
+        "{book:?}"
+    );
+    for hostile in [
+        "big-file",
+        "flood-stdout",
+        "ignore-sigterm",
+        "include-outside",
+        "loopback-canary",
+        "read-ssh",
+        "thread-bomb",
+    ] {
+        assert_eq!(book[hostile].0, "contained", "{hostile}: {book:?}");
+    }
+    let report = fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(
+        report.contains(&format!("127.0.0.1:{canary_port}")),
+        "诱饵应该记下了连金丝雀端口的企图"
+    );
+    assert!(
+        canary.accept().is_err(),
+        "金丝雀收到了连接:沙箱的网络没有隔离"
+    );
+
+    let everything = all_text(&out)
+        + &String::from_utf8_lossy(&output.stdout)
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(!everything.contains(&secret), "老师的私钥出现在了输出里");
+    assert!(
+        !everything.contains("root:x:0:0"),
+        "/etc/passwd 的内容出现在了输出里"
+    );
+    let feedback = fs::read_to_string(out.join("feedback/loopback-canary.txt")).unwrap();
+    let interfaces = feedback
+        .lines()
+        .find_map(|l| l.split("看得见的网卡:").nth(1))
+        .expect("loopback-canary 应该列出了它看得见的网卡");
+    assert_eq!(interfaces.trim(), "lo", "沙箱里应该只有回环网卡");
+
+    let leftovers: Vec<String> = fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("bomb-child") || c.starts_with("sleep 60"))
+        .collect();
+    assert!(leftovers.is_empty(), "评分后还有进程:{leftovers:?}");
+}
+
+/// 分两份评(--shard 1/2、2/2)再合并,和一次评完全班得到一模一样的成绩册。
+/// 班里有文件夹、.zip、.tar.gz、没写的、编译不过的和读不了的。
+#[test]
+#[ignore = "一分钟;由 .ci/run 运行"]
+fn sharded_runs_merge_into_the_same_gradebook_as_one_run() {
+    let dir = workdir("shards");
+    let class = dir.join("class");
+    solution_submission(&class.join("alice"));
+    fs::create_dir_all(class.join("bob/lessons")).unwrap();
+    let carol = class.join("carol/lessons/01-udp-server/src");
+    fs::create_dir_all(&carol).unwrap();
+    fs::write(
+        carol.join("main.rs"),
+        "fn main() { let x: u32 = \"不是数字\"; }",
+    )
+    .unwrap();
+    let staging = dir.join("staging");
+    solution_submission(&staging.join("dave"));
+    let tar = Command::new("tar")
+        .args(["-czf"])
+        .arg(class.join("dave.tar.gz"))
+        .arg("-C")
+        .arg(&staging)
+        .arg("dave")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let zip = Command::new("python3")
+        .args(["-m", "zipfile", "-c"])
+        .arg(class.join("erin.zip"))
+        .arg(staging.join("dave/lessons"))
+        .status()
+        .unwrap();
+    assert!(zip.success());
+    fs::write(class.join("frank.zip"), "这不是 zip").unwrap();
+
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "--class",
+            class.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        grade(&args, None);
+        out
+    };
+    let whole = run("whole", &["--jobs", "2"]);
+    let one = run("one", &["--shard", "1/2"]);
+    let two = run("two", &["--shard", "2/2"]);
+    let merged = dir.join("merged");
+    grade(
+        &[
+            "merge",
+            one.to_str().unwrap(),
+            two.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        None,
+    );
+    let expected = fs::read_to_string(whole.join("gradebook.csv")).unwrap();
+    assert_eq!(
+        fs::read_to_string(merged.join("gradebook.csv")).unwrap(),
+        expected
+    );
+    let book = gradebook(&whole);
+    assert_eq!(book["alice"].1, "71");
+    assert_eq!(book["dave"].1, "71");
+    assert_eq!(book["bob"].0, "graded");
+    assert_eq!(book["carol"].0, "build_failed");
+    assert_eq!(book["frank"].0, "unreadable");
+    let html = fs::read_to_string(whole.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 6);
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "网页不能连外面的网站"
+    );
+}
+
+/// 没有 bubblewrap 时(这里用 --no-sandbox 模拟)照样评分,而且清楚地说沙箱不完整。
+#[test]
+#[ignore = "半分钟;由 .ci/run 运行"]
+fn without_isolation_grading_still_works_and_says_the_sandbox_is_partial() {
+    let dir = workdir("partial");
+    let class = dir.join("class");
+    solution_submission(&class.join("alice"));
+    copy_tree(
+        &repo().join("tools/course/tests/hostile/big-file"),
+        &class.join("big-file"),
+    );
+    let out = dir.join("out");
+    let output = grade(
+        &[
+            "--class",
+            class.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-sandbox",
+            "--no-cache",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("沙箱:不完整"), "{stderr}");
+    let book = gradebook(&out);
+    assert_eq!(book["alice"].1, "71");
+    // 文件大小上限不需要隔离也有效。
+    assert_eq!(book["big-file"].0, "contained", "{book:?}");
+}
