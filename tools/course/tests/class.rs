@@ -63,7 +63,7 @@ fn grade(args: &[&str], home: Option<&Path>) -> Output {
     out
 }
 
-/// gradebook.csv → 学员 → (状态, 总分)。
+/// gradebook.csv → 学员 → (状态, 总分);满分写成 `"满分"`,这样断言不必跟着分值表改。
 fn gradebook(out: &Path) -> BTreeMap<String, (String, String)> {
     let text = fs::read_to_string(out.join("gradebook.csv")).unwrap();
     text.lines()
@@ -71,9 +71,14 @@ fn gradebook(out: &Path) -> BTreeMap<String, (String, String)> {
         .map(|line| {
             // 学员,状态,六课的得分,总分,满分,说明(说明里可能有逗号,放在最后)。
             let fields: Vec<&str> = line.splitn(11, ',').collect();
+            let total = if fields[8] == fields[9] {
+                "满分"
+            } else {
+                fields[8]
+            };
             (
                 fields[0].to_owned(),
-                (fields[1].to_owned(), fields[8].to_owned()),
+                (fields[1].to_owned(), total.to_owned()),
             )
         })
         .collect()
@@ -157,7 +162,7 @@ fn hostile_submissions_are_contained_and_reported_and_harm_nobody_else() {
     let book = gradebook(&out);
     assert_eq!(
         book["alice"],
-        ("graded".to_owned(), "71".to_owned()),
+        ("graded".to_owned(), "满分".to_owned()),
         "{book:?}"
     );
     for hostile in [
@@ -274,8 +279,8 @@ fn sharded_runs_merge_into_the_same_gradebook_as_one_run() {
         expected
     );
     let book = gradebook(&whole);
-    assert_eq!(book["alice"].1, "71");
-    assert_eq!(book["dave"].1, "71");
+    assert_eq!(book["alice"].1, "满分");
+    assert_eq!(book["dave"].1, "满分");
     assert_eq!(book["bob"].0, "graded");
     assert_eq!(book["carol"].0, "build_failed");
     assert_eq!(book["frank"].0, "unreadable");
@@ -313,7 +318,7 @@ fn without_isolation_grading_still_works_and_says_the_sandbox_is_partial() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("沙箱:不完整"), "{stderr}");
     let book = gradebook(&out);
-    assert_eq!(book["alice"].1, "71");
+    assert_eq!(book["alice"].1, "满分");
     // 文件大小上限不需要隔离也有效。
     assert_eq!(book["big-file"].0, "contained", "{book:?}");
 }

@@ -535,3 +535,91 @@ pub fn merge(_repo: &Repo, args: &MergeArgs) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 一个学员:第 1 课前两项通过,第三项失败;其余的课没交。
+    fn student(name: &str, failed_headline: &str) -> Student {
+        let lesson = harness::lesson("01").unwrap();
+        let checks = lesson
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| CheckGrade {
+                number: i + 1,
+                name: step.name,
+                max: step.points,
+                status: match i {
+                    0 | 1 => "passed",
+                    2 => "failed",
+                    _ => "not_run",
+                },
+                headline: (i == 2).then(|| failed_headline.to_owned()),
+                message: (i == 2).then(|| format!("诊断:{failed_headline}")),
+            })
+            .collect();
+        let grade = SubmissionGrade {
+            lessons: vec![LessonGrade {
+                number: lesson.number,
+                title: "第 1 课 · UDP 服务器".to_owned(),
+                compile_error: None,
+                missing: false,
+                checks,
+            }],
+            sandbox: "bubblewrap",
+            ..SubmissionGrade::default()
+        };
+        Student::graded(name, grade)
+    }
+
+    fn book(students: Vec<Student>) -> Book {
+        let lesson = harness::lesson("01").unwrap();
+        Book {
+            lessons: vec![lesson],
+            points: vec![lesson.steps.iter().map(|s| s.points).collect()],
+            students,
+            sandboxes: BTreeSet::from(["bubblewrap".to_owned()]),
+            shard: None,
+        }
+    }
+
+    #[test]
+    fn a_student_survives_the_round_trip_through_json() {
+        let before = student("张三, \"三\"", "回复发错了地址");
+        let after = Student::from_json(&before.to_json(true)).unwrap();
+        assert_eq!(after.to_json(true), before.to_json(true));
+        assert_eq!(after.earned(), 4);
+        let brief = before.to_json(false);
+        assert!(brief["lessons"][0]["checks"][2].get("message").is_none());
+    }
+
+    #[test]
+    fn the_gradebook_has_one_quoted_row_per_student() {
+        let mut students = vec![student("张三, \"三\"", "x")];
+        students.push(Student::unreadable("李四", "不是 zip 文件".to_owned()));
+        let csv = book(students).csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "student,status,01,total,max,note");
+        assert_eq!(lines[1], "\"张三, \"\"三\"\"\",graded,4,4,10,");
+        assert_eq!(lines[2], "李四,unreadable,,,10,不是 zip 文件");
+    }
+
+    #[test]
+    fn item_analysis_counts_pass_rates_stops_and_the_commonest_failure() {
+        let book = book(vec![
+            student("a", "回复发错了地址"),
+            student("b", "回复发错了地址"),
+            student("c", "回复被截断了"),
+        ]);
+        let items = analysis::analyse(&book);
+        let third = &items[0].items[2];
+        assert_eq!((third.passed, third.total, third.stopped), (0, 3, 3));
+        assert_eq!(third.top_failure, Some(("回复发错了地址".to_owned(), 2)));
+        assert_eq!(items[0].items[0].passed, 3);
+        let html = html::render(&book, &items);
+        assert_eq!(html.matches("<svg class=\"chart\"").count(), 1);
+        assert!(html.contains("回复发错了地址(2 人)"));
+    }
+}

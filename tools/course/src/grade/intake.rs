@@ -189,6 +189,10 @@ fn unzip(archive: &Path, dest: &Path, budget: &mut Budget) -> Result<()> {
     let bytes = fs::read(archive)?;
     for file in super::zip::files(&bytes, MAX_FILE)? {
         if let Some(path) = safe_path(dest, &file.name) {
+            if file.is_dir {
+                fs::create_dir_all(&path)?;
+                continue;
+            }
             budget.take(file.data.len() as u64, &file.name)?;
             write_file(&path, &file.data)?;
         }
@@ -203,13 +207,19 @@ fn untar(archive: &Path, dest: &Path, budget: &mut Budget) -> Result<()> {
     let mut tar = tar::Archive::new(stream);
     for entry in tar.entries().context("不是 .tar.gz 文件")? {
         let mut entry = entry.context("tar 文件坏了")?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
-        }
+        let kind = entry.header().entry_type();
         let name = entry.path()?.to_string_lossy().into_owned();
         let Some(path) = safe_path(dest, &name) else {
             continue;
         };
+        if kind == tar::EntryType::Directory {
+            // 空目录也要:什么都没写的提交,压缩包里只有一个空的 lessons/。
+            fs::create_dir_all(&path)?;
+            continue;
+        }
+        if kind != tar::EntryType::Regular {
+            continue;
+        }
         budget.take(entry.size(), &name)?;
         let mut data = Vec::new();
         (&mut entry).take(MAX_FILE + 1).read_to_end(&mut data)?;

@@ -20,6 +20,7 @@ mod gradebook;
 mod html;
 mod inside;
 mod intake;
+mod limit;
 mod report;
 mod sandbox;
 mod submission;
@@ -89,7 +90,7 @@ enum Action {
     Merge(gradebook::MergeArgs),
     /// (内部)设好资源上限,再运行一个命令
     #[command(name = "__limit", hide = true)]
-    Limit(sandbox::LimitArgs),
+    Limit(limit::LimitArgs),
     /// (内部)在沙箱里运行评分器
     #[command(name = "__inside", hide = true)]
     Inside(inside::InsideArgs),
@@ -154,7 +155,7 @@ pub(super) struct SubmissionGrade {
 
 pub fn run(args: &GradeArgs) -> Result<ExitCode> {
     match &args.action {
-        Some(Action::Limit(limit)) => return sandbox::limit(limit),
+        Some(Action::Limit(args)) => return limit::limit(args),
         Some(Action::Inside(inside)) => return inside::run(inside),
         _ => {}
     }

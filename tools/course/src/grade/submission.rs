@@ -16,8 +16,9 @@ use anyhow::{Context, Result, bail};
 use wait_timeout::ChildExt as _;
 
 use super::inside::InsideArgs;
+use super::limit::RUN_LIMITS;
 use super::report::stable;
-use super::sandbox::{Paths, RUN_LIMITS, Sandbox};
+use super::sandbox::{Paths, Sandbox};
 use super::{CheckGrade, LessonGrade, Points, SubmissionGrade, Tampered};
 use crate::files::{copy_course, copy_dir};
 use crate::repo::{LessonDirs, Repo, cargo};

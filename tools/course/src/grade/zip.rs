@@ -7,9 +7,10 @@ use std::io::Read as _;
 
 use anyhow::{Context, Result, bail};
 
-/// 压缩包里的一个普通文件。
+/// 压缩包里的一个普通文件,或者一个目录(`is_dir`,没有内容)。
 pub(super) struct File {
     pub name: String,
+    pub is_dir: bool,
     pub data: Vec<u8>,
 }
 
@@ -17,7 +18,7 @@ const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 
-/// 读出压缩包里所有的普通文件;单个文件解压后超过 `max_file` 字节就报错。
+/// 读出压缩包里所有的普通文件和目录;单个文件解压后超过 `max_file` 字节就报错。
 pub(super) fn files(bytes: &[u8], max_file: u64) -> Result<Vec<File>> {
     let end = find_end(bytes).context("不是 zip 文件(找不到中央目录)")?;
     let count = u16_at(bytes, end + 10)? as usize;
@@ -47,7 +48,16 @@ pub(super) fn files(bytes: &[u8], max_file: u64) -> Result<Vec<File>> {
 
         let is_dir = name.ends_with('/');
         let is_link = made_by_unix && mode & 0o170_000 == 0o120_000;
-        if is_dir || is_link {
+        if is_link {
+            continue;
+        }
+        if is_dir {
+            // 空目录也要:什么都没写的提交,压缩包里只有一个空的 lessons/。
+            files.push(File {
+                name,
+                is_dir: true,
+                data: Vec::new(),
+            });
             continue;
         }
         if flags & 1 != 0 {
@@ -77,7 +87,11 @@ pub(super) fn files(bytes: &[u8], max_file: u64) -> Result<Vec<File>> {
             }
             other => bail!("{name} 用了不支持的压缩方法 {other}"),
         };
-        files.push(File { name, data });
+        files.push(File {
+            name,
+            is_dir: false,
+            data,
+        });
     }
     Ok(files)
 }
@@ -163,6 +177,7 @@ pub(super) mod tests {
         let zip = write(&[("a/b.txt", "你好".as_bytes()), ("c", b"")]);
         let files = files(&zip, 100).unwrap();
         assert_eq!(files.len(), 2);
+        assert!(!files[0].is_dir);
         assert_eq!(files[0].name, "a/b.txt");
         assert_eq!(files[0].data, "你好".as_bytes());
     }
