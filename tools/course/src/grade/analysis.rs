@@ -60,16 +60,23 @@ pub(super) fn analyse(book: &Book) -> Vec<LessonItems> {
                     let mut failures: BTreeMap<&str, usize> = BTreeMap::new();
                     let mut passed = 0;
                     let mut stopped = 0;
+                    let mut total = 0;
                     for grade in &grades {
-                        let Some(check) = grade.checks.get(i) else {
+                        // 这台机器上跳过了的检查,不算进通过率。
+                        let Some(check) = grade.checks.get(i).filter(|c| c.status != "skipped")
+                        else {
                             continue;
                         };
+                        total += 1;
                         if check.status == "passed" {
                             passed += 1;
                         } else if let Some(headline) = &check.headline {
                             *failures.entry(headline).or_default() += 1;
                         }
-                        let first = grade.checks.iter().position(|c| c.status != "passed");
+                        let first = grade
+                            .checks
+                            .iter()
+                            .position(|c| !matches!(c.status, "passed" | "skipped"));
                         if first == Some(i) {
                             stopped += 1;
                         }
@@ -83,7 +90,7 @@ pub(super) fn analyse(book: &Book) -> Vec<LessonItems> {
                         number: i + 1,
                         name: step.name,
                         passed,
-                        total: grades.len(),
+                        total,
                         stopped,
                         top_failure,
                     }

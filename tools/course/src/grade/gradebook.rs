@@ -133,6 +133,11 @@ impl Student {
         self.lessons().iter().map(|l| l.earned()).sum()
     }
 
+    /// 这个学员的满分:这台机器上跳过了的检查不算(和评分框架一样)。
+    pub fn max(&self) -> u32 {
+        self.lessons().iter().map(|l| l.max()).sum()
+    }
+
     pub fn lessons(&self) -> &[LessonGrade] {
         self.grade.as_ref().map_or(&[], |g| &g.lessons)
     }
@@ -245,6 +250,7 @@ impl Student {
                     status: match c["status"].as_str() {
                         Some("passed") => "passed",
                         Some("failed") => "failed",
+                        Some("skipped") => "skipped",
                         _ => "not_run",
                     },
                     headline: text(c, "headline"),
@@ -366,12 +372,12 @@ impl Book {
                     .map(|l| l.earned().to_string());
                 let _ = write!(out, ",{}", earned.unwrap_or_default());
             }
-            let total = if student.grade.is_some() {
-                student.earned().to_string()
+            let (total, max) = if student.grade.is_some() {
+                (student.earned().to_string(), student.max())
             } else {
-                String::new()
+                (String::new(), self.max())
             };
-            let _ = writeln!(out, ",{total},{},{}", self.max(), csv_field(&student.note));
+            let _ = writeln!(out, ",{total},{max},{}", csv_field(&student.note));
         }
         out
     }
@@ -425,6 +431,7 @@ pub(super) fn feedback(student: &Student) -> String {
             .map(|c| match c.status {
                 "passed" => '✓',
                 "failed" => '✗',
+                "skipped" => '○',
                 _ => '·',
             })
             .collect();
@@ -599,11 +606,13 @@ mod tests {
     fn the_gradebook_has_one_quoted_row_per_student() {
         let mut students = vec![student("张三, \"三\"", "x")];
         students.push(Student::unreadable("李四", "不是 zip 文件".to_owned()));
-        let csv = book(students).csv();
+        let book = book(students);
+        let max = book.max();
+        let csv = book.csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "student,status,01,total,max,note");
-        assert_eq!(lines[1], "\"张三, \"\"三\"\"\",graded,4,4,10,");
-        assert_eq!(lines[2], "李四,unreadable,,,10,不是 zip 文件");
+        assert_eq!(lines[1], format!("\"张三, \"\"三\"\"\",graded,4,4,{max},"));
+        assert_eq!(lines[2], format!("李四,unreadable,,,{max},不是 zip 文件"));
     }
 
     #[test]

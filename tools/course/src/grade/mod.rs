@@ -127,8 +127,13 @@ impl LessonGrade {
     fn earned(&self) -> u32 {
         self.checks.iter().map(CheckGrade::earned).sum()
     }
+    /// 满分:这台机器上做不了、跳过了的检查不算(和评分框架的 `Report::points` 一样)。
     fn max(&self) -> u32 {
-        self.checks.iter().map(|c| c.max).sum()
+        self.checks
+            .iter()
+            .filter(|c| c.status != "skipped")
+            .map(|c| c.max)
+            .sum()
     }
 }
 

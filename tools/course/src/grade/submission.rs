@@ -240,6 +240,7 @@ impl Grader<'_> {
                 let status = match got.and_then(|g| g.get("status")).and_then(|s| s.as_str()) {
                     Some("passed") => "passed",
                     Some("failed") => "failed",
+                    Some("skipped") => "skipped",
                     _ => "not_run",
                 };
                 CheckGrade {
