@@ -49,10 +49,14 @@ fn join(addr: SocketAddr, nick: &str, epoch: Instant, counters: &Arc<Counters>) 
     let mut line = String::new();
     loop {
         line.clear();
-        ensure!(
-            reader.read_line(&mut line)? > 0,
-            "{nick} 还没进门,服务器就关闭了连接"
-        );
+        let read = reader.read_line(&mut line).with_context(|| {
+            format!(
+                "{nick} 等了 {} 秒还没进门:服务器说的是第 6 课的协议吗?\
+                 (tools/interop/seed_chat.py 要加 --compare-args --nick)",
+                JOIN_TIMEOUT.as_secs()
+            )
+        })?;
+        ensure!(read > 0, "{nick} 还没进门,服务器就关闭了连接");
         if line.starts_with("! ") {
             bail!("{nick} 被拒绝了: {}", line.trim_end());
         }

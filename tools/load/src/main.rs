@@ -22,7 +22,8 @@
 //! 和 Python 教程的设计比一比(同一次运行,每一档先测一个,再测另一个):
 //!
 //! ```text
-//! target/release/load chat --server target/release/solution-06 --compare tools/load/seed_chat.py \
+//! target/release/load chat --server target/release/solution-06 \
+//!     --compare tools/interop/seed_chat.py --compare-args --nick \
 //!     --clients 10,100,1000,2000 --rate 100 --server-args "--max-clients 5000"
 //! ```
 
@@ -75,14 +76,30 @@ struct ChatArgs {
     #[arg(long)]
     addr: Option<SocketAddr>,
 
-    /// 另一个聊天室程序(比如 tools/load/seed_chat.py,以 .py 结尾的用 python3 运行):
+    /// 另一个聊天室程序(比如 tools/interop/seed_chat.py,以 .py 结尾的用 python3 运行):
     /// 每一档都把两个服务器各测一遍,最后一行是两者之比
     #[arg(long, requires = "server")]
     compare: Option<PathBuf>,
 
-    /// 启动 --server 时多加的参数(用空格分开),比如 "--max-clients 5000"
-    #[arg(long, default_value = "", hide_default_value = true)]
+    /// 启动 --server 时多加的参数(用空格分开,放在 `server` 子命令后面),比如 "--max-clients 5000"
+    #[arg(
+        long,
+        default_value = "",
+        hide_default_value = true,
+        allow_hyphen_values = true
+    )]
     server_args: String,
+
+    /// 启动 --compare 的程序时给的参数(用空格分开,放在 `--port 0` 前面)。
+    /// tools/interop/seed_chat.py 要 "--nick" 才说第 6 课的协议
+    #[arg(
+        long,
+        default_value = "",
+        hide_default_value = true,
+        allow_hyphen_values = true,
+        requires = "compare"
+    )]
+    compare_args: String,
 
     /// 同时在线的人数;逗号分隔可以测好几档,比如 10,100,1000。
     /// 最后两列是所有人进门以后服务器进程的线程数和常驻内存(用 --server 启动时才有)
@@ -229,10 +246,13 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
         args.rate, args.size, args.seconds
     );
     chat::print_header();
-    let extra: Vec<&str> = args.server_args.split_whitespace().collect();
+    // 参考答案用 `server` 子命令启动;比较的那个程序的参数全由 --compare-args 给出。
+    let mut ours_args = vec!["server"];
+    ours_args.extend(args.server_args.split_whitespace());
+    let theirs_args: Vec<&str> = args.compare_args.split_whitespace().collect();
     for &clients in &args.clients {
         let ours = match (&args.server, args.addr) {
-            (Some(path), _) => measure(args, clients, Some((path, &extra)))?,
+            (Some(path), _) => measure(args, clients, path, &ours_args)?,
             (None, Some(addr)) => {
                 ensure!(
                     addr.ip().is_loopback(),
@@ -254,23 +274,21 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
             }
         };
         if let Some(other) = &args.compare {
-            let theirs = measure(args, clients, Some((other, &[])))?;
+            let theirs = measure(args, clients, other, &theirs_args)?;
             chat::print_ratio(&ours, &theirs);
         }
     }
     Ok(())
 }
 
-/// 启动 `server`(带上 `extra` 参数),测一档,打印一行,结束它。
+/// 启动 `path`(`leading` 是放在 `--port 0` 前面的参数),测一档,打印一行,结束它。
 fn measure(
     args: &ChatArgs,
     clients: usize,
-    server: Option<(&PathBuf, &[&str])>,
+    path: &Path,
+    leading: &[&str],
 ) -> Result<chat::ChatRound> {
-    let (path, extra) = server.context("没有服务器")?;
-    let mut leading = vec!["server"];
-    leading.extend_from_slice(extra);
-    let (program, addr) = start_server(path, &leading)?;
+    let (program, addr) = start_server(path, leading)?;
     let round = chat::chat_round(
         addr,
         clients,
