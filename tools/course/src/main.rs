@@ -6,6 +6,7 @@
 //! cargo run -p course -- watch           保存文件就重新评分
 //! cargo run -p course -- hint 01         分级提示,一次比一次具体
 //! cargo run -p course -- reset 01        把第 1 课恢复成最初的骨架(不需要 git)
+//! cargo run -p course -- interop 04      互通实验:教程风格的 Python 程序和 Rust 程序互相对话
 //! cargo run -p course -- grade --submission 学员的仓库 --format csv    老师评分
 //! cargo run -p course -- grade --class 全班的提交                      老师给全班评分(沙箱、成绩册、逐项分析)
 //! cargo run -p course -- dev check       课程作者:检查整个课程的约定
@@ -15,6 +16,7 @@ mod dev;
 mod files;
 mod grade;
 mod hints;
+mod interop;
 mod learner;
 mod progress;
 mod repo;
@@ -82,6 +84,15 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// 互通实验:照 Python 教程写的程序和 Rust 程序互相对话,看通、不通还是走样
+    #[command(help_template = SUBCOMMAND_HELP)]
+    Interop {
+        /// 只看这一课的几对,比如 04(不写就是全部)
+        lesson: Option<String>,
+        /// 用你自己的练习(lesson-NN)代替参考答案
+        #[arg(long)]
+        mine: bool,
+    },
     /// 老师:给每一课的每一项打分,算出总分
     #[command(help_template = SUBCOMMAND_HELP)]
     Grade(grade::GradeArgs),
@@ -114,6 +125,7 @@ fn run(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Watch { lesson }) => learner::watch(&repo()?, lesson.as_deref()),
         Some(Command::Hint { lesson, step }) => learner::hint(&repo()?, &lesson, step),
         Some(Command::Reset { lesson, yes }) => learner::reset(&repo()?, &lesson, yes),
+        Some(Command::Interop { lesson, mine }) => interop::run(&repo()?, lesson.as_deref(), mine),
         Some(Command::Grade(args)) => grade::run(&args),
         Some(Command::Dev(command)) => dev::run(&repo()?, command),
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use harness::grader::deadline;
-use harness::program::{Ending, Program};
+use harness::program::{Ending, Program, WaitError};
 use harness::text::find_socket_addr;
 
 /// 等服务器打印地址最多等这么久(机器很忙时,Python 启动也要一会儿)。
@@ -93,12 +93,12 @@ impl Running {
     /// 等它打印第一行,从里面读出它绑定的地址(和评分器一样)。
     pub(crate) fn address(&self) -> Result<SocketAddr> {
         let line = self.program.first_line(deadline(START)).map_err(|err| {
-            anyhow::anyhow!(
-                "{} {} 秒内没有打印地址({err:?});它的 stderr:\n{}",
-                self.role,
-                START.as_secs(),
-                self.program.output().stderr()
-            )
+            let what = match err {
+                WaitError::Timeout => format!("{} 秒内没有打印地址", START.as_secs()),
+                WaitError::Closed => "没有打印地址就退出了".to_owned(),
+            };
+            let stderr = self.program.output().stderr();
+            anyhow::anyhow!("{}{what};它的 stderr:\n{}", self.role, stderr.trim_end())
         })?;
         find_socket_addr(&line).with_context(|| format!("{} 的第一行里没有地址:{line}", self.role))
     }
