@@ -53,8 +53,8 @@ fn client_to_echo(lab: &Lab, lesson: &str, messages: &[&str], server_exits: bool
     })
 }
 
-/// 02:第 2 课的客户端 → 教程风格的 UDP 服务器。没有开关时它收一个就退出(第三篇教程的案例 01),
-/// `--forever` 时一直服务(第一篇教程的写法)。
+/// 02:第 2 课的客户端 → 教程风格的 UDP 服务器。没有开关时它收一个就退出(原教程的案例 01),
+/// `--forever` 时一直服务(另一篇教程的写法)。
 pub(crate) fn solution02_to(lab: &Lab, flags: &[&str]) -> Result<Trial> {
     let (mut server, addr) = lab.python_server("udp_server.py", flags)?;
     let port = addr.port().to_string();

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use interop::{Lab, Python, Shown, Trial};
+use interop::{CASES, Lab, Python, Shown, Trial};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -135,7 +135,7 @@ fn lesson_02_client_prints_the_fixed_reply_of_the_one_shot_server() {
     assert_eq!(server.code, Some(0), "一次性的服务器回复以后自己退出");
 }
 
-/// 02:和一直服务的那种(第一篇教程的写法)也说得上话;服务器不退出。
+/// 02:和一直服务的那种(另一篇教程的写法)也说得上话;服务器不退出。
 #[test]
 fn lesson_02_client_prints_the_fixed_reply_of_the_forever_server() {
     let Some(trial) = run("02-forever") else {
@@ -316,4 +316,24 @@ fn lesson_06_client_talks_to_the_protocol_speaking_server() {
         "{}",
         client.stdout
     );
+}
+
+/// 每一对在课本里都有记录,附录也把它们都 include 进去了;每一课都至少有一对。
+#[test]
+fn every_pair_is_shown_in_the_book() {
+    let appendix =
+        std::fs::read_to_string(root().join("book/src/python-to-rust.md")).expect("读不到附录");
+    for case in CASES {
+        let include = format!("{{{{#include examples/interop/{}.txt}}}}", case.id);
+        assert!(appendix.contains(&include), "附录里没有 {include}");
+        let path = root().join(format!("book/src/examples/interop/{}.txt", case.id));
+        assert!(path.exists(), "没有 {}", path.display());
+    }
+    for lesson in 1..=6 {
+        let lesson = format!("{lesson:02}");
+        assert!(
+            CASES.iter().any(|case| case.lesson == lesson),
+            "第 {lesson} 课没有一对"
+        );
+    }
 }
