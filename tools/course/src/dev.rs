@@ -12,7 +12,7 @@ use harness::Status;
 use crate::files::{TempDir, copy_course, copy_dir};
 use crate::grade::write_skeleton;
 use crate::repo::{LessonDirs, Repo};
-use crate::{hints, skeleton};
+use crate::{hints, skeleton, todo_check};
 
 #[derive(Subcommand)]
 pub enum DevCommand {
@@ -20,6 +20,13 @@ pub enum DevCommand {
     /// 参考答案全部通过、章节和提示都在
     #[command(help_template = "{about}")]
     Check,
+    /// 只检查骨架的 TODO 和参考答案对得上(不编译,一秒钟):TODO 提到的 API、`?`、要发的话,
+    /// 参考答案的那一块都是这样做的
+    #[command(help_template = "{about}\n\n参数:\n{positionals}")]
+    Todos {
+        /// 只检查这一课(默认全部)
+        lesson: Option<String>,
+    },
     /// 按参考答案和它的 skeleton.txt 重新生成练习骨架(会覆盖 lessons/NN-*/src/)
     #[command(help_template = "{about}\n\n参数:\n{positionals}")]
     Skeleton {
@@ -40,6 +47,18 @@ pub enum DevCommand {
 pub fn run(repo: &Repo, command: DevCommand) -> Result<ExitCode> {
     match command {
         DevCommand::Check => check(repo),
+        DevCommand::Todos { lesson } => {
+            let lessons = match lesson {
+                Some(number) => vec![repo.lesson(&number)?],
+                None => repo.lessons()?,
+            };
+            let mut checks = Checks::default();
+            for dirs in &lessons {
+                println!("{}", dirs.title().bold());
+                checks.record(TODOS_MATCH, todo_check::check(&dirs.solution));
+            }
+            Ok(checks.verdict())
+        }
         DevCommand::Skeleton { lesson } => {
             let lessons = match lesson {
                 Some(number) => vec![repo.lesson(&number)?],
@@ -103,6 +122,9 @@ fn rules(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
 // dev check
 // ---------------------------------------------------------------------------
 
+const TODOS_MATCH: &str =
+    "TODO 和参考答案对得上:提到的 API 这一块都用了,`?` 用得上,要发的话和参考答案一样";
+
 /// 记下每一条检查的结果。
 #[derive(Default)]
 struct Checks {
@@ -123,6 +145,17 @@ impl Checks {
             }
         }
     }
+
+    /// 打印总结:全部成立,还是有几条没通过。
+    fn verdict(&self) -> ExitCode {
+        if self.failed == 0 {
+            println!("{}", "\n课程的约定全部成立。".green());
+            ExitCode::SUCCESS
+        } else {
+            println!("{}", format!("\n{} 条检查没有通过。", self.failed).red());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check(repo: &Repo) -> Result<ExitCode> {
@@ -133,6 +166,7 @@ fn check(repo: &Repo) -> Result<ExitCode> {
         println!("{}", dirs.title().bold());
         checks.record("骨架和参考答案生成的一致(没有漂移)", no_drift(&dirs));
         checks.record("骨架的每一步都有 TODO 和 todo!()", todos(&dirs));
+        checks.record(TODOS_MATCH, todo_check::check(&dirs.solution));
         checks.record(
             "练习和参考答案的 tests/grade.rs 一样,包名对",
             crates_match(&dirs),
@@ -173,13 +207,7 @@ fn check(repo: &Repo) -> Result<ExitCode> {
         "每一课的练习换上参考答案后都通过",
         solutions_as_exercises(repo, &target),
     );
-    if checks.failed == 0 {
-        println!("{}", "\n课程的约定全部成立。".green());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!("{}", format!("\n{} 条检查没有通过。", checks.failed).red());
-        Ok(ExitCode::FAILURE)
-    }
+    Ok(checks.verdict())
 }
 
 fn no_drift(dirs: &LessonDirs) -> Result<()> {

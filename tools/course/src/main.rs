@@ -21,6 +21,7 @@ mod learner;
 mod progress;
 mod repo;
 mod skeleton;
+mod todo_check;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

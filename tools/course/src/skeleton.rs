@@ -59,6 +59,20 @@ impl Spec {
         self.blocks.keys().map(|(file, _)| file.as_str())
     }
 
+    /// 每一步的 TODO 文字:(第几步, 文件, 这一块的行),按步骤排好。
+    pub fn step_blocks(&self) -> Vec<(usize, &str, &[String])> {
+        let mut steps: Vec<(usize, &str, &[String])> = self
+            .blocks
+            .iter()
+            .filter_map(|((file, kind), lines)| {
+                let step = kind.strip_prefix("step-")?.parse().ok()?;
+                Some((step, file.as_str(), lines.as_slice()))
+            })
+            .collect();
+        steps.sort_by_key(|(step, _, _)| *step);
+        steps
+    }
+
     /// 骨架一共有几步(step-N 的个数)。
     pub fn steps(&self) -> usize {
         self.blocks
