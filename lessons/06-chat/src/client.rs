@@ -188,6 +188,8 @@ fn reconnect(link: &Link, wait: &mut Duration) -> Option<BufReader<TcpStream>> {
     //   - 循环:thread::sleep(*wait),然后 *wait = (*wait * 2).min(MAX_BACKOFF),再检查 link.quitting。
     //   - TcpStream::connect_timeout 连上以后,greeted(&stream) 等服务器的第一句话,
     //     attach(link, stream) 报上最后的昵称;都成功了就打印「* 已重新连上服务器」和那句话,返回 Some(reader)。
+    //     这三个都返回 Result,而这个函数返回 Option,不能直接对它们用 ?:
+    //     用 match,或者把它们放进一个返回 Result 的闭包里(.and_then(|stream| { … }))。
     //   - 失败了:打印一行「* 重连失败:原因」,再来。
     todo!("第 12 步:重连")
 }

@@ -104,8 +104,9 @@ pub fn serve(listener: &TcpListener, limits: Limits) -> Result<()> {
     // TODO: 第 2 步:接受连接,每个客户端交给一个新线程,主线程立刻回去 accept 下一个。
     //   - 先建一个所有线程共享的房间:let room = Arc::new(Room::new(limits));
     //   - 每个连接一个编号(1、2、3……):for (id, incoming) in (1u64..).zip(listener.incoming())
-    //   - accept 失败:歇 ACCEPT_PAUSE 再继续(文件描述符用完时,accept 会一次又一次地立刻失败,
-    //     不歇一下主线程就会空转);警告用一个 Throttle 限制频率:if let Some(also) = throttle.due() { warn!(…) }。
+    //   - accept 失败:thread::sleep(ACCEPT_PAUSE) 再继续(文件描述符用完时,accept 会一次又一次地立刻失败,
+    //     不歇一下主线程就会空转);警告用一个 Throttle 限制频率:循环前 let mut throttle = Throttle::default();,
+    //     失败时 if let Some(also) = throttle.due() { warn!(…) }。
     //   - room.take_seat() 返回 None(满员了):turn_away(stream),接着 accept 下一个。
     //   - 每个线程拿一份 Arc::clone(&room) 和它的座位,在线程里调用 handle_client(stream, id, &room, seat)。
     //     用 thread::Builder::new().spawn(…):系统不给线程时它返回错误(thread::spawn 会 panic),
@@ -379,7 +380,8 @@ impl Outbox {
         //   - 信箱满了(queue.bytes > 0 并且 queue.bytes + line.len() > OUTBOX_BYTES)、又没关门时,循环等:
         //     从写线程上一次取信(queue.taken)算起,已经过了 patience,就 drop(queue)、
         //     self.give_up(true)(他跟不上),返回;
-        //     否则 self.emptied.wait_timeout(queue, 剩下的时间) 等写线程取走一些。
+        //     否则 self.emptied.wait_timeout(queue, 剩下的时间) 等写线程取走一些
+        //     (它返回 LockResult<(锁, 超时与否)>:.unwrap_or_else(PoisonError::into_inner).0 取回锁)。
         //   - 关门了(queue.closed)就返回。
         //   - 快路:FAST_PATH && queue.is_empty() && !queue.writing 时,self.write_now(&mut queue, line)
         //     自己写一次(返回 Err 说明他断开了:drop(queue),self.give_up(false)),然后返回。
@@ -471,10 +473,13 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
     //   - let stream = Arc::new(stream);读线程、写线程和信箱共用它(一个连接只占一个文件描述符)。
     //   - let outbox = Arc::new(Outbox::new(Arc::clone(&stream)));
     //     用 start_writer(Arc::clone(&outbox), room.limits.write_timeout)(第 5 步)启动写线程。
+    //     它返回 Result;这个函数什么也不返回,不能用 ?:match 它,Err 就警告一行(带上 peer)、返回。
     //   - let mut reader = BufReader::new(Timed::new(&stream));
     //     用 choose_nick(第 6 步)问到昵称;问到了,就用 chat(第 7 步)和他聊,直到他离开。
+    //     chat 返回 Err(比如一行太长)时,警告一行(带上 peer),接着往下做离开的事。
     //   - 离开时:room.leave(id) 返回 Some((昵称, 人数)) 的话(他还在房间里),看 outbox.too_slow():
-    //     是的话说「跟不上消息,已被请出聊天室」,否则「离开了聊天室」;打印日志,再 room.broadcast。
+    //     是的话说「跟不上消息,已被请出聊天室」,否则「离开了聊天室」;打印日志,
+    //     再告诉其他人:room.broadcast(id, "* 昵称 离开了聊天室")(或者「* 昵称 跟不上消息,已被请出聊天室」)。
     //   - 最后 outbox.close(),再 join 写线程:写线程写完信箱里剩下的行就关闭连接、结束。
     todo!("第 4 步:服务编号为 {id} 的客户端")
 }
@@ -484,11 +489,16 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
 /// 第 5 步:启动写线程。它从信箱里取出攒着的行,一次写到连接上,直到信箱关门或者写不出去。
 fn start_writer(outbox: Arc<Outbox>, write_timeout: Duration) -> Result<thread::JoinHandle<()>> {
     // TODO: 第 5 步:启动写线程:从信箱里取出攒着的行,一次写到连接上。
-    //   - let stream = Arc::clone(&outbox.stream); 设 set_write_timeout(Some(write_timeout)),
-    //     和 set_nodelay(true)(每一行立刻发出,见课本「第 5 步:写线程」)。
-    //   - 线程里:while let Take::Lines(lines) = outbox.take() { … } 把这些行拼成一块
-    //     (每行后面加 \n),一次 write_all。信箱关门、也取完了,take 返回 Take::Done,循环结束。
-    //   - write_all 失败:写超时(WouldBlock 或 TimedOut)说明他跟不上,outbox.give_up(true);
+    //   - let stream = Arc::clone(&outbox.stream); 再 stream.set_nodelay(true)(每一行立刻发出,见课本「第 5 步:写线程」)。
+    //   - 每一次 write 最多等多久:let slice = if FAST_PATH { FAST_WRITE } else { write_timeout };
+    //     stream.set_write_timeout(Some(slice))。快路(第 3 步)上的说话人也用这个时限写,所以它要很短;
+    //     连续 write_timeout 写不进去才算跟不上,这由 write_patiently 来数。
+    //   - 用 thread::Builder::new().spawn(move || { … }) 开线程(系统不给线程时返回错误,不会 panic),
+    //     返回它的 JoinHandle。线程里:
+    //     while let Take::Lines(mut batch, lines) = outbox.take() { … }:batch 是上一次快路没写完的字节,
+    //     把 lines 里的每一行接在它后面(每一行已经带着 \n,不要再加),
+    //     再 write_patiently(&stream, &batch, write_timeout) 一次写出去。信箱关门、也取完了,循环结束。
+    //   - write_patiently 失败:is_timeout(&err) 为真说明他跟不上,outbox.give_up(true);
     //     别的错误说明他断开了,outbox.give_up(false)。然后结束线程。
     //   - 循环正常结束后 stream.shutdown(Shutdown::Both):关闭连接,读线程也会随之醒来。
     todo!("第 5 步:启动写线程")
@@ -531,7 +541,8 @@ fn choose_nick(
     outbox: &Arc<Outbox>,
 ) -> Option<String> {
     // TODO: 第 6 步:问昵称,直到得到一个合法又没人用的昵称。
-    //   - 他还没进房间,提示直接放进自己的信箱:outbox.post(&Line::from("* 欢迎来到聊天室!请输入你的昵称"), …)。
+    //   - 他还没进房间,提示直接放进自己的信箱:outbox.post(&line("* 欢迎来到聊天室!请输入你的昵称"), room.limits.write_timeout)
+    //     (line() 给这一行加上换行;「! 原因」也这样回)。
     //   - 报昵称有时限:reader.get_mut().deadline = Some(Instant::now() + room.limits.nick_timeout);
     //   - 循环:用 read_line(第 8 步)读一行;Ok(None)(对方走了)就返回 None;
     //     Err(比如超时)→ 回一行「! 原因」,返回 None。
@@ -566,8 +577,10 @@ fn chat(reader: &mut BufReader<Timed<'_>>, id: u64, mut nick: String, room: &Roo
     //       Command::Nick(new) → check_nick 和 room.rename;成功时告诉自己「* 你现在叫 new」,
     //                             告诉别人「* old 改名为 new」,并更新 nick
     //       Command::Msg { to, text } → room.find(to),只 tell 他一个「[昵称 悄悄对你说] 内容」
-    //       Command::Help → tell HELP;Command::Quit → tell「* 再见!」然后返回
-    //       Command::Invalid(why) → tell「! why」;Command::Nothing → 什么也不做 }
+    //       Command::Help → room.tell(id, &format!("* {HELP}"))(通知都以「* 」开头,HELP 本身没有)
+    //       Command::Quit → tell「* 再见!」然后返回
+    //       Command::Invalid(why) → tell「! why」(why 里有他打的命令名,也要 clean);
+    //       Command::Nothing → 什么也不做 }
     //   - 别人发来的文字转发前一定要 clean:控制字符不能到达别人的终端。
     todo!("第 7 步:和 {nick} 聊天")
 }

@@ -8,7 +8,7 @@ use super::lex::{find, is_word};
 pub(super) struct Todo {
     pub(super) chars: Vec<char>,
     pub(super) mentions: Vec<Mention>,
-    /// 一个不跟在调用后面的 `?`(比如「再用 ? 交给 main」)。
+    /// 让学员写一个不跟在调用后面的 `?`(比如「再用 ? 交给 main」;「不能用 ?」不算)。
     pub(super) bare_question_mark: bool,
 }
 
@@ -43,7 +43,7 @@ impl Todo {
             .collect();
         let chars: Vec<char> = text.join("\n").chars().collect();
         let mut mentions = Vec::new();
-        let mut bare_question_mark = false;
+        let mut bare = Vec::new();
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
@@ -54,7 +54,7 @@ impl Todo {
             if c == '?' {
                 let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
                 if before != Some(&')') {
-                    bare_question_mark = true;
+                    bare.push(i);
                 }
             }
             // `\n` 里的 n 不是名字。
@@ -67,16 +67,20 @@ impl Todo {
             i = mention.start + mention.path.iter().map(|p| p.len() + 2).sum::<usize>() - 2;
             mentions.push(mention);
         }
-        Todo {
+        let mut todo = Todo {
             chars,
             mentions,
-            bare_question_mark,
-        }
+            bare_question_mark: false,
+        };
+        todo.bare_question_mark = bare
+            .into_iter()
+            .any(|at| !todo.negated(&todo.clause_before(at)));
+        todo
     }
 
-    /// 提及所在的那一小句:从上一个中文标点(或者一条新的「- 」)到它。
-    pub(super) fn clause_before(&self, mention: &Mention) -> String {
-        let mut start = mention.start;
+    /// `at` 所在的那一小句里、它前面的文字:从上一个标点(或者一条新的「- 」)到它。
+    pub(super) fn clause_before(&self, at: usize) -> String {
+        let mut start = at;
         while start > 0 {
             let c = self.chars[start - 1];
             // 半角和全角的逗号、分号、冒号、左括号,还有句号。
@@ -98,15 +102,11 @@ impl Todo {
             }
             start -= 1;
         }
-        self.chars[start..mention.start].iter().collect()
+        self.chars[start..at].iter().collect()
     }
 
-    /// 这个提及不是在让学员写它:
-    /// - 反面例子:「不要用 X」「千万别…X」「X 会 panic」「也不会 panic」;
-    /// - 拿来比较:「和 X 一样」;
-    /// - 说明别的东西:「take 返回 Take::Done」「超时会变成 LineError::TimedOut」、
-    ///   类型 `io::Result<…>`,以及括号里的旁白「(最多等 WELCOME_TIMEOUT)」(旁白里说「用 X」的除外)。
-    pub(super) fn is_not_an_instruction(&self, mention: &Mention) -> bool {
+    /// 这一小句说的是「不要…」「不能用…」「…会…」。
+    fn negated(&self, before: &str) -> bool {
         const NOT: [&str; 11] = [
             "不要",
             "不需要",
@@ -120,8 +120,17 @@ impl Todo {
             "不是用",
             "而不是",
         ];
-        let before = self.clause_before(mention);
-        if NOT.iter().any(|word| before.contains(word)) || before.contains('会') {
+        NOT.iter().any(|word| before.contains(word)) || before.contains('会')
+    }
+
+    /// 这个提及不是在让学员写它:
+    /// - 反面例子:「不要用 X」「千万别…X」「X 会 panic」「也不会 panic」;
+    /// - 拿来比较:「和 X 一样」;
+    /// - 说明别的东西:「take 返回 Take::Done」「超时会变成 LineError::TimedOut」、
+    ///   类型 `io::Result<…>`,以及括号里的旁白「(最多等 WELCOME_TIMEOUT)」(旁白里说「用 X」的除外)。
+    pub(super) fn is_not_an_instruction(&self, mention: &Mention) -> bool {
+        let before = self.clause_before(mention.start);
+        if self.negated(&before) {
             return true;
         }
         let after: String = self.chars[mention.end..].iter().take(8).collect();
