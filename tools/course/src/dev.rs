@@ -20,8 +20,8 @@ pub enum DevCommand {
     /// 参考答案全部通过、章节和提示都在
     #[command(help_template = "{about}")]
     Check,
-    /// 只检查骨架的 TODO 和参考答案对得上(不编译,一秒钟):TODO 提到的 API、`?`、要发的话,
-    /// 参考答案的那一块都是这样做的
+    /// 只检查骨架的 TODO 和提示跟参考答案对得上(不编译,一秒钟):TODO 提到的 API、`?`、
+    /// 要发的话,第 3 级提示调用的东西,参考答案的那一块都是这样做的
     #[command(help_template = "{about}\n\n参数:\n{positionals}")]
     Todos {
         /// 只检查这一课(默认全部)
@@ -56,6 +56,7 @@ pub fn run(repo: &Repo, command: DevCommand) -> Result<ExitCode> {
             for dirs in &lessons {
                 println!("{}", dirs.title().bold());
                 checks.record(TODOS_MATCH, todo_check::check(&dirs.solution));
+                checks.record(HINTS_MATCH, hints_match(repo, dirs));
             }
             Ok(checks.verdict())
         }
@@ -125,6 +126,12 @@ fn rules(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
 const TODOS_MATCH: &str =
     "TODO 和参考答案对得上:提到的 API 这一块都用了,`?` 用得上,要发的话和参考答案一样";
 
+const HINTS_MATCH: &str = "第 3 级提示的代码和参考答案的那一块调用的是同一些东西";
+
+fn hints_match(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
+    todo_check::check_hints(&repo.root, dirs.lesson.number, &dirs.solution)
+}
+
 /// 记下每一条检查的结果。
 #[derive(Default)]
 struct Checks {
@@ -167,6 +174,7 @@ fn check(repo: &Repo) -> Result<ExitCode> {
         checks.record("骨架和参考答案生成的一致(没有漂移)", no_drift(&dirs));
         checks.record("骨架的每一步都有 TODO 和 todo!()", todos(&dirs));
         checks.record(TODOS_MATCH, todo_check::check(&dirs.solution));
+        checks.record(HINTS_MATCH, hints_match(repo, &dirs));
         checks.record(
             "练习和参考答案的 tests/grade.rs 一样,包名对",
             crates_match(&dirs),

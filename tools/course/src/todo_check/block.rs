@@ -18,6 +18,7 @@ pub(super) struct Block {
 #[derive(Debug)]
 pub(super) struct Call {
     pub(super) path: Vec<String>,
+    pub(super) macro_call: bool,
     pub(super) args: Vec<Vec<Tok>>,
     /// 调用(或者跟在它后面的 `.context(…)` 之类)后面有 `?`。
     pub(super) tried: bool,
@@ -28,6 +29,15 @@ pub(super) struct Call {
 impl Call {
     pub(super) fn name(&self) -> &str {
         self.path.last().map_or("", String::as_str)
+    }
+
+    /// 给人看、拿来比较的样子:`Deadline::new`、`log!`、`read_until`。
+    pub(super) fn key(&self) -> String {
+        if self.macro_call {
+            format!("{}!", self.name())
+        } else {
+            self.path.join("::")
+        }
     }
 
     /// 有一个参数就是这个常量本身(`tell(id, HELP)`、`&HELP`)。
@@ -213,6 +223,7 @@ pub(super) fn calls(tokens: &[Tok]) -> Vec<Call> {
             .collect();
         out.push(Call {
             path,
+            macro_call,
             args,
             tried: tried_after(tokens, close + 1),
             templates,

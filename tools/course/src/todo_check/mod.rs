@@ -26,6 +26,7 @@ use anyhow::{Context, Result, bail};
 use crate::skeleton::{self, Spec};
 
 mod block;
+mod hints;
 mod lex;
 mod prose;
 #[cfg(test)]
@@ -34,6 +35,8 @@ mod tests;
 use block::{Block, Call};
 use lex::{Tok, lex};
 use prose::{Mention, Message, Todo};
+
+pub use hints::check as check_hints;
 
 /// 检查一个参考答案(和它的 skeleton.txt)的每一步。有问题时,错误里每个问题一行。
 pub fn check(solution: &Path) -> Result<()> {
