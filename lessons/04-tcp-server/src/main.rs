@@ -63,7 +63,7 @@ const MAX_MESSAGE: u64 = 64 * 1024;
 )]
 struct Args {
     /// 要绑定的 IP 地址(默认 127.0.0.1:只在本机回环地址上监听)
-    #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
+    #[arg(long, default_value = "127.0.0.1", value_parser = clap_zh::host, hide_default_value = true)]
     host: String,
 
     /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口(默认 8998)
@@ -80,7 +80,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = clap_zh::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -43,7 +43,7 @@ const MAX_DATAGRAM: usize = 65_507;
 )]
 struct Args {
     /// 要绑定的 IP 地址(默认 127.0.0.1:只在本机回环地址上监听)
-    #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
+    #[arg(long, default_value = "127.0.0.1", value_parser = clap_zh::host, hide_default_value = true)]
     host: String,
 
     /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口(默认 7852)
@@ -58,7 +58,9 @@ struct Args {
 
 // ANCHOR: main
 fn main() -> ExitCode {
-    let args = Args::parse();
+    // 和 Args::parse() 一样;只是参数写错时(比如 --port 70000),clap_zh 用中文说明错在哪,
+    // 再以退出码 2 退出(clap 自带的说明是英文)。
+    let args: Args = clap_zh::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

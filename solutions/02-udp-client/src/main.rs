@@ -34,7 +34,7 @@ const MAX_DATAGRAM: usize = 65_507;
 )]
 struct Args {
     /// 服务器的 IP 地址或主机名(默认 127.0.0.1)
-    #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
+    #[arg(long, default_value = "127.0.0.1", value_parser = clap_zh::host, hide_default_value = true)]
     host: String,
 
     /// 服务器的端口(默认 7852)
@@ -56,7 +56,7 @@ struct Args {
 // ANCHOR_END: args
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = clap_zh::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

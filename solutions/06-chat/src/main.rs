@@ -64,7 +64,7 @@ enum Role {
     #[command(help_template = SUBCOMMAND_HELP)]
     Server {
         /// 要绑定的 IP 地址(默认 127.0.0.1:只在本机回环地址上监听)
-        #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
+        #[arg(long, default_value = "127.0.0.1", value_parser = clap_zh::host, hide_default_value = true)]
         host: String,
 
         /// 要绑定的端口;0 表示让操作系统随便挑一个空闲端口(默认 2023)
@@ -87,7 +87,7 @@ enum Role {
     #[command(help_template = SUBCOMMAND_HELP)]
     Client {
         /// 服务器的 IP 地址或主机名(默认 127.0.0.1)
-        #[arg(long, default_value = "127.0.0.1", hide_default_value = true)]
+        #[arg(long, default_value = "127.0.0.1", value_parser = clap_zh::host, hide_default_value = true)]
         host: String,
 
         /// 服务器的端口(默认 2023)
@@ -102,7 +102,7 @@ enum Role {
 // ANCHOR_END: role
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = clap_zh::parse();
     match run(args.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -16,12 +16,11 @@ use crate::{hints, skeleton, todo_check};
 
 #[derive(Subcommand)]
 pub enum DevCommand {
-    /// 检查整个课程的约定(.ci/run 调用它):骨架和参考答案生成的一致、骨架在第 1 项失败、
-    /// 参考答案全部通过、章节和提示都在
+    /// 检查整个课程的约定(.ci/run 调用它):骨架和参考答案生成的一致、骨架在第 1 项失败、参考答案全部通过、章节和提示都在
     #[command(help_template = "{about}")]
     Check,
-    /// 只检查骨架的 TODO 和提示跟参考答案对得上(不编译,一秒钟):TODO 提到的 API、`?`、
-    /// 要发的话,第 3 级提示调用的东西,参考答案的那一块都是这样做的
+    /// 只检查骨架的 TODO 和提示跟参考答案对得上(不编译,一秒钟):TODO 提到的 API、`?`、要发的话,第 3 级提示调用的东西
+    /// 都要是参考答案那一块做的
     #[command(help_template = "{about}\n\n参数:\n{positionals}")]
     Todos {
         /// 只检查这一课(默认全部)

@@ -49,7 +49,11 @@ struct Args {
 }
 
 /// 子命令的帮助格式(clap 默认的是英文)。
-const SUBCOMMAND_HELP: &str = "{about}\n\n参数和选项:\n{positionals}{options}";
+/// 有参数的子命令:参数和选项各占一段({positionals} 末尾没有换行,不分段的话 --step 会接在 <LESSON> 那一行后面)。
+const SUBCOMMAND_HELP: &str = "{about}\n\n参数:\n{positionals}\n\n选项:\n{options}";
+
+/// 只有选项的子命令。
+const OPTIONS_HELP: &str = "{about}\n\n选项:\n{options}";
 
 // 只解析一次,大小无关紧要;装箱只会让 match 更难读。
 #[allow(clippy::large_enum_variant)]
@@ -95,7 +99,7 @@ enum Command {
         mine: bool,
     },
     /// 老师:给每一课的每一项打分,算出总分
-    #[command(help_template = SUBCOMMAND_HELP)]
+    #[command(help_template = OPTIONS_HELP)]
     Grade(grade::GradeArgs),
     /// 课程作者的工具
     #[command(subcommand, help_template = "{about}\n\n命令:\n{subcommands}")]
@@ -103,7 +107,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = clap_zh::parse();
     // 输出不是终端(被重定向、被管道接走)或设置了 NO_COLOR 时,不输出颜色代码。
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -44,7 +44,8 @@ use harness::text::find_socket_addr;
 #[derive(Parser)]
 #[command(
     disable_help_flag = true,
-    help_template = "{about}\n\n用法: {usage}\n\n命令:\n{subcommands}\n\n选项:\n{options}"
+    disable_help_subcommand = true,
+    help_template = "{about}\n\n用法: {bin} <命令> [选项]\n\n命令:\n{subcommands}\n\n选项:\n{options}"
 )]
 struct Args {
     #[command(subcommand)]
@@ -55,14 +56,19 @@ struct Args {
     help: Option<bool>,
 }
 
+/// 子命令的帮助格式(clap 默认的是英文)。
+const SUBCOMMAND_HELP: &str = "{about}\n\n选项:\n{options}";
+
 #[derive(Subcommand)]
 enum Command {
     /// UDP 回声服务器(第 3 课):许多客户端同时「发一个、等回声」,测每秒往返次数和延迟
+    #[command(help_template = SUBCOMMAND_HELP)]
     Udp(UdpArgs),
     /// 聊天室服务器(第 6 课):N 个人同时在线、轮流说话,测送达速率和广播延迟
+    #[command(help_template = SUBCOMMAND_HELP)]
     Chat(ChatArgs),
-    /// 聊天室服务器(第 6 课)的浸泡:成百上千次进出、坏输入和一个不读消息的人,
-    /// 前后对比服务器的文件描述符、线程和内存
+    /// 聊天室服务器(第 6 课)的浸泡:成百上千次进出、坏输入和一个不读消息的人,前后对比服务器的文件描述符、线程和内存
+    #[command(help_template = SUBCOMMAND_HELP)]
     ChatSoak(SoakArgs),
 }
 
@@ -164,7 +170,7 @@ struct UdpArgs {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = clap_zh::parse();
     let result = match args.command {
         Command::Udp(udp) => run_udp(&udp),
         Command::Chat(args) => run_chat(&args),

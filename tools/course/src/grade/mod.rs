@@ -38,8 +38,7 @@ pub struct GradeArgs {
     #[command(subcommand)]
     action: Option<Action>,
 
-    /// 学员提交的仓库目录。只取其中每一课的 lessons/NN-*/src/,其余一律用本仓库的原版;
-    /// 不写就给本仓库自己的练习评分
+    /// 学员提交的仓库目录。只取其中每一课的 lessons/NN-*/src/,其余一律用本仓库的原版;不写就给本仓库自己的练习评分
     #[arg(long, conflicts_with = "class")]
     submission: Option<PathBuf>,
 
@@ -71,8 +70,14 @@ pub struct GradeArgs {
     #[arg(long, value_delimiter = ',')]
     lessons: Vec<String>,
 
-    /// 输出格式(给一份提交评分时)
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// 输出格式(给一份提交评分时):table 给人看的表格(默认)、json 给程序读、csv 给电子表格
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = Format::Table,
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
     format: Format,
 
     /// 分值文件:每行「课号.项号 = 分值」,比如「06.5 = 4」,覆盖默认分值;# 开头的是注释

@@ -1,0 +1,76 @@
+//! `course` 的命令行:参数写错时说中文、退出码 2;`help` 就是帮助;帮助的排版。
+//! (clap 的错误怎样变成中文,在 tools/clap-zh 里有逐条的单元测试;这里试真的程序。)
+
+use std::process::{Command, Output};
+
+fn course(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_course"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("能运行 course")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// clap 的英文不能漏出来。
+fn assert_no_english(text: &str) {
+    for english in [
+        "error:",
+        "Usage:",
+        "For more information",
+        "unexpected",
+        "required",
+    ] {
+        assert!(!text.contains(english), "有英文「{english}」:\n{text}");
+    }
+}
+
+/// 少了课号、不认识的命令和选项、值不对:都是中文,退出码都是 2。
+#[test]
+fn argument_errors_are_chinese_and_exit_with_2() {
+    for (args, wanted) in [
+        (&["hint"][..], "少了必须写的参数:<LESSON>"),
+        (&["hepl"][..], "没有「hepl」这个命令"),
+        (&["--bogus"][..], "不认识的选项「--bogus」"),
+        (
+            &["hint", "01", "--step", "x"][..],
+            "--step 的值「x」不对:要是一个整数",
+        ),
+        (&["grade", "--format", "xml"][..], "可以写:table、json、csv"),
+    ] {
+        let out = course(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}\n{stderr}");
+        assert!(stderr.contains(wanted), "{args:?}\n{stderr}");
+        assert!(stderr.starts_with("错误: "), "{args:?}\n{stderr}");
+        assert_no_english(&stderr);
+    }
+}
+
+/// `course help` 和 `course help hint` 就是帮助,退出码 0。
+#[test]
+fn help_as_a_command_shows_the_help() {
+    let out = course(&["help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("命令(不写就是看进度)"));
+    let out = course(&["help", "hint"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("看一条提示"));
+}
+
+/// `hint --help`:`--step` 在「选项」下面自己的一行,不接在 `<LESSON>` 那一行后面。
+#[test]
+fn hint_help_puts_each_argument_on_its_own_line() {
+    let out = course(&["hint", "--help"]);
+    let help = text(&out.stdout);
+    let lesson = help
+        .lines()
+        .find(|l| l.contains("<LESSON>"))
+        .expect("有 <LESSON>");
+    assert!(!lesson.contains("--step"), "{help}");
+    assert!(help.contains("选项:\n      --step <STEP>"), "{help}");
+    assert_no_english(&help);
+}
