@@ -13,10 +13,12 @@
 //! `--help`:`course help`、`course help hint` 都能用。
 //!
 //! [`host`] 是给 `--host` 用的解析函数:服务器打印的地址是 `[::1]:7852`,学员照抄
-//! `--host [::1]` 也要能用。
+//! `--host [::1]` 也要能用。[`say!`] 是 `course`、`load` 这样的工具用的 `println!`:
+//! `course … | head` 关掉了管道,它安静地退出,不 panic。
 
 mod explain;
 mod host;
+pub mod say;
 
 use std::ffi::OsString;
 use std::io::Write;

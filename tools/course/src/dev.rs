@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use clap_zh::say;
 use colored::Colorize;
 use harness::Status;
 
@@ -53,7 +54,7 @@ pub fn run(repo: &Repo, command: DevCommand) -> Result<ExitCode> {
             };
             let mut checks = Checks::default();
             for dirs in &lessons {
-                println!("{}", dirs.title().bold());
+                say!("{}", dirs.title().bold());
                 checks.record(TODOS_MATCH, todo_check::check(&dirs.solution));
                 checks.record(HINTS_MATCH, hints_match(repo, dirs));
             }
@@ -66,20 +67,20 @@ pub fn run(repo: &Repo, command: DevCommand) -> Result<ExitCode> {
             };
             for dirs in &lessons {
                 write_skeleton(dirs)?;
-                println!("已生成 {}", dirs.exercise.join("src").display());
+                say!("已生成 {}", dirs.exercise.join("src").display());
             }
             Ok(ExitCode::SUCCESS)
         }
         DevCommand::Rules => {
             for dirs in repo.lessons()? {
                 if dirs.lesson.rules.is_empty() {
-                    println!("{} 还没有规则清单,跳过", dirs.title());
+                    say!("{} 还没有规则清单,跳过", dirs.title());
                     continue;
                 }
                 let path = rules_file(repo, &dirs);
                 fs::write(&path, harness::rules::render(dirs.lesson))
                     .with_context(|| format!("无法写入 {}", path.display()))?;
-                println!("已生成 {}", path.display());
+                say!("已生成 {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -140,10 +141,10 @@ struct Checks {
 impl Checks {
     fn record(&mut self, what: &str, result: Result<()>) {
         match result {
-            Ok(()) => println!("  {} {what}", "✓".green()),
+            Ok(()) => say!("  {} {what}", "✓".green()),
             Err(err) => {
                 self.failed += 1;
-                println!(
+                say!(
                     "  {} {what}\n      {}",
                     "✗".red(),
                     format!("{err:#}").replace('\n', "\n      ")
@@ -155,10 +156,10 @@ impl Checks {
     /// 打印总结:全部成立,还是有几条没通过。
     fn verdict(&self) -> ExitCode {
         if self.failed == 0 {
-            println!("{}", "\n课程的约定全部成立。".green());
+            say!("{}", "\n课程的约定全部成立。".green());
             ExitCode::SUCCESS
         } else {
-            println!("{}", format!("\n{} 条检查没有通过。", self.failed).red());
+            say!("{}", format!("\n{} 条检查没有通过。", self.failed).red());
             ExitCode::FAILURE
         }
     }
@@ -169,7 +170,7 @@ fn check(repo: &Repo) -> Result<ExitCode> {
     let summary = fs::read_to_string(repo.root.join("book/src/SUMMARY.md")).unwrap_or_default();
     let target = repo.target_dir().join("course-dev");
     for dirs in repo.lessons()? {
-        println!("{}", dirs.title().bold());
+        say!("{}", dirs.title().bold());
         checks.record("骨架和参考答案生成的一致(没有漂移)", no_drift(&dirs));
         checks.record("骨架的每一步都有 TODO 和 todo!()", todos(&dirs));
         checks.record(TODOS_MATCH, todo_check::check(&dirs.solution));
@@ -209,7 +210,7 @@ fn check(repo: &Repo) -> Result<ExitCode> {
             ),
         );
     }
-    println!("{}", "把参考答案的 src/ 放进练习".bold());
+    say!("{}", "把参考答案的 src/ 放进练习".bold());
     checks.record(
         "每一课的练习换上参考答案后都通过",
         solutions_as_exercises(repo, &target),
@@ -432,7 +433,7 @@ fn register_in_classroom(repo: &Repo, number: &str) -> Result<()> {
         ),
     );
     fs::write(&path, text)?;
-    println!("  登记 .github/classroom/classroom.yml(满分先写 1;加了检查以后改成各项分值之和)");
+    say!("  登记 .github/classroom/classroom.yml(满分先写 1;加了检查以后改成各项分值之和)");
     Ok(())
 }
 
@@ -467,7 +468,7 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
             fs::create_dir_all(dir)?;
         }
         fs::write(path, text).with_context(|| format!("无法写入 {}", path.display()))?;
-        println!(
+        say!(
             "  新建 {}",
             path.strip_prefix(&repo.root).unwrap_or(path).display()
         );
@@ -528,7 +529,7 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
         .context("tests/src/lib.rs 里没有 LESSONS 列表")?;
     text.insert_str(list_end, &format!("    &lesson{number}::LESSON,\n"));
     fs::write(&lib, text)?;
-    println!("  登记 tests/src/lib.rs");
+    say!("  登记 tests/src/lib.rs");
     let summary = repo.root.join("book/src/SUMMARY.md");
     let mut text = fs::read_to_string(&summary)?;
     let entry = format!("- [第 {display} 课 · (标题)]({name}.md)\n");
@@ -538,10 +539,10 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
         .unwrap_or(text.len());
     text.insert_str(after, &entry);
     fs::write(&summary, text)?;
-    println!("  登记 book/src/SUMMARY.md");
+    say!("  登记 book/src/SUMMARY.md");
     register_in_classroom(repo, number)?;
 
-    println!(
+    say!(
         "\n第 {display} 课的起点建好了:一个打印地址、接受连接的 TCP 服务器,评分器只有一项检查。\n\
          接下来(见课本「怎样新加一课」):\n\
          1. 在 solutions/{name}/src/ 里写参考答案,学员要写的部分用 // ANCHOR: step-N 和 // ANCHOR_END: step-N 包起来;\n\

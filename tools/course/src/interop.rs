@@ -4,6 +4,7 @@
 //! 运行各对、下结论的是 interop 这个库(它的测试确认每一对的结果都和课本一致);
 //! 这里只负责编译 Rust 程序、挑出要看的几对、把记录打印出来。
 
+use clap_zh::{say, say_part};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -43,7 +44,7 @@ pub fn run(repo: &Repo, lesson: Option<&str>, mine: bool) -> Result<ExitCode> {
     } else {
         "参考答案"
     };
-    println!(
+    say!(
         "互通实验:照 Python 教程的写法写成的程序(tools/interop/)和{whose}一对一对地说话。\n\
          每一对下面是双方的命令和输出,最后是结论。"
     );
@@ -52,13 +53,13 @@ pub fn run(repo: &Repo, lesson: Option<&str>, mine: bool) -> Result<ExitCode> {
         .iter()
         .filter(|case| lessons.iter().any(|d| d.lesson.number == case.lesson));
     for case in cases {
-        println!("\n{}", format!("━━ {}", case.pair).bold());
-        println!("{}", format!("改动:{}", case.change).bold());
+        say!("\n{}", format!("━━ {}", case.pair).bold());
+        say!("{}", format!("改动:{}", case.change).bold());
         match case.run(&lab) {
             Ok(trial) => {
-                print!("{}", trial.render());
+                say_part!("{}", trial.render());
                 if trial.outcome == case.expected {
-                    println!("{}", "✓ 和课本说的一样。".green());
+                    say!("{}", "✓ 和课本说的一样。".green());
                 } else {
                     surprises += 1;
                     let said = format!(
@@ -66,26 +67,24 @@ pub fn run(repo: &Repo, lesson: Option<&str>, mine: bool) -> Result<ExitCode> {
                         case.expected.describe(),
                         trial.outcome.describe()
                     );
-                    println!("{}", said.red());
+                    say!("{}", said.red());
                 }
-                println!("为什么:{}", case.why);
+                say!("为什么:{}", case.why);
             }
             Err(err) => {
                 surprises += 1;
-                println!("{}", format!("✗ 这一对没能运行完:{err:#}").red());
+                say!("{}", format!("✗ 这一对没能运行完:{err:#}").red());
             }
         }
     }
-    println!(
+    say!(
         "\n每一对的解释和练习:课本附录「Python socket → Rust std::net」的「互通实验」一节\
          (book/src/python-to-rust.md)。"
     );
     if !mine {
-        println!("换成你自己的程序试试:cargo run -p course -- interop --mine");
+        say!("换成你自己的程序试试:cargo run -p course -- interop --mine");
     } else if surprises > 0 {
-        println!(
-            "你的程序和课本里的参考答案表现得不一样:先用 cargo run -p course -- check 给它评分。"
-        );
+        say!("你的程序和课本里的参考答案表现得不一样:先用 cargo run -p course -- check 给它评分。");
     }
     Ok(if surprises == 0 {
         ExitCode::SUCCESS

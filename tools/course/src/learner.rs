@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
+use clap_zh::{say, say_part};
 use colored::Colorize;
 use harness::{Report, Status};
 
@@ -93,7 +94,7 @@ fn shown(repo: &Repo, path: &Path) -> String {
 pub fn status(repo: &Repo) -> Result<ExitCode> {
     let progress = Progress::load(&repo.root);
     let lessons = repo.lessons()?;
-    println!("{}\n", "Socket 编程实战 (Rust 版)".bold());
+    say!("{}\n", "Socket 编程实战 (Rust 版)".bold());
     let width = lessons
         .iter()
         .map(|l| display_width(&l.title()))
@@ -124,35 +125,35 @@ pub fn status(repo: &Repo) -> Result<ExitCode> {
         };
         let title = dirs.title();
         let pad = " ".repeat(width - display_width(&title));
-        println!("  {mark} {title}{pad}  {bar}  {words}");
+        say!("  {mark} {title}{pad}  {bar}  {words}");
     }
-    println!(
+    say!(
         "\n  总进度 {}  完成 {done}/{} 课",
         bar(done, lessons.len()),
         lessons.len()
     );
 
     let Some(dirs) = next else {
-        println!(
+        say!(
             "\n{}",
             "六课全部完成!去看看课本的「我们的服务器能撑住多少人?」吧。".green()
         );
         return Ok(ExitCode::SUCCESS);
     };
-    println!("\n{} {}", "下一步:".bold(), dirs.title().bold());
+    say!("\n{} {}", "下一步:".bold(), dirs.title().bold());
     match first_todo(dirs) {
         Some((step, file, line)) => {
-            println!("  打开   {}:{line}(骨架的第 {step} 步)", shown(repo, &file))
+            say!("  打开   {}:{line}(骨架的第 {step} 步)", shown(repo, &file))
         }
-        None => println!("  打开   {}", shown(repo, &dirs.exercise.join("src"))),
+        None => say!("  打开   {}", shown(repo, &dirs.exercise.join("src"))),
     }
-    println!("  读     {}", dirs.lesson.chapter);
-    println!(
+    say!("  读     {}", dirs.lesson.chapter);
+    say!(
         "  评分   cargo run -p course -- check {}   (和 cargo test -p {} 一样)",
         dirs.lesson.number,
         dirs.package()
     );
-    println!(
+    say!(
         "  边改边评 cargo run -p course -- watch      卡住了:cargo run -p course -- hint {}",
         dirs.lesson.number
     );
@@ -194,14 +195,14 @@ pub fn check(repo: &Repo, number: Option<&str>) -> Result<bool> {
 ///
 /// `watching` 为真时(course watch),最后一句说「保存就会重新评分」,而不是「再运行一次」。
 fn check_one(repo: &Repo, dirs: &LessonDirs, watching: bool) -> Result<bool> {
-    println!(
+    say!(
         "{}",
         format!("==> {}:编译并评分 {}", dirs.title(), dirs.package()).bold()
     );
     let exe = match repo.build(&dirs.package(), &repo.target_dir()) {
         Ok(exe) => exe,
         Err(err) => {
-            println!(
+            say!(
                 "\n{} {err:#}\n先修好上面的编译错误。骨架本身一定能编译;如果改乱了,可以 \
                  cargo run -p course -- reset {} 恢复。",
                 "✗".red(),
@@ -221,7 +222,7 @@ fn check_one(repo: &Repo, dirs: &LessonDirs, watching: bool) -> Result<bool> {
             dirs.package()
         )
     };
-    println!("{}", report.explain_then(&next));
+    say!("{}", report.explain_then(&next));
     record(repo, &report)?;
     Ok(report.first_failure().is_none())
 }
@@ -267,7 +268,7 @@ pub fn watch(repo: &Repo, number: Option<&str>) -> Result<ExitCode> {
                 {
                     Some(dirs) => dirs,
                     None => {
-                        println!("{}", "六课全部完成!".green());
+                        say!("{}", "六课全部完成!".green());
                         return Ok(ExitCode::SUCCESS);
                     }
                 }
@@ -275,7 +276,7 @@ pub fn watch(repo: &Repo, number: Option<&str>) -> Result<ExitCode> {
         };
         clear_screen();
         let src = dirs.exercise.join("src");
-        println!(
+        say!(
             "{}",
             format!(
                 "[course watch] {} · 保存 {} 里的文件就会重新评分,Ctrl-C 退出",
@@ -287,11 +288,11 @@ pub fn watch(repo: &Repo, number: Option<&str>) -> Result<ExitCode> {
         let before = snapshot(&src);
         let passed = check_one(repo, &dirs, true)?;
         if passed && fixed.is_none() {
-            println!("{}", "这一课通过了!2 秒后换到下一课……".green());
+            say!("{}", "这一课通过了!2 秒后换到下一课……".green());
             std::thread::sleep(Duration::from_secs(2)); // 给人看一眼结果,不是同步。
             continue;
         }
-        println!("{}", "[course watch] 等你保存文件……".dimmed());
+        say!("{}", "[course watch] 等你保存文件……".dimmed());
         // 评分期间改过的文件也算:比的是评分开始之前的样子。
         while snapshot(&src) == before {
             std::thread::sleep(POLL); // 轮询文件,不是同步。
@@ -324,7 +325,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Option<SystemTime>, u64)> {
 /// 在终端里清屏,让每次评分的结果都从屏幕顶上开始;输出不是终端时什么也不做。
 fn clear_screen() {
     if io::stdout().is_terminal() {
-        print!("\x1b[2J\x1b[H");
+        say_part!("\x1b[2J\x1b[H");
         let _ = io::stdout().flush();
     }
 }
@@ -339,7 +340,7 @@ pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> 
     let step = match step.or_else(|| first_todo(&dirs).map(|(step, _, _)| step)) {
         Some(step) => step,
         None => {
-            println!(
+            say!(
                 "{} 的骨架里已经没有 todo!() 了。运行 cargo run -p course -- check {number}:\
                  失败信息里的「提示」就是针对那一项检查的;想看某一步的提示,加上 --step N。",
                 dirs.title()
@@ -363,7 +364,7 @@ pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> 
     progress.hints.insert((number.to_owned(), step), level);
     progress.save()?;
 
-    println!(
+    say!(
         "{}",
         format!(
             "{} · 第 {step} 步 · 提示 {level}/{}",
@@ -372,15 +373,15 @@ pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> 
         )
         .bold()
     );
-    println!("\n{}\n", levels[level - 1].trim_end());
+    say!("\n{}\n", levels[level - 1].trim_end());
     if level < levels.len() {
-        println!(
+        say!(
             "{}",
             format!("还是不会?再运行一次 cargo run -p course -- hint {number},提示会更具体一些。")
                 .dimmed()
         );
     } else {
-        println!(
+        say!(
             "{}",
             format!(
                 "这是最具体的一级了。还卡着的话,对照参考答案 {} 看看。",
@@ -400,7 +401,7 @@ pub fn reset(repo: &Repo, number: &str, yes: bool) -> Result<ExitCode> {
     let dirs = repo.lesson(number)?;
     let src = dirs.exercise.join("src");
     let fresh = skeleton::generate_src(&dirs.solution)?;
-    println!(
+    say!(
         "要把 {} 恢复成最初的骨架:{} 里你写的代码会被换掉。",
         dirs.title(),
         shown(repo, &src)
@@ -413,9 +414,9 @@ pub fn reset(repo: &Repo, number: &str, yes: bool) -> Result<ExitCode> {
         .join(".course")
         .join("backup")
         .join(format!("{}-{stamp}", dirs.name));
-    println!("现在的代码会先备份到 {}。", shown(repo, &backup));
+    say!("现在的代码会先备份到 {}。", shown(repo, &backup));
     if !yes && !confirm("确定吗?输入 y 回车确认:")? {
-        println!("没有改动任何文件。");
+        say!("没有改动任何文件。");
         return Ok(ExitCode::FAILURE);
     }
     // 先备份整个 src/(包括你自己加的文件),再换成骨架。
@@ -438,7 +439,7 @@ pub fn reset(repo: &Repo, number: &str, yes: bool) -> Result<ExitCode> {
     let mut progress = Progress::load(&repo.root);
     progress.forget(dirs.lesson.number);
     progress.save()?;
-    println!(
+    say!(
         "{}",
         format!("{} 已经恢复成最初的骨架。", dirs.title()).green()
     );
@@ -446,7 +447,7 @@ pub fn reset(repo: &Repo, number: &str, yes: bool) -> Result<ExitCode> {
 }
 
 fn confirm(question: &str) -> Result<bool> {
-    print!("{question}");
+    say_part!("{question}");
     io::stdout().flush()?;
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;

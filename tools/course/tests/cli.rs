@@ -74,3 +74,22 @@ fn hint_help_puts_each_argument_on_its_own_line() {
     assert!(help.contains("选项:\n      --step <STEP>"), "{help}");
     assert_no_english(&help);
 }
+
+/// `course … | head`:读的一头先关掉了,course 安静地退出(退出码 0),不 panic。
+#[test]
+fn a_closed_stdout_ends_course_quietly() {
+    for args in [&["dev", "todos"][..], &["help"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_course"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("能运行 course");
+        // 程序还没来得及打印第一行,读的一头就关掉了(和 `| head -n 0` 一样)。
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("course 结束了");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}\n{stderr}");
+    }
+}

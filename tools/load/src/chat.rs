@@ -13,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use clap_zh::say;
 use harness::tcp::TcpClient;
 
 use crate::{percentile, show};
@@ -234,7 +235,7 @@ fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
 
 /// 表头。直接写成对齐好的文字:一个汉字占两列,用 {:>N} 对不齐。
 pub fn print_header() {
-    println!(
+    say!(
         "服务器            在线  进门(秒)    说/秒   送达行/秒    未送达        p50        p99       最慢     线程       内存  CPU µs/行  切换/行  工具µs/行"
     );
 }
@@ -242,7 +243,7 @@ pub fn print_header() {
 /// 一档的结果,一行。「送达行/秒」只数说话的那几秒里送到的行。
 pub fn print_round(label: &str, round: &ChatRound) {
     let seconds = round.elapsed.as_secs_f64();
-    println!(
+    say!(
         "{:<14} {:>7} {:>10.1} {:>8.0} {:>11.0} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8} {:>10}",
         label,
         round.joined,
@@ -289,7 +290,7 @@ pub fn print_ratio(ours: &ChatRound, theirs: &ChatRound) {
             _ => "-".to_owned(),
         }
     };
-    println!(
+    say!(
         "{:<14} {:>7} {:>10} {:>8} {:>10.2}× {:>9} {:>10} {:>10}",
         "  比(越大越好)",
         "",
@@ -421,24 +422,30 @@ pub fn soak(addr: SocketAddr, cycles: usize, pid: u32) -> Result<()> {
     let names = wait_for_list(&mut steady_b, |_| true)?;
     drop(slow);
 
-    println!(
+    say!(
         "{cycles} 次进出,用时 {:.1} 秒;离开的方式轮流是:",
         cycling.as_secs_f64()
     );
-    println!("  {}", EXITS.join("、"));
-    println!("浸泡之后 bob 的 /list: {names}(slow 从不读消息;话不多时他的连接写得进去,不算跟不上)");
-    println!("                 之前     一半以后     之后");
-    println!(
+    say!("  {}", EXITS.join("、"));
+    say!("浸泡之后 bob 的 /list: {names}(slow 从不读消息;话不多时他的连接写得进去,不算跟不上)");
+    say!("                 之前     一半以后     之后");
+    say!(
         "文件描述符 {:>10} {:>12} {:>8}",
-        before.fds, middle.fds, after.fds
+        before.fds,
+        middle.fds,
+        after.fds
     );
-    println!(
+    say!(
         "线程       {:>10} {:>12} {:>8}",
-        before.threads, middle.threads, after.threads
+        before.threads,
+        middle.threads,
+        after.threads
     );
-    println!(
+    say!(
         "内存(KiB)  {:>10} {:>12} {:>8}",
-        before.rss_kib, middle.rss_kib, after.rss_kib
+        before.rss_kib,
+        middle.rss_kib,
+        after.rss_kib
     );
     ensure!(
         after.fds <= before.fds,

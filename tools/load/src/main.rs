@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, Subcommand};
+use clap_zh::say;
 use harness::program::Program;
 use harness::text::find_socket_addr;
 
@@ -210,15 +211,16 @@ fn run_udp(args: &UdpArgs) -> Result<()> {
         "只对本机回环地址施加负载,{addr} 不是"
     );
 
-    println!(
+    say!(
         "UDP 回声 {addr},每个数据报 {} 字节,每档 {} 秒",
-        args.size, args.seconds
+        args.size,
+        args.seconds
     );
     // 表头直接写成对齐好的文字:一个汉字占两列,用 {:>N} 对不齐。
-    println!("   客户端        往返/秒       丢失        p50        p99       最慢");
+    say!("   客户端        往返/秒       丢失        p50        p99       最慢");
     for &clients in &args.clients {
         let round = udp_round(addr, clients, args.size, Duration::from_secs(args.seconds))?;
-        println!(
+        say!(
             "{:>9} {:>14.0} {:>10} {:>10} {:>10} {:>10}",
             clients,
             round.replies as f64 / round.elapsed.as_secs_f64(),
@@ -247,9 +249,11 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
     );
     ensure!(args.rate >= 1, "--rate 至少是 1");
     // 每一档都用一个新启动的服务器,上一档留下的东西不会影响下一档。
-    println!(
+    say!(
         "聊天室,每秒一共说 {} 句,每句约 {} 字节,每档 {} 秒",
-        args.rate, args.size, args.seconds
+        args.rate,
+        args.size,
+        args.seconds
     );
     chat::print_header();
     // 参考答案用 `server` 子命令启动;比较的那个程序的参数全由 --compare-args 给出。

@@ -1,6 +1,7 @@
 //! 逐项分析:每一课的每一项检查,全班的通过率、最常见的失败原因、有多少人停在这一项
 //! (这一课里第一个没通过的就是它)。老师看它就知道课上该多讲哪里。
 
+use clap_zh::say;
 use std::collections::BTreeMap;
 
 use super::gradebook::{Book, Status};
@@ -113,11 +114,14 @@ pub(super) fn analyse(book: &Book) -> Vec<LessonItems> {
 
 /// 在终端里打印逐项分析和各种状态的人数。
 pub(super) fn print(book: &Book, lessons: &[LessonItems]) {
-    println!("逐项分析(通过率 · 停在这一项的人数 · 最常见的失败原因)");
+    say!("逐项分析(通过率 · 停在这一项的人数 · 最常见的失败原因)");
     for lesson in lessons {
-        println!(
+        say!(
             "\n{}({} 人;没交 {} 人,编译失败 {} 人)",
-            lesson.title, lesson.students, lesson.not_submitted, lesson.not_compiled
+            lesson.title,
+            lesson.students,
+            lesson.not_submitted,
+            lesson.not_compiled
         );
         for item in &lesson.items {
             let filled = (item.rate() * 10.0).round() as usize;
@@ -127,7 +131,7 @@ pub(super) fn print(book: &Book, lessons: &[LessonItems]) {
                 .as_ref()
                 .map(|(h, n)| format!("{h}({n} 人)"))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "  {:>2}. {bar} {:>3.0}%  停 {:>3}  {}  {top}",
                 item.number,
                 item.rate() * 100.0,
@@ -145,9 +149,9 @@ pub(super) fn print(book: &Book, lessons: &[LessonItems]) {
         .filter(|(_, n)| *n > 0)
         .map(|(status, n)| format!("{} {n} 人", status.words()))
         .collect();
-    println!("\n共 {} 人:{}", book.students.len(), counts.join(","));
+    say!("\n共 {} 人:{}", book.students.len(), counts.join(","));
     for student in book.students.iter().filter(|s| s.status != Status::Graded) {
-        println!(
+        say!(
             "  {}:{}  {}",
             student.name,
             student.status.words(),

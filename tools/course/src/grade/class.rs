@@ -10,6 +10,7 @@
 //! `--shard K/N` 只评按名字排好后的第 K、K+N、K+2N……份,几台机器(比如 GitHub Actions 的
 //! 一组 runner)各评一份,再用 `course grade merge` 合起来。
 
+use clap_zh::say;
 use std::collections::BTreeSet;
 use std::fs;
 use std::hash::{Hash as _, Hasher as _};
@@ -152,7 +153,7 @@ pub(super) fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
     book.write(&args.out)?;
     let items = analysis::analyse(&book);
     analysis::print(&book, &items);
-    println!(
+    say!(
         "\n用时 {:.1} 秒。成绩册 {},报告 {} 和 {},每人的反馈在 {}",
         started.elapsed().as_secs_f64(),
         args.out.join("gradebook.csv").display(),
@@ -161,7 +162,7 @@ pub(super) fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
         args.out.join("feedback").display()
     );
     if !sandbox.isolated() {
-        println!("{}", line.yellow().bold());
+        say!("{}", line.yellow().bold());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! (每个人的每一项检查)、`report.html`(逐项分析)和 `feedback/学员.txt`(可以发给学员的诊断)。
 //! `course grade merge` 把几台机器各评的一份合成一份。
 
+use clap_zh::say;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
@@ -534,7 +535,7 @@ pub fn merge(_repo: &Repo, args: &MergeArgs) -> Result<ExitCode> {
     let items = analysis::analyse(&book);
     fs::write(args.out.join("report.html"), html::render(&book, &items))?;
     analysis::print(&book, &items);
-    println!(
+    say!(
         "\n合并了 {} 份报告,共 {} 人:{}",
         args.parts.len(),
         book.students.len(),

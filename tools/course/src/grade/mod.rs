@@ -7,6 +7,7 @@
 //!
 //! 学员的代码在沙箱里编译、运行(见 [`sandbox`]);评分器在沙箱里和它一起运行(见 [`inside`])。
 
+use clap_zh::{say, say_part};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -218,8 +219,8 @@ fn grade_one(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
     let shown_source = args.submission.as_ref().map(|p| p.display().to_string());
     match args.format {
         Format::Table => print_table(shown_source.as_deref(), &grade),
-        Format::Json => println!("{}", to_json(shown_source.as_deref(), &grade)),
-        Format::Csv => print!("{}", to_csv(&grade.lessons)),
+        Format::Json => say!("{}", to_json(shown_source.as_deref(), &grade)),
+        Format::Csv => say_part!("{}", to_csv(&grade.lessons)),
     }
     let full = grade.lessons.iter().all(|g| g.earned() == g.max());
     Ok(if args.strict && !full {

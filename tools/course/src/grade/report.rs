@@ -1,5 +1,6 @@
 //! 一份提交的成绩,给人看的表格、给程序读的 JSON 和给电子表格的 CSV。
 
+use clap_zh::say;
 use harness::report::json_string;
 
 use super::{LessonGrade, SubmissionGrade};
@@ -41,10 +42,10 @@ fn change_words(change: &str) -> &'static str {
 pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
     let (grades, tampered) = (&grade.lessons, &grade.tampered);
     if let Some(source) = source {
-        println!("提交:{source}");
+        say!("提交:{source}");
     }
-    println!("评分器:本仓库的原版(学员的 tests/ 和 Cargo.toml 一律不用)");
-    println!("沙箱:{}\n", grade.sandbox);
+    say!("评分器:本仓库的原版(学员的 tests/ 和 Cargo.toml 一律不用)");
+    say!("沙箱:{}\n", grade.sandbox);
     for grade in grades {
         let marks: String = grade
             .checks
@@ -63,7 +64,7 @@ pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
         } else {
             ""
         };
-        println!(
+        say!(
             "  {:>3}/{:<3} {marks:<14} {}{note}",
             grade.earned(),
             grade.max(),
@@ -72,17 +73,17 @@ pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
     }
     let earned: u32 = grades.iter().map(LessonGrade::earned).sum();
     let max: u32 = grades.iter().map(LessonGrade::max).sum();
-    println!("\n  总分 {earned}/{max}");
+    say!("\n  总分 {earned}/{max}");
     if grade.timed_out {
-        println!("\n超时:编译或评分超过了时限,没评完的项记为没有通过。");
+        say!("\n超时:编译或评分超过了时限,没评完的项记为没有通过。");
     }
     if let Some(error) = &grade.error {
-        println!("\n评分出错:{error}");
+        say!("\n评分出错:{error}");
     }
     if !grade.events.is_empty() {
-        println!("\n沙箱拦下了这些事(这份提交可能有恶意,请读一读它的代码):");
+        say!("\n沙箱拦下了这些事(这份提交可能有恶意,请读一读它的代码):");
         for event in &grade.events {
-            println!("  {event}");
+            say!("  {event}");
         }
     }
 
@@ -96,9 +97,9 @@ pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
         })
         .collect();
     if !failed.is_empty() {
-        println!("\n没通过的检查:");
+        say!("\n没通过的检查:");
         for (grade, check) in failed {
-            println!(
+            say!(
                 "  第 {} 课第 {} 项「{}」:{}",
                 grade.number.trim_start_matches('0'),
                 check.number,
@@ -109,16 +110,16 @@ pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
     }
     for grade in grades {
         if let Some(error) = &grade.compile_error {
-            println!("\n{} 编译失败:\n{error}", grade.title);
+            say!("\n{} 编译失败:\n{error}", grade.title);
         }
     }
     if let Some(_source) = source {
         if tampered.is_empty() {
-            println!("\n改动报告:评分用到的文件和原版一样。");
+            say!("\n改动报告:评分用到的文件和原版一样。");
         } else {
-            println!("\n改动报告:这些评分用到的文件和原版不一样(评分时没有用它们,用的是原版):");
+            say!("\n改动报告:这些评分用到的文件和原版不一样(评分时没有用它们,用的是原版):");
             for t in tampered {
-                println!("  {} {}", change_words(t.change), t.path);
+                say!("  {} {}", change_words(t.change), t.path);
             }
         }
     }
