@@ -16,6 +16,7 @@ use crate::hints;
 use crate::progress::{Graded, Progress};
 use crate::repo::{LessonDirs, Repo};
 use crate::skeleton;
+use crate::width::{display_width, pad};
 
 /// 一课现在的状态。
 enum State {
@@ -123,12 +124,12 @@ pub fn status(repo: &Repo) -> Result<ExitCode> {
                 ("·".dimmed(), bar(0, total), "未开始".dimmed())
             }
         };
-        let title = dirs.title();
-        let pad = " ".repeat(width - display_width(&title));
-        say!("  {mark} {title}{pad}  {bar}  {words}");
+        say!("  {mark} {}  {bar}  {words}", pad(&dirs.title(), width));
     }
+    // 「总进度」的进度条和上面每一课的对齐:标记占一列,加一个空格。
     say!(
-        "\n  总进度 {}  完成 {done}/{} 课",
+        "\n  {}  {}  完成 {done}/{} 课",
+        pad("总进度", width + 2),
         bar(done, lessons.len()),
         lessons.len()
     );
@@ -141,36 +142,46 @@ pub fn status(repo: &Repo) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     say!("\n{} {}", "下一步:".bold(), dirs.title().bold());
-    match first_todo(dirs) {
-        Some((step, file, line)) => {
-            say!("  打开   {}:{line}(骨架的第 {step} 步)", shown(repo, &file))
-        }
-        None => say!("  打开   {}", shown(repo, &dirs.exercise.join("src"))),
+    for line in next_steps(repo, dirs) {
+        say!("{line}");
     }
-    say!("  读     {}", dirs.lesson.chapter);
-    say!(
-        "  评分   cargo run -p course -- check {}   (和 cargo test -p {} 一样)",
-        dirs.lesson.number,
-        dirs.package()
-    );
-    say!(
-        "  边改边评 cargo run -p course -- watch      卡住了:cargo run -p course -- hint {}",
-        dirs.lesson.number
-    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// 「下一步」下面的几行:左边一列是要做的事,右边一列从同一列开始(按终端的列数对齐)。
+fn next_steps(repo: &Repo, dirs: &LessonDirs) -> Vec<String> {
+    let number = dirs.lesson.number;
+    let open = match first_todo(dirs) {
+        Some((step, file, line)) => format!("{}:{line}(骨架的第 {step} 步)", shown(repo, &file)),
+        None => shown(repo, &dirs.exercise.join("src")),
+    };
+    let rows = [
+        ("打开", open),
+        ("读", dirs.lesson.chapter.to_owned()),
+        (
+            "评分",
+            format!(
+                "cargo run -p course -- check {number}(和 cargo test -p {} 一样)",
+                dirs.package()
+            ),
+        ),
+        ("边改边评", "cargo run -p course -- watch".to_owned()),
+        ("卡住了", format!("cargo run -p course -- hint {number}")),
+    ];
+    let width = rows
+        .iter()
+        .map(|(label, _)| display_width(label))
+        .max()
+        .unwrap_or(0);
+    rows.iter()
+        .map(|(label, what)| format!("  {}  {what}", pad(label, width)))
+        .collect()
 }
 
 fn bar(filled: usize, total: usize) -> String {
     const WIDTH: usize = 12;
     let full = (filled * WIDTH).checked_div(total).unwrap_or(0);
     format!("{}{}", "█".repeat(full), "░".repeat(WIDTH - full))
-}
-
-/// 终端里占几列:汉字和全角符号占两列。
-fn display_width(text: &str) -> usize {
-    text.chars()
-        .map(|c| if (c as u32) < 0x1100 { 1 } else { 2 })
-        .sum()
 }
 
 // ---------------------------------------------------------------------------
@@ -334,9 +345,16 @@ fn clear_screen() {
 // course hint NN
 // ---------------------------------------------------------------------------
 
-pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> {
+/// 看一条提示。同一步每问一次就更具体一级;最后一级差不多就是答案,第一次看之前先问一声
+/// (`yes` 为真就不问;stdin 不是终端时不等回答,说怎样加 --yes)。
+pub fn hint(repo: &Repo, number: &str, step: Option<usize>, yes: bool) -> Result<ExitCode> {
     let dirs = repo.lesson(number)?;
     let number = dirs.lesson.number;
+    // 学员点了名的那一步,「再运行一次」的命令里也要带上它。
+    let again = match step {
+        Some(step) => format!("cargo run -p course -- hint {number} --step {step}"),
+        None => format!("cargo run -p course -- hint {number}"),
+    };
     let step = match step.or_else(|| first_todo(&dirs).map(|(step, _, _)| step)) {
         Some(step) => step,
         None => {
@@ -361,6 +379,10 @@ pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> 
         .copied()
         .unwrap_or(0);
     let level = (seen + 1).min(levels.len());
+    // 最后一级差不多就是答案:第一次看之前问一声。看过了,进度里记着,以后不再问。
+    if level == levels.len() && seen < level && !yes && !spoiler_confirmed(&again)? {
+        return Ok(ExitCode::FAILURE);
+    }
     progress.hints.insert((number.to_owned(), step), level);
     progress.save()?;
 
@@ -374,10 +396,15 @@ pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> 
         .bold()
     );
     say!("\n{}\n", levels[level - 1].trim_end());
-    if level < levels.len() {
+    if level + 1 < levels.len() {
         say!(
             "{}",
-            format!("还是不会?再运行一次 cargo run -p course -- hint {number},提示会更具体一些。")
+            format!("还是不会?再运行一次 {again},提示会更具体一些。").dimmed()
+        );
+    } else if level + 1 == levels.len() {
+        say!(
+            "{}",
+            format!("还是不会?再运行一次 {again}。下一级差不多就是答案了,到时候会先问你一声。")
                 .dimmed()
         );
     } else {
@@ -391,6 +418,21 @@ pub fn hint(repo: &Repo, number: &str, step: Option<usize>) -> Result<ExitCode> 
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// 问学员要不要看最后一级提示。stdin 不是终端(脚本、编辑器里的任务)时不等回答:
+/// 说一声怎样加 --yes,返回 false。
+fn spoiler_confirmed(again: &str) -> Result<bool> {
+    say!("最后一级提示差不多就是答案了。先自己再试一试,收获会大得多。");
+    if !io::stdin().is_terminal() {
+        say!("确定要看的话,加上 --yes:{again} --yes");
+        return Ok(false);
+    }
+    if confirm("确定现在就看吗?输入 y 回车:")? {
+        return Ok(true);
+    }
+    say!("好,先不看。想看的时候再运行一次 {again}。");
+    Ok(false)
 }
 
 // ---------------------------------------------------------------------------
@@ -465,10 +507,21 @@ mod tests {
         assert_eq!(step_number("todo!()"), None);
     }
 
+    /// 「下一步」的每一行,右边一列都从同一列开始(按终端的列数,不是按字数)。
     #[test]
-    fn chinese_takes_two_columns() {
-        assert_eq!(display_width("第 1 课"), 7);
-        assert_eq!(display_width("UDP"), 3);
+    fn next_steps_line_up_by_display_width() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let repo = Repo::at(&root);
+        let dirs = repo.lesson("01").unwrap();
+        let rows = next_steps(&repo, &dirs);
+        let columns: Vec<usize> = rows
+            .iter()
+            .map(|row| {
+                let label_end = row.find(|c: char| c.is_ascii_alphanumeric()).unwrap();
+                display_width(&row[..label_end])
+            })
+            .collect();
+        assert!(columns.iter().all(|c| *c == columns[0]), "{rows:#?}");
     }
 
     #[test]

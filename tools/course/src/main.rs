@@ -22,6 +22,7 @@ mod progress;
 mod repo;
 mod skeleton;
 mod todo_check;
+mod width;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -79,6 +80,9 @@ enum Command {
         /// 看哪一步的提示(默认是骨架里还没写的第一步)
         #[arg(long)]
         step: Option<usize>,
+        /// 最后一级提示差不多就是答案,第一次看之前会问一声;写上 --yes 就不问
+        #[arg(long)]
+        yes: bool,
     },
     /// 把一课的练习恢复成最初的骨架(会先备份到 .course/backup/)
     #[command(help_template = SUBCOMMAND_HELP)]
@@ -128,7 +132,7 @@ fn run(command: Option<Command>) -> Result<ExitCode> {
         None => learner::status(&repo()?),
         Some(Command::Check { lesson }) => Ok(exit(learner::check(&repo()?, lesson.as_deref())?)),
         Some(Command::Watch { lesson }) => learner::watch(&repo()?, lesson.as_deref()),
-        Some(Command::Hint { lesson, step }) => learner::hint(&repo()?, &lesson, step),
+        Some(Command::Hint { lesson, step, yes }) => learner::hint(&repo()?, &lesson, step, yes),
         Some(Command::Reset { lesson, yes }) => learner::reset(&repo()?, &lesson, yes),
         Some(Command::Interop { lesson, mine }) => interop::run(&repo()?, lesson.as_deref(), mine),
         Some(Command::Grade(args)) => grade::run(&args),

@@ -93,3 +93,83 @@ fn a_closed_stdout_ends_course_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}\n{stderr}");
     }
 }
+
+/// 一个最小的课程仓库(在临时目录里):`course hint` 只需要各课的目录和提示文件。
+/// 进度写在它自己的 .course/ 里,碰不到真正的仓库。
+struct ScratchRepo(std::path::PathBuf);
+
+impl ScratchRepo {
+    fn new(label: &str) -> ScratchRepo {
+        let root = std::env::temp_dir().join(format!("course-cli-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for side in ["lessons", "solutions"] {
+            for entry in std::fs::read_dir(real.join(side)).unwrap() {
+                let name = entry.unwrap().file_name();
+                std::fs::create_dir_all(root.join(side).join(name)).unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("tools/course/hints")).unwrap();
+        std::fs::copy(
+            real.join("tools/course/hints/01.md"),
+            root.join("tools/course/hints/01.md"),
+        )
+        .unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[workspace]\n").unwrap();
+        ScratchRepo(root)
+    }
+
+    /// 在这个仓库里运行 course,stdin 不是终端。
+    fn course(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_course"))
+            .args(args)
+            .current_dir(&self.0)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("能运行 course");
+        (out.status.code(), text(&out.stdout) + &text(&out.stderr))
+    }
+}
+
+impl Drop for ScratchRepo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `hint 01 --step 2`:「再运行一次」带着 --step 2;最后一级先问一声(stdin 不是终端时不等,
+/// 说怎样加 --yes),加了 --yes 才看;看过以后不再问。
+#[test]
+fn the_last_hint_level_asks_once_and_the_rerun_line_keeps_the_step() {
+    let repo = ScratchRepo::new("hint");
+    let hint = ["hint", "01", "--step", "2"];
+    let (code, out) = repo.course(&hint);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("提示 1/3"), "{out}");
+    assert!(
+        out.contains("再运行一次 cargo run -p course -- hint 01 --step 2,"),
+        "{out}"
+    );
+    let (_, out) = repo.course(&hint);
+    assert!(
+        out.contains("提示 2/3") && out.contains("会先问你一声"),
+        "{out}"
+    );
+
+    // 第 3 级:不等回答(不会挂住),说怎样确认,提示不给、进度不动。
+    let (code, out) = repo.course(&hint);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("hint 01 --step 2 --yes"), "{out}");
+    assert!(!out.contains("提示 3/3"), "{out}");
+    let (_, out) = repo.course(&hint);
+    assert!(!out.contains("提示 3/3"), "问过一次、没确认,还是不给:{out}");
+
+    let (code, out) = repo.course(&["hint", "01", "--step", "2", "--yes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("提示 3/3"), "{out}");
+    // 确认过了:记在进度里,以后不再问。
+    let (code, out) = repo.course(&hint);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("提示 3/3") && !out.contains("--yes"), "{out}");
+}
