@@ -189,6 +189,39 @@ impl Rendering<'_> {
     }
 }
 
+/// 终端上给诊断书上色:一句话的标题(「✗ …」)红色,「期望:」绿色,「实际:」红色,「提示:」黄色。
+///
+/// 只给**已经渲染好**的全文上色,而且只认顶格的整行:程序的输出、收到的文字都缩进了四格,
+/// 看不见的字符也已经转义(见 [`Rendering::render`]),它们冒充不了标题和标签。
+/// 诊断书本身(`render`、`Report::explain`)永远是纯文字:测试拿它比较,JSON 报告也用它;
+/// 颜色只在打印到终端的那一刻加上,要不要加由 [`colour_wanted`] 决定。
+pub fn paint(text: &str) -> String {
+    const RED: &str = "\x1b[1;31m";
+    const GREEN: &str = "\x1b[1;32m";
+    const YELLOW: &str = "\x1b[1;33m";
+    const RESET: &str = "\x1b[0m";
+    text.split('\n')
+        .map(|line| {
+            let colour = match line {
+                "期望:" => GREEN,
+                "实际:" => RED,
+                "提示:" => YELLOW,
+                _ if line.starts_with("✗ ") => RED,
+                _ => return line.to_owned(),
+            };
+            format!("{colour}{line}{RESET}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// 要不要上色:stdout 是终端,而且没有设置 `NO_COLOR`(<https://no-color.org>)。
+/// 被重定向、被管道接走、被测试读走的输出,一律不带颜色代码。
+pub fn colour_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// 程序输出里每行最多显示这么多个字符。
 const LINE_CHARS: usize = 160;
 /// 程序输出最多显示这么多行(保留最后的几行:崩溃信息通常在最后)。
@@ -255,6 +288,27 @@ mod tests {
             "thread 'client-3' panicked at src/server.rs:1:1:"
         );
         assert_eq!(hide_thread_id("收到 (123) 个"), "收到 (123) 个");
+    }
+
+    /// 颜色只加在顶格的标题和「期望:」「实际:」「提示:」上;缩进的内容(包括程序的输出里
+    /// 冒充标签的行)原样不动。
+    #[test]
+    fn paint_colours_the_headline_and_the_three_labels_only() {
+        let plain = "✗ 第 1 课 · 第 2 项检查「回声」没有通过:没有回复\n\n期望:\n    你好\n\n实际:\n    期望:\n\n提示:\n    用 send_to\n\n阅读:\n    第 1 章";
+        let painted = paint(plain);
+        assert!(painted.starts_with("\x1b[1;31m✗ 第 1 课"), "{painted}");
+        assert!(
+            painted.contains("\n\x1b[1;32m期望:\x1b[0m\n    你好"),
+            "{painted}"
+        );
+        assert!(
+            painted.contains("\n\x1b[1;31m实际:\x1b[0m\n    期望:\n"),
+            "{painted}"
+        );
+        assert!(painted.contains("\n\x1b[1;33m提示:\x1b[0m"), "{painted}");
+        assert!(painted.contains("\n阅读:\n"), "{painted}");
+        // 去掉颜色代码,就是原来的全文。
+        assert_eq!(crate::text::strip_ansi(&painted), plain);
     }
 
     #[test]

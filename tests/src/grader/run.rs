@@ -262,7 +262,13 @@ pub fn grade(lesson: &Lesson, program: &str) {
     write_report(&report);
     // 诊断写到 stdout(cargo test 会在失败的测试下面原样显示它),然后不经 panic 钩子
     // 结束测试:这样学员看到的是诊断,而不是评分器自己的 panic 位置和调用栈。
-    println!("{}", report.explain());
+    // 在终端上,标题和「期望/实际/提示」带颜色;被读走的输出(测试、管道)不带。
+    let explained = report.explain();
+    if crate::failure::colour_wanted() {
+        println!("{}", crate::failure::paint(&explained));
+    } else {
+        println!("{explained}");
+    }
     if let Some(failed) = report.first_failure() {
         std::panic::resume_unwind(Box::new(format!(
             "第 {} 课的第 {} 项检查没有通过",

@@ -233,7 +233,13 @@ fn check_one(repo: &Repo, dirs: &LessonDirs, watching: bool) -> Result<bool> {
             dirs.package()
         )
     };
-    say!("{}", report.explain_then(&next));
+    // 颜色只在打印时加(course 的 main 已经按「是不是终端、有没有 NO_COLOR」设好了 colored)。
+    let explained = report.explain_then(&next);
+    if colored::control::SHOULD_COLORIZE.should_colorize() {
+        say!("{}", harness::failure::paint(&explained));
+    } else {
+        say!("{explained}");
+    }
     record(repo, &report)?;
     Ok(report.first_failure().is_none())
 }
