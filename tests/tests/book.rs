@@ -271,3 +271,113 @@ fn the_teachers_points_table_matches_the_graders() {
         "book/src/teachers.md 里 Classroom 满分的那一句应该是「{sums}」"
     );
 }
+
+/// `book.toml` 里一节一节的设置:`[preprocessor.mermaid]` → ("preprocessor.mermaid", [(键, 值)])。
+/// 书的配置只用到「键 = 值」和注释,这么简单的格式不值得为它加一个 TOML 库。
+fn toml_sections(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            sections.push((name.to_owned(), Vec::new()));
+        } else if let (Some((key, value)), Some((_, entries))) =
+            (line.split_once('='), sections.last_mut())
+        {
+            entries.push((key.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    sections
+}
+
+/// README 里用 `cargo install` 装的 crate 的名字(`mdbook@0.5.4` → `mdbook`)。
+fn crates_installed_by_readme(readme: &str) -> Vec<String> {
+    let mut crates = Vec::new();
+    for line in readme.lines() {
+        let Some((_, rest)) = line.split_once("cargo install") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        while let Some(word) = words.next() {
+            match word {
+                "#" => break,
+                // 带值的选项:值不是 crate。
+                "--features" | "--version" | "--root" | "--git" | "--path" => {
+                    words.next();
+                }
+                flag if flag.starts_with('-') => {}
+                spec => crates.push(spec.split('@').next().unwrap_or(spec).to_owned()),
+            }
+        }
+    }
+    crates
+}
+
+/// 照着 README 装好的东西就能构建、预览这本书:book.toml 里的每个预处理器和渲染器,
+/// 要么由 README 的某条 `cargo install` 装上,要么标着 `optional = true`(没装时 mdBook 只打一行
+/// WARN)。additional-js 里不进版本库的文件,要由 README 里的命令生成。
+/// (issue 14:README 漏了 mdbook-linkcheck2,照着 README 做的人一运行 `mdbook serve` 就失败。)
+#[test]
+fn the_books_plugins_are_installed_by_the_readme_or_optional() {
+    let readme = read(&root().join("README.md"));
+    let installed = crates_installed_by_readme(&readme);
+    assert!(
+        installed.iter().any(|c| c == "mdbook"),
+        "README 里应该有一条 `cargo install … mdbook@…`,实际找到的是 {installed:?}"
+    );
+    let book = root().join("book");
+    let mut problems = Vec::new();
+    for (name, entries) in toml_sections(&read(&book.join("book.toml"))) {
+        let get = |key: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.trim_matches('"'))
+        };
+        if let Some(plugin) = name
+            .strip_prefix("preprocessor.")
+            .or_else(|| name.strip_prefix("output."))
+        {
+            // html 是 mdBook 自己的渲染器;output.html.search 之类是它的子设置。
+            if plugin == "html" || plugin.starts_with("html.") {
+                continue;
+            }
+            // mdBook 默认运行 `mdbook-<名字>`;这几个插件的 crate 和命令同名。
+            let command = get("command")
+                .and_then(|c| c.split_whitespace().next())
+                .map_or(format!("mdbook-{plugin}"), str::to_owned);
+            let optional = get("optional") == Some("true");
+            if !optional && !installed.contains(&command) {
+                problems.push(format!(
+                    "[{name}] 要运行 {command},可 README 没有安装它,它也没有标 optional = true"
+                ));
+            }
+        }
+        if name == "output.html"
+            && let Some(list) = get("additional-js")
+        {
+            let generated = fs::read_to_string(book.join(".gitignore")).unwrap_or_default();
+            for file in list.trim_matches(['[', ']']).split(',') {
+                let file = file.trim().trim_matches('"');
+                let ignored = generated.lines().any(|l| l.trim_start_matches('/') == file);
+                if !ignored && !book.join(file).is_file() {
+                    problems.push(format!("additional-js 里的 book/{file} 不存在"));
+                }
+                if ignored
+                    && file.starts_with("mermaid")
+                    && !readme.contains("mdbook-mermaid install book")
+                {
+                    problems.push(format!(
+                        "book/{file} 不进版本库,由 `mdbook-mermaid install book` 生成,可 README 里没有这条命令"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "照着 README 装好的工具构建不了书:\n{}",
+        problems.join("\n")
+    );
+}
