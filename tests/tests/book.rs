@@ -381,3 +381,36 @@ fn the_books_plugins_are_installed_by_the_readme_or_optional() {
         problems.join("\n")
     );
 }
+
+/// 课号只有一个写法:侧栏(SUMMARY.md)、章节的一级标题和失败信息的「阅读:」一行都是
+/// `Lesson::chapter_title()`,比如「第 1 课 · UDP 服务器」;侧栏也不另外自动编号
+/// (否则「Socket 基础」占了 1,第 1 课在侧栏里就成了「2.」,issue 14 第 3 条)。
+#[test]
+fn the_sidebar_the_chapters_and_the_graders_agree_on_lesson_numbers() {
+    let summary = read(&root().join("book/src/SUMMARY.md"));
+    let toml = read(&root().join("book/book.toml"));
+    assert!(
+        toml.lines().any(|l| l.trim() == "no-section-label = true"),
+        "book/book.toml 的 [output.html] 要有 no-section-label = true:侧栏的自动编号和课号对不上"
+    );
+    for lesson in harness::LESSONS {
+        let title = lesson.chapter_title();
+        let file_name = lesson.chapter.trim_start_matches("book/src/");
+        let entry = format!("[{title}]({file_name})");
+        assert!(
+            summary
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("- {entry}"))),
+            "SUMMARY.md 里第 {} 课应该是「- {entry}」",
+            lesson.display_number()
+        );
+        let chapter = read(&root().join(lesson.chapter));
+        let h1 = chapter.lines().next().unwrap_or_default();
+        assert_eq!(
+            h1,
+            format!("# {title}"),
+            "{} 的一级标题应该和评分器说的课名一样",
+            lesson.chapter
+        );
+    }
+}

@@ -45,6 +45,12 @@ impl Lesson {
     pub fn display_number(&self) -> &'static str {
         self.number.trim_start_matches('0')
     }
+
+    /// 章节的标题,比如「第 1 课 · UDP 服务器」。课本的侧栏(SUMMARY.md)、章节的一级标题和
+    /// 失败信息的「阅读:」一行都用这一个写法(tests/tests/book.rs 核对前两者)。
+    pub fn chapter_title(&self) -> String {
+        format!("第 {} 课 · {}", self.display_number(), self.title)
+    }
 }
 
 /// 一个步骤:一句描述行为的话,分值,以及检查它的函数。

@@ -237,12 +237,7 @@ fn run_step(
                 ),
                 failure: &failure,
                 programs: &programs,
-                chapter: format!(
-                    "第 {} 章「{}」: {}",
-                    lesson.display_number(),
-                    lesson.title,
-                    lesson.chapter
-                ),
+                chapter: format!("课本「{}」: {}", lesson.chapter_title(), lesson.chapter),
             };
             record.status = Status::Failed;
             record.headline = Some(failure.headline.clone());

@@ -32,11 +32,7 @@ impl LessonDirs {
 
     /// 给人看的课名,比如「第 6 课 · 多人聊天室」。
     pub fn title(&self) -> String {
-        format!(
-            "第 {} 课 · {}",
-            self.lesson.display_number(),
-            self.lesson.title
-        )
+        self.lesson.chapter_title()
     }
 }
 
