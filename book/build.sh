@@ -15,12 +15,13 @@ cd "$(dirname "$0")"
 mdbook build .
 
 # 给一份副本建索引:去掉 print.html(整本书拼成一页)、index.html(第一章的复制)等,
-# 免得同一段话在搜索结果里出现好几次。索引写回真正的输出目录。
+# 免得同一段话在搜索结果里出现好几次。参考答案讲解(NN-*-answer.html)也不进索引:
+# 搜一个词,不该把还没做完的学员直接带到答案上。索引写回真正的输出目录。
 html=book/html
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 cp -r "$html/." "$copy/"
-rm -f "$copy/print.html" "$copy/index.html" "$copy/404.html" "$copy/toc.html"
+rm -f "$copy/print.html" "$copy/index.html" "$copy/404.html" "$copy/toc.html" "$copy"/*-answer.html
 rm -rf "$html/pagefind"
 pagefind --site "$copy" --output-path "$html/pagefind" --root-selector "#mdbook-content main"
 

@@ -414,3 +414,86 @@ fn the_sidebar_the_chapters_and_the_graders_agree_on_lesson_numbers() {
         );
     }
 }
+
+/// 源文件里 `ANCHOR: name` 到 `ANCHOR_END: name` 的行号范围(含两头),每个同名锚点一段。
+fn anchor_ranges(source: &str, wanted: impl Fn(&str) -> bool) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut ranges = Vec::new();
+    for (begin, line) in lines.iter().enumerate() {
+        let Some((_, name)) = line.split_once("ANCHOR: ") else {
+            continue;
+        };
+        let name = name.trim();
+        if !wanted(name) {
+            continue;
+        }
+        let end_mark = format!("ANCHOR_END: {name}");
+        if let Some(offset) = lines[begin..]
+            .iter()
+            .position(|l| l.trim_end().ends_with(&end_mark))
+        {
+            ranges.push((name.to_owned(), begin, begin + offset));
+        }
+    }
+    ranges
+}
+
+/// 参考答案讲解单独一页:往下翻找帮助的学员不会一眼看到答案(issue 14)。每一课的章节
+/// 最后用一句「先自己做完」链到 `NN-名字-answer.md`,那一页在目录里;章节本身只引用骨架里
+/// 也有的代码:引用的锚点不能碰到学员要写的 `step-N` 那几行。
+#[test]
+fn each_lessons_answers_live_on_their_own_page() {
+    let summary = read(&root().join("book/src/SUMMARY.md"));
+    let mut problems = Vec::new();
+    for lesson in harness::LESSONS {
+        let chapter_path = root().join(lesson.chapter);
+        let chapter = read(&chapter_path);
+        let answer = lesson
+            .chapter
+            .trim_start_matches("book/src/")
+            .replace(".md", "-answer.md");
+        let n = lesson.display_number();
+        if !root().join("book/src").join(&answer).is_file() {
+            problems.push(format!("第 {n} 课的参考答案讲解 book/src/{answer} 不存在"));
+        }
+        let entry = format!("- [第 {n} 课 · 参考答案讲解]({answer})");
+        if !summary.lines().any(|l| l.trim() == entry) {
+            problems.push(format!("SUMMARY.md 里没有「{entry}」"));
+        }
+        if chapter
+            .lines()
+            .any(|l| l.starts_with('#') && l.contains("参考答案讲解"))
+        {
+            problems.push(format!("{} 里还有「参考答案讲解」一节", lesson.chapter));
+        }
+        let link = format!("]({answer})");
+        if !chapter
+            .lines()
+            .any(|l| l.contains("先自己做完") && l.contains(&link))
+        {
+            problems.push(format!(
+                "{} 的最后要有一句「先自己做完」,链到 {answer}",
+                lesson.chapter
+            ));
+        }
+        for include in includes(&chapter_path, &chapter) {
+            let (Some(anchor), Ok(source)) = (&include.anchor, fs::read_to_string(&include.file))
+            else {
+                continue;
+            };
+            let steps = anchor_ranges(&source, |name| name.starts_with("step-"));
+            for (_, begin, end) in anchor_ranges(&source, |name| name == anchor) {
+                for (step, step_begin, step_end) in &steps {
+                    if begin <= *step_end && *step_begin <= end {
+                        problems.push(format!(
+                            "{} 引用了 {}:{anchor},其中有学员要写的 {step}:这段只能放在 {answer} 里",
+                            lesson.chapter,
+                            include.file.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

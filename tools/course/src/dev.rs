@@ -437,6 +437,34 @@ fn register_in_classroom(repo: &Repo, number: &str) -> Result<()> {
     Ok(())
 }
 
+/// 把新的一课登记进书的目录:章节排在最后一课后面,参考答案讲解排在目录最后的
+/// 「参考答案讲解」里(没有这一部分就加上)。
+fn register_in_summary(text: &str, display: &str, name: &str) -> String {
+    let answers = "# 参考答案讲解";
+    let (lessons, rest) = match text.find(answers) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let after_line =
+        |text: &str, at: usize| text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+    let mut lessons = lessons.to_owned();
+    let at = lessons
+        .rfind("课 · ")
+        .map_or(lessons.len(), |at| after_line(&lessons, at));
+    lessons.insert_str(at, &format!("- [第 {display} 课 · (标题)]({name}.md)\n"));
+    let entry = format!("- [第 {display} 课 · 参考答案讲解]({name}-answer.md)\n");
+    let mut rest = if rest.is_empty() {
+        format!("\n{answers}\n\n")
+    } else {
+        rest.to_owned()
+    };
+    if !rest.ends_with('\n') {
+        rest.push('\n');
+    }
+    rest.push_str(&entry);
+    lessons + &rest
+}
+
 fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
     let Some((number, slug)) = name.split_once('-') else {
         bail!("名字要像 07-udp-broadcast:两位课号、一个短横线、英文名");
@@ -508,6 +536,10 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
         &fill(include_str!("../templates/chapter.md")),
     )?;
     write(
+        &repo.root.join(format!("book/src/{name}-answer.md")),
+        &fill(include_str!("../templates/answer.md")),
+    )?;
+    write(
         &hints::file(&repo.root, number),
         &fill(include_str!("../templates/hints.md")),
     )?;
@@ -531,14 +563,8 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
     fs::write(&lib, text)?;
     say!("  登记 tests/src/lib.rs");
     let summary = repo.root.join("book/src/SUMMARY.md");
-    let mut text = fs::read_to_string(&summary)?;
-    let entry = format!("- [第 {display} 课 · (标题)]({name}.md)\n");
-    let after = text
-        .rfind("课 · ")
-        .and_then(|at| text[at..].find('\n').map(|n| at + n + 1))
-        .unwrap_or(text.len());
-    text.insert_str(after, &entry);
-    fs::write(&summary, text)?;
+    let text = fs::read_to_string(&summary)?;
+    fs::write(&summary, register_in_summary(&text, display, name))?;
     say!("  登记 book/src/SUMMARY.md");
     register_in_classroom(repo, number)?;
 
@@ -551,4 +577,32 @@ fn new_lesson(repo: &Repo, name: &str) -> Result<ExitCode> {
          4. cargo run -p course -- dev check,直到全部通过。"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::register_in_summary;
+
+    /// 新的一课排在最后一课后面,它的参考答案讲解排在目录最后的「参考答案讲解」里。
+    #[test]
+    fn a_new_lesson_and_its_answers_go_where_readers_expect_them() {
+        let summary = "# 目录\n\n- [第 6 课 · 多人聊天室](06-chat.md)\n- [容量](capacity.md)\n\n\
+                       # 附录\n\n- [给老师](teachers.md)\n\n# 参考答案讲解\n\n\
+                       - [第 6 课 · 参考答案讲解](06-chat-answer.md)\n";
+        let updated = register_in_summary(summary, "7", "07-udp-broadcast");
+        assert_eq!(
+            updated,
+            "# 目录\n\n- [第 6 课 · 多人聊天室](06-chat.md)\n\
+             - [第 7 课 · (标题)](07-udp-broadcast.md)\n- [容量](capacity.md)\n\n\
+             # 附录\n\n- [给老师](teachers.md)\n\n# 参考答案讲解\n\n\
+             - [第 6 课 · 参考答案讲解](06-chat-answer.md)\n\
+             - [第 7 课 · 参考答案讲解](07-udp-broadcast-answer.md)\n"
+        );
+        let without_answers = register_in_summary("- [第 1 课 · 甲](01-a.md)\n", "2", "02-b");
+        assert_eq!(
+            without_answers,
+            "- [第 1 课 · 甲](01-a.md)\n- [第 2 课 · (标题)](02-b.md)\n\n# 参考答案讲解\n\n\
+             - [第 2 课 · 参考答案讲解](02-b-answer.md)\n"
+        );
+    }
 }
