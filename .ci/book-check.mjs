@@ -18,7 +18,7 @@ try {
   page.on("pageerror", (e) => problems.push(`页面脚本出错: ${e.message}`));
   await page.setViewport({ width: 1280, height: 1600 });
 
-  // 1. 中文正文,以及每一课的时序图。
+  // 1. 中文正文:每一课的标题。
   const chapters = {
     "basics.html": "Socket 基础",
     "01-udp-server.html": "第 1 课",
@@ -32,17 +32,54 @@ try {
     await page.goto(`${base}/${file}`, { waitUntil: "networkidle0" });
     const h1 = await page.$eval("main h1", (h) => h.textContent).catch(() => "");
     if (!h1.includes(title)) problems.push(`${file}: 标题应含「${title}」,实际是「${h1}」`);
-    if (file !== "basics.html") {
-      // mermaid 把 <pre class="mermaid"> 换成一张 SVG;没换说明图没画出来。
-      await page.waitForSelector(".mermaid svg", { timeout: 10000 }).catch(() => {});
-      const drawn = await page.$$eval(".mermaid svg", (s) => s.length);
-      const wanted = await page.$$eval(".mermaid", (s) => s.length);
-      if (wanted === 0 || drawn < wanted) problems.push(`${file}: ${wanted} 张时序图只画出了 ${drawn} 张`);
-    }
-    await page.screenshot({ path: `${shots}/${file.replace(".html", "")}.png` });
   }
 
-  // 2. 中文搜索:词 → 结果里必须有的章节。
+  // 2. 图:侧栏里每一页的每一张 mermaid 图都画出来了,而且在 1280 像素宽的窗口里,图上最小的字
+  //    也不小于 MIN_FONT_PX。图比正文栏宽时,浏览器把整张图缩小,字跟着变小:一个很长的箭头标签
+  //    就能让一张时序图的字缩到七八个像素,桌面上看不清,手机上更看不清(issue 14)。
+  const MIN_FONT_PX = 11;
+  await page.goto(`${base}/preface.html`, { waitUntil: "networkidle0" });
+  const pages = [...new Set(await page.$$eval(".sidebar a[href]", (as) =>
+    as.map((a) => a.getAttribute("href").split("#")[0]).filter((h) => h.endsWith(".html"))))];
+  let diagrams = 0;
+  for (const file of pages) {
+    await page.goto(`${base}/${file}`, { waitUntil: "networkidle0" });
+    const wanted = await page.$$eval(".mermaid", (s) => s.length);
+    if (wanted === 0) continue;
+    // mermaid 把 <pre class="mermaid"> 换成一张 SVG;没换说明图没画出来。
+    await page.waitForFunction((n) => document.querySelectorAll(".mermaid svg").length >= n,
+      { timeout: 10000 }, wanted).catch(() => {});
+    const sizes = await page.$$eval(".mermaid svg", (svgs) => svgs.map((svg) => {
+      // 每一段文字实际显示出来的字号 = 它的 CSS 字号 × 从 SVG 坐标到屏幕的缩放。
+      let smallest = Infinity, text = "";
+      const walker = document.createTreeWalker(svg, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const el = node.parentElement;
+        if (!node.textContent.trim() || !el || el.closest("style, title, desc")) continue;
+        // 流程图的标签是 foreignObject 里的 HTML,时序图的是 SVG 的 text。
+        const holder = el instanceof SVGGraphicsElement ? el : el.closest("foreignObject");
+        const ctm = holder?.getScreenCTM();
+        if (!ctm) continue;
+        const px = parseFloat(getComputedStyle(el).fontSize) * Math.hypot(ctm.a, ctm.b);
+        if (px < smallest) [smallest, text] = [px, node.textContent.trim()];
+      }
+      return { width: Math.round(svg.viewBox.baseVal.width), shown: Math.round(svg.getBoundingClientRect().width), smallest, text };
+    }));
+    if (sizes.length < wanted) problems.push(`${file}: ${wanted} 张图只画出了 ${sizes.length} 张`);
+    sizes.forEach(({ width, shown, smallest, text }, i) => {
+      diagrams += 1;
+      console.log(`图 ${file} #${i + 1}:宽 ${width} 像素,显示成 ${shown} 像素,最小的字 ${smallest.toFixed(1)} 像素(「${text.slice(0, 20)}」)`);
+      if (!(smallest >= MIN_FONT_PX)) {
+        problems.push(`${file} 的第 ${i + 1} 张图太宽(${width} 像素,缩到 ${shown} 像素),` +
+          `最小的字只有 ${smallest.toFixed(1)} 像素(「${text.slice(0, 20)}」),要不小于 ${MIN_FONT_PX}:` +
+          "把最长的标签改短、拆成两行(<br/>),或者少放几个参与者");
+      }
+    });
+    await page.screenshot({ path: `${shots}/${file.replace(".html", "")}.png` });
+  }
+  if (diagrams === 0) problems.push("书里一张 mermaid 图也没有找到");
+
+  // 3. 中文搜索:词 → 结果里必须有的章节。
   const searches = {
     "套接字": "basics.html",
     "数据报": "01-udp-server.html",
