@@ -1,4 +1,4 @@
-//! 聊天室(第 6 课)的负载和浸泡测试。
+//! 聊天室(第 6 课)的负载测试和耐久测试。
 //!
 //! - `load chat`:N 个客户端进入聊天室,按给定的总速率轮流说话;每个人都读自己收到的每一行。
 //!   报告进来了多少人、每秒说了多少句、每秒送达了多少行,以及一句话从说出到别人收到的延迟。
@@ -373,7 +373,7 @@ pub fn work(pid: u32) -> Result<Work> {
     Ok(Work { cpu, switches })
 }
 
-/// 一次浸泡里,来来去去的人用的离开方式。
+/// 一次耐久测试里,来来去去的人用的离开方式。
 const EXITS: [&str; 7] = [
     "/quit",
     "关闭连接",
@@ -384,7 +384,7 @@ const EXITS: [&str; 7] = [
     "ANSI 转义序列后关闭",
 ];
 
-/// 浸泡:`cycles` 个人依次进来、说一句、用各种方式离开;同时有一个从不读消息的人。
+/// 耐久测试:`cycles` 个人依次进来、说一句、用各种方式离开;同时有一个从不读消息的人。
 /// 前后的文件描述符和线程数必须一样,后一半进出不能让内存明显再涨。
 pub fn soak(addr: SocketAddr, cycles: usize, pid: u32) -> Result<()> {
     let epoch = Instant::now();
@@ -417,7 +417,7 @@ pub fn soak(addr: SocketAddr, cycles: usize, pid: u32) -> Result<()> {
     );
     ensure!(
         got.ending == harness::tcp::ReadEnding::Found,
-        "浸泡之后,bob 没有收到 alice 的话"
+        "耐久测试之后,bob 没有收到 alice 的话"
     );
     let names = wait_for_list(&mut steady_b, |_| true)?;
     drop(slow);
@@ -427,7 +427,7 @@ pub fn soak(addr: SocketAddr, cycles: usize, pid: u32) -> Result<()> {
         cycling.as_secs_f64()
     );
     say!("  {}", EXITS.join("、"));
-    say!("浸泡之后 bob 的 /list: {names}(slow 从不读消息;话不多时他的连接写得进去,不算跟不上)");
+    say!("耐久测试之后 bob 的 /list: {names}(slow 从不读消息;话不多时他的连接写得进去,不算跟不上)");
     say!("                 之前     一半以后     之后");
     say!(
         "文件描述符 {:>10} {:>12} {:>8}",

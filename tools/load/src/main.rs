@@ -68,7 +68,7 @@ enum Command {
     /// 聊天室服务器(第 6 课):N 个人同时在线、轮流说话,测送达速率和广播延迟
     #[command(help_template = SUBCOMMAND_HELP)]
     Chat(ChatArgs),
-    /// 聊天室服务器(第 6 课)的浸泡:成百上千次进出、坏输入和一个不读消息的人,前后对比服务器的文件描述符、线程和内存
+    /// 聊天室服务器(第 6 课)的耐久测试:成百上千次进出、坏输入和一个不读消息的人,前后对比服务器的文件描述符、线程和内存
     #[command(help_template = SUBCOMMAND_HELP)]
     ChatSoak(SoakArgs),
 }
