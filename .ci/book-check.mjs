@@ -1,5 +1,6 @@
-// 在真正的浏览器(无头 Chromium)里打开构建好的课本,检查读者会碰到的三件事:
-// 中文正文在、mermaid 时序图画出来了、中文搜索能找到该找的章节。截图留给人看。
+// 在真正的浏览器(无头 Chromium)里打开构建好的课本,检查读者会碰到的几件事:
+// 中文正文在;每一张 mermaid 图都画出来了,字也看得清;中文搜索找得到该找的章节,
+// 第一屏的每一条结果都真的含有要找的词;命令行选项没有被排版成破折号。截图留给人看。
 //
 //   node .ci/book-check.mjs http://127.0.0.1:PORT 截图目录
 import puppeteer from "puppeteer-core";
@@ -79,25 +80,95 @@ try {
   }
   if (diagrams === 0) problems.push("书里一张 mermaid 图也没有找到");
 
-  // 3. 中文搜索:词 → 结果里必须有的章节。
+  // 3. 中文搜索。读者会搜的词 → 讲它的那一章。对每个词,像读者一样在搜索框里搜:
+  //    - 第一屏的每一条结果(每一页和它下面列出的每一节),摘录里都真的有这个词,链到的页面里也有;
+  //    - 讲它的那一章在第一屏里;
+  //    - 「含有这个词的有 N 页」的 N,正好是书里(不算参考答案讲解)正文含有这个词的页数:
+  //      一页不多,一页不少。
+  //    以前搜「重连」有 12 页,10 页根本没有这个词;「套接字」的「字」配上了「字节」;
+  //    「发送缓冲区」排第一的那页没有这个词(issue 14)。
   const searches = {
     "套接字": "basics.html",
-    "数据报": "01-udp-server.html",
+    "粘包": "04-tcp-server.html",
+    "拆包": "04-tcp-server.html",
+    "三次握手": "04-tcp-server.html",
+    "端口占用": "pitfalls.html",
+    "阻塞": "basics.html",
     "超时": "02-udp-client.html",
+    "数据报": "01-udp-server.html",
     "字节流": "04-tcp-server.html",
     "连接被拒绝": "05-tcp-client.html",
+    "发送缓冲区": "04-tcp-server.html",
+    "重连": "06-chat.html",
     "广播": "06-chat.html",
     "昵称": "06-chat.html",
   };
+  // 和搜索框同样的归一化:空白并成一个空格,两个汉字之间的空白去掉,英文不分大小写。
+  const cjk = "\\u3400-\\u9fff\\uf900-\\ufaff\\u3040-\\u30ff";
+  const normalize = (text) => text.replace(/\s+/g, " ")
+    .replace(new RegExp(`([${cjk}]) (?=[${cjk}])`, "gu"), "$1").toLowerCase();
+  // 每一页正文的文字(构建出来的 HTML,不是浏览器画出来的样子:搜索索引的也是它)。
+  const texts = {};
+  for (const file of pages.filter((f) => !f.endsWith("-answer.html"))) {
+    texts[file] = normalize(await page.evaluate(async (url) => {
+      const html = await (await fetch(url)).text();
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      return doc.querySelector("#mdbook-content main")?.textContent ?? "";
+    }, `${base}/${file}`));
+  }
   for (const [term, expected] of Object.entries(searches)) {
     await page.goto(`${base}/preface.html?q=${encodeURIComponent(term)}`, { waitUntil: "networkidle0" });
-    await page.waitForSelector(".pagefind-ui__result-link", { timeout: 15000 }).catch(() => {});
-    const links = await page.$$eval(".pagefind-ui__result-link", (as) => as.map((a) => a.getAttribute("href")));
-    const pages = [...new Set(links.map((l) => l.split("#")[0].replace(/^\//, "")))];
-    console.log(`搜索「${term}」→ ${pages.join(" ") || "(没有结果)"}`);
-    if (!pages.includes(expected)) problems.push(`搜索「${term}」的结果里没有 ${expected}`);
+    await page.waitForFunction(() => {
+      const status = document.querySelector("#course-search .course-search-status")?.textContent ?? "";
+      return status !== "" && !status.startsWith("正在");
+    }, { timeout: 15000 }).catch(() => {});
+    const shown = await page.evaluate(() => ({
+      status: document.querySelector("#course-search .course-search-status")?.textContent ?? "(没有搜索框)",
+      results: [...document.querySelectorAll("#course-search .course-search-result")].map((r) => ({
+        href: r.querySelector(":scope > a")?.getAttribute("href") ?? "",
+        excerpt: r.querySelector(":scope > p")?.textContent ?? "",
+        sections: [...r.querySelectorAll(".course-search-section")].map((s) => ({
+          href: s.querySelector("a")?.getAttribute("href") ?? "",
+          excerpt: s.querySelector("p")?.textContent ?? "",
+        })),
+      })),
+    }));
+    const file = (href) => decodeURIComponent(href.split("#")[0].split("/").pop());
+    const found = shown.results.map((r) => file(r.href));
+    const truth = Object.keys(texts).filter((f) => texts[f].includes(term));
+    console.log(`搜索「${term}」:${shown.status};第一屏 ${found.join(" ") || "(没有结果)"}`);
+    if (!found.includes(expected)) problems.push(`搜索「${term}」的第一屏里没有 ${expected}`);
+    for (const r of shown.results) {
+      if (!r.excerpt && r.sections.length === 0) {
+        problems.push(`搜索「${term}」的结果 ${decodeURIComponent(r.href)} 下面既没有摘录,也没有列出哪一节`);
+      }
+      for (const entry of [r, ...r.sections]) {
+        if (entry === r && !r.excerpt) {
+          if (!(texts[file(r.href)] ?? "").includes(term)) {
+            problems.push(`搜索「${term}」的结果 ${decodeURIComponent(r.href)} 链到的页面里没有这个词`);
+          }
+          continue;
+        }
+        if (!normalize(entry.excerpt).includes(term)) {
+          problems.push(`搜索「${term}」的结果 ${decodeURIComponent(entry.href)} 的摘录里没有这个词:「${entry.excerpt}」`);
+        }
+        if (!(texts[file(entry.href)] ?? "").includes(term)) {
+          problems.push(`搜索「${term}」的结果 ${decodeURIComponent(entry.href)} 链到的页面里没有这个词`);
+        }
+      }
+    }
+    const count = Number((shown.status.match(/有 (\d+) 页/) ?? [])[1] ?? 0);
+    if (count !== truth.length) {
+      problems.push(`搜索「${term}」说有 ${count} 页,可书里含有这个词的是 ${truth.length} 页:${truth.join(" ")}`);
+    }
   }
   await page.screenshot({ path: `${shots}/search.png` });
+
+  // 4. mdBook 的「智能标点」会把正文里的 --host 变成 –host(一个短破折号),照着抄就错了。
+  for (const [file, text] of Object.entries(texts)) {
+    const dash = text.match(/.{0,12}–[a-z].{0,12}/);
+    if (dash) problems.push(`${file}: 「${dash[0]}」里的 – 原本是 --(book.toml 要关掉 smart-punctuation)`);
+  }
 } finally {
   await browser.close();
 }
