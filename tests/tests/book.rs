@@ -497,3 +497,214 @@ fn each_lessons_answers_live_on_their_own_page() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// 一个 JSON 值。只给下面的测试读 `book/src/examples/01-report.json` 用:为一个测试
+/// 加一个 JSON 库不值得,而这个文件只用到 JSON 最基本的几样东西。
+#[derive(Debug)]
+enum Json {
+    Null,
+    Number(u128),
+    Text(String),
+    List(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn parse(text: &str) -> Json {
+        let mut chars = text.trim().chars().peekable();
+        let value = Json::value(&mut chars);
+        assert!(chars.next().is_none(), "JSON 后面还有多余的字符");
+        value
+    }
+
+    fn value(chars: &mut std::iter::Peekable<std::str::Chars>) -> Json {
+        match chars.peek().copied() {
+            Some('{') => {
+                chars.next();
+                let mut fields = Vec::new();
+                while chars.peek() != Some(&'}') {
+                    let Json::Text(key) = Json::value(chars) else {
+                        panic!("对象的键要是字符串");
+                    };
+                    assert_eq!(chars.next(), Some(':'));
+                    fields.push((key, Json::value(chars)));
+                    if chars.peek() == Some(&',') {
+                        chars.next();
+                    }
+                }
+                chars.next();
+                Json::Object(fields)
+            }
+            Some('[') => {
+                chars.next();
+                let mut items = Vec::new();
+                while chars.peek() != Some(&']') {
+                    items.push(Json::value(chars));
+                    if chars.peek() == Some(&',') {
+                        chars.next();
+                    }
+                }
+                chars.next();
+                Json::List(items)
+            }
+            Some('"') => {
+                chars.next();
+                let mut text = String::new();
+                loop {
+                    match chars.next().expect("字符串没有结尾") {
+                        '"' => break,
+                        '\\' => match chars.next().expect("转义没有结尾") {
+                            'n' => text.push('\n'),
+                            'r' => text.push('\r'),
+                            't' => text.push('\t'),
+                            'u' => {
+                                let hex: String = chars.by_ref().take(4).collect();
+                                let code =
+                                    u32::from_str_radix(&hex, 16).expect("\\u 后面是 4 位十六进制");
+                                text.push(char::from_u32(code).expect("合法的字符"));
+                            }
+                            c => text.push(c),
+                        },
+                        c => text.push(c),
+                    }
+                }
+                Json::Text(text)
+            }
+            Some('n') => {
+                let word: String = chars.by_ref().take(4).collect();
+                assert_eq!(word, "null");
+                Json::Null
+            }
+            _ => {
+                let mut digits = String::new();
+                while let Some(c) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(c);
+                }
+                Json::Number(digits.parse().expect("这个文件里的数字都是非负整数"))
+            }
+        }
+    }
+
+    fn get(&self, key: &str) -> &Json {
+        match self {
+            Json::Object(fields) => fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("报告里没有 {key}")),
+            _ => panic!("不是对象"),
+        }
+    }
+
+    fn text(&self) -> Option<String> {
+        match self {
+            Json::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    fn number(&self) -> u128 {
+        match self {
+            Json::Number(n) => *n,
+            other => panic!("{other:?} 不是数字"),
+        }
+    }
+}
+
+/// 「给老师」里的 JSON 报告样例不是手抄的:它从 `book/src/examples/01-report.json` 引用,
+/// 那一行由 `.ci/examples` 用评分器真实地跑出来。这里核对它和评分框架现在写出的一模一样:
+/// 按样例里每一项的结果重新生成一份报告,`Report::to_json` 的输出必须和样例逐字相同。
+/// 改了检查的名字、分值、项数或者报告的格式,这个测试就会失败,提醒你重新生成样例。
+#[test]
+fn the_teachers_report_sample_is_what_the_harness_writes() {
+    use harness::report::StepReport;
+    let teachers = read(&root().join("book/src/teachers.md"));
+    assert!(
+        teachers.contains("{{#include examples/01-report.json}}"),
+        "book/src/teachers.md 的报告样例要从 examples/01-report.json 引用,不要手抄"
+    );
+    assert!(
+        !teachers.contains("{\"lesson\":"),
+        "book/src/teachers.md 里还有手抄的 JSON 报告"
+    );
+    let sample = read(&root().join("book/src/examples/01-report.json"));
+    let line = sample.trim_end();
+    assert!(!line.contains('\n'), "报告是一行 JSON");
+    let json = Json::parse(line);
+    let number = json.get("lesson").text().expect("lesson 是字符串");
+    let lesson = harness::lesson(&number).expect("样例里的课号存在");
+    let Json::List(steps) = json.get("steps") else {
+        panic!("steps 是数组");
+    };
+    assert_eq!(
+        steps.len(),
+        lesson.steps.len(),
+        "样例的检查项数和第 {number} 课的评分器不一样:运行 .ci/examples --bless"
+    );
+    let report = harness::Report {
+        lesson: lesson.number,
+        title: lesson.title,
+        program: json.get("program").text().expect("program 是字符串"),
+        steps: steps
+            .iter()
+            .zip(lesson.steps)
+            .enumerate()
+            .map(|(i, (step, real))| StepReport {
+                number: i + 1,
+                name: real.name,
+                points: real.points,
+                status: match step.get("status").text().as_deref() {
+                    Some("passed") => harness::Status::Passed,
+                    Some("failed") => harness::Status::Failed,
+                    Some("not_run") => harness::Status::NotRun,
+                    Some("skipped") => harness::Status::Skipped,
+                    other => panic!("不认识的结果 {other:?}"),
+                },
+                millis: step.get("millis").number(),
+                attempts: step.get("attempts").number() as usize,
+                headline: step.get("headline").text(),
+                message: step.get("message").text(),
+            })
+            .collect(),
+    };
+    let expected = report.to_json();
+    let differ = expected
+        .char_indices()
+        .zip(line.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(expected.len().min(line.len()), |((at, _), _)| at);
+    let around = |text: &str| -> String { text[differ..].chars().take(60).collect() };
+    assert!(
+        expected == line,
+        "book/src/examples/01-report.json 和评分框架现在写出的报告不一样(检查的名字、分值或格式变了),\
+         从「{}」这里开始;评分框架写的是「{}」。运行 .ci/examples --bless 重新生成它",
+        around(line),
+        around(&expected)
+    );
+    assert!(
+        report.first_failure().is_some(),
+        "样例要演示失败的检查(有 headline 和 message)"
+    );
+    // 字段表里每个字段都要有一行:报告加了字段,书也要说它是什么。
+    let keys = |value: &Json| -> Vec<String> {
+        match value {
+            Json::Object(fields) => fields.iter().map(|(k, _)| k.clone()).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut missing: Vec<String> = keys(&json)
+        .into_iter()
+        .map(|k| format!("| `{k}` |"))
+        .chain(
+            keys(&steps[0])
+                .into_iter()
+                .map(|k| format!("| `steps[].{k}` |")),
+        )
+        .filter(|row| !teachers.contains(row.as_str()))
+        .collect();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "book/src/teachers.md 的字段表里缺了这些字段:{missing:?}"
+    );
+}
