@@ -126,7 +126,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-server-english",
-        mistake: "(正确)英文提示,地址后面跟句点",
+        mistake: "（正确）英文提示，地址后面跟句点",
         lesson: &lesson01::LESSON,
         skip: 0,
         expect: Passes,
@@ -146,7 +146,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-loop-debug-log",
-        mistake: "回复以后不退出,一直循环(第 3 课的写法)",
+        mistake: "回复以后不退出，一直循环（第 3 课的写法）",
         lesson: &lesson01::LESSON,
         skip: 0,
         expect: Fails {
@@ -170,7 +170,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-server-ignores-host",
-        mistake: "不管 --host,总是绑定 127.0.0.1",
+        mistake: "不管 --host，总是绑定 127.0.0.1",
         lesson: &lesson01::LESSON,
         skip: 0,
         expect: Fails {
@@ -207,7 +207,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-client-prints-whole-buffer",
-        mistake: "打印整个缓冲区(回复后面跟着一串 \\0)",
+        mistake: "打印整个缓冲区（回复后面跟着一串 \\0）",
         lesson: &lesson02::LESSON,
         skip: 0,
         expect: Fails {
@@ -243,7 +243,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-client-fixed-timeout",
-        mistake: "超时写死成 3 秒,不用 --timeout",
+        mistake: "超时写死成 3 秒，不用 --timeout",
         lesson: &lesson02::LESSON,
         skip: 0,
         expect: Fails {
@@ -255,7 +255,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-client-english",
-        mistake: "(正确)英文前缀,超时说成「1s」",
+        mistake: "（正确）英文前缀，超时说成「1s」",
         lesson: &lesson02::LESSON,
         skip: 0,
         expect: Passes,
@@ -324,7 +324,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-loop-raw-log",
-        mistake: "日志里不转义,一个数据报占两行",
+        mistake: "日志里不转义，一个数据报占两行",
         lesson: &lesson03::LESSON,
         skip: 0,
         expect: Fails {
@@ -372,7 +372,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-loop-debug-log",
-        mistake: "(正确)用 {:?} 打印文字,地址在后面",
+        mistake: "（正确）用 {:?} 打印文字，地址在后面",
         lesson: &lesson03::LESSON,
         skip: 0,
         expect: Passes,
@@ -392,7 +392,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-server-english",
-        mistake: "回复一次就退出(第 1 课的写法)",
+        mistake: "回复一次就退出（第 1 课的写法）",
         lesson: &lesson03::LESSON,
         skip: 0,
         expect: Fails {
@@ -416,7 +416,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-udp-loop-ignores-host",
-        mistake: "不管 --host,总是绑定 127.0.0.1",
+        mistake: "不管 --host，总是绑定 127.0.0.1",
         lesson: &lesson03::LESSON,
         skip: 0,
         expect: Fails {
@@ -465,7 +465,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-server-keeps-cr",
-        mistake: "只去掉 \\n,留下 \\r",
+        mistake: "只去掉 \\n，留下 \\r",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Fails {
@@ -532,7 +532,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-server-threaded",
-        mistake: "(正确)每个客户端一个线程",
+        mistake: "（正确）每个客户端一个线程",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Passes,
@@ -588,7 +588,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-server-ignores-host",
-        mistake: "不管 --host,总是绑定 127.0.0.1",
+        mistake: "不管 --host，总是绑定 127.0.0.1",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Fails {
@@ -600,7 +600,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-server-fixed-timeout",
-        mistake: "读超时写死成 3 秒,不用 --timeout",
+        mistake: "读超时写死成 3 秒，不用 --timeout",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Fails {
@@ -612,7 +612,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-server-no-empty-log",
-        mistake: "什么也没发就走的客户端,日志里不记",
+        mistake: "什么也没发就走的客户端，日志里不记",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Fails {
@@ -624,7 +624,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-server-per-read-timeout",
-        mistake: "读超时只管每一次 read,不管一整行",
+        mistake: "读超时只管每一次 read，不管一整行",
         lesson: &lesson04::LESSON,
         skip: 0,
         expect: Fails {
@@ -685,7 +685,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-client-keeps-cr",
-        mistake: "打印回复时只去掉 \\n,留下 \\r",
+        mistake: "打印回复时只去掉 \\n，留下 \\r",
         lesson: &lesson05::LESSON,
         skip: 0,
         expect: Fails {
@@ -709,7 +709,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-client-plain-words",
-        mistake: "(正确)发完关闭写方向,超时说成大白话",
+        mistake: "（正确）发完关闭写方向，超时说成大白话",
         lesson: &lesson05::LESSON,
         skip: 0,
         expect: Passes,
@@ -765,7 +765,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-client-ignores-host",
-        mistake: "不管 --host,总是连 127.0.0.1",
+        mistake: "不管 --host，总是连 127.0.0.1",
         lesson: &lesson05::LESSON,
         skip: 0,
         expect: Fails {
@@ -777,7 +777,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-tcp-client-empty-is-reply",
-        mistake: "一个字节也没读到,当成了空的回复",
+        mistake: "一个字节也没读到，当成了空的回复",
         lesson: &lesson05::LESSON,
         skip: 0,
         expect: Fails {
@@ -814,7 +814,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-thread-per-line",
-        mistake: "每广播一行开一个新线程去写,同一个人的话顺序乱了",
+        mistake: "每广播一行开一个新线程去写，同一个人的话顺序乱了",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Fails {
@@ -826,7 +826,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-crash",
-        mistake: "连接被重置就 panic,锁中毒",
+        mistake: "连接被重置就 panic，锁中毒",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Fails {
@@ -868,7 +868,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-unbounded",
-        mistake: "信箱没有上限、写没有超时,从不请走不读消息的人",
+        mistake: "信箱没有上限、写没有超时，从不请走不读消息的人",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Fails {

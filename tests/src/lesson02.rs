@@ -37,17 +37,17 @@ pub const LESSON: Lesson = Lesson {
             check: sends_the_message_as_one_datagram,
         },
         Step {
-            name: "打印服务器的回复,并以退出码 0 退出",
+            name: "打印服务器的回复，并以退出码 0 退出",
             points: 2,
             check: prints_the_reply_and_exits,
         },
         Step {
-            name: "5000 字节的回复也完整地打印(不截断)",
+            name: "5000 字节的回复也完整地打印（不截断）",
             points: 2,
             check: prints_a_large_reply_whole,
         },
         Step {
-            name: "服务器不回复时,超时后用中文报错并以非 0 退出码退出",
+            name: "服务器不回复时，超时后用中文报错并以非 0 退出码退出",
             points: 2,
             check: gives_up_after_the_timeout,
         },
@@ -57,7 +57,7 @@ pub const LESSON: Lesson = Lesson {
             check: survives_an_invalid_utf8_reply,
         },
         Step {
-            name: "用 --host ::1:服务器在 IPv6 的回环地址上,也一样收发",
+            name: "用 --host ::1：服务器在 IPv6 的回环地址上，也一样收发",
             points: 1,
             check: works_on_ipv6,
         },
@@ -69,7 +69,7 @@ pub const LESSON: Lesson = Lesson {
 pub const RULES: &[Rule] = &[
     Rule {
         id: "send-one-datagram",
-        rule: "把 --message 的 UTF-8 字节作为一个数据报发出:不加换行,只发一次",
+        rule: "把 --message 的 UTF-8 字节作为一个数据报发出：不加换行，只发一次",
         says: "客户端把 `--message` 的 UTF-8 字节作为**一个**数据报发给 `--host` 和 `--port` 组成的地址",
         checks: &[1],
         broken_by: &[
@@ -79,7 +79,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "print-exact",
-        rule: "恰好打印回复的全部文字(后面一个字节也不多),以退出码 0 退出",
+        rule: "恰好打印回复的全部文字（后面一个字节也不多），以退出码 0 退出",
         says: "把回复的**全部**文字打印到 stdout，而且**恰好**是回复本身",
         checks: &[2, 3, 5],
         broken_by: &[
@@ -89,28 +89,28 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "timeout",
-        rule: "等不到回复时:stderr 里一句说明超时的话,非 0 退出码,不 panic",
+        rule: "等不到回复时：stderr 里一句说明超时的话，非 0 退出码，不 panic",
         says: "等不到回复时，在 stderr 打印一句中文说明",
         checks: &[4],
         broken_by: &["fixture-udp-client-no-timeout"],
     },
     Rule {
         id: "timeout-on-time",
-        rule: "用 --timeout 1 时,在 1 秒到 2.5 秒之间放弃",
+        rule: "用 --timeout 1 时，在 1 秒到 2.5 秒之间放弃",
         says: "放弃的时机也要对：用 `--timeout 1` 运行时，要在 1 秒之后、2.5 秒之前退出。",
         checks: &[4],
         broken_by: &["fixture-udp-client-fixed-timeout"],
     },
     Rule {
         id: "invalid-utf8",
-        rule: "坏的 UTF-8 回复显示成 �,不 panic",
+        rule: "坏的 UTF-8 回复显示成 �，不 panic",
         says: "坏字节显示成 `�`",
         checks: &[5],
         broken_by: &["fixture-udp-client-unwraps-utf8"],
     },
     Rule {
         id: "ipv6",
-        rule: "--host 可以是 IPv6 地址:客户端的套接字要和服务器的地址同一类",
+        rule: "--host 可以是 IPv6 地址：客户端的套接字要和服务器的地址同一类",
         says: "服务器在 IPv6 地址上时，客户端自己的套接字也要是 IPv6 的",
         checks: &[6],
         broken_by: &["fixture-udp-client-ipv4-only"],

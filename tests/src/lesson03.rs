@@ -35,17 +35,17 @@ pub const LESSON: Lesson = Lesson {
             check: lesson01::echoes_one_datagram,
         },
         Step {
-            name: "一个接一个地回复,每个数据报打印一行,服务器不退出",
+            name: "一个接一个地回复，每个数据报打印一行，服务器不退出",
             points: 2,
             check: keeps_serving,
         },
         Step {
-            name: "两个客户端交错发送,各自收到自己的回复",
+            name: "两个客户端交错发送，各自收到自己的回复",
             points: 2,
             check: replies_to_each_sender,
         },
         Step {
-            name: "保持数据报的边界:连发的两个分别回复,8000 字节的不截断",
+            name: "保持数据报的边界：连发的两个分别回复，8000 字节的不截断",
             points: 2,
             check: keeps_datagram_boundaries,
         },
@@ -55,12 +55,12 @@ pub const LESSON: Lesson = Lesson {
             check: survives_empty_and_invalid_datagrams,
         },
         Step {
-            name: "数据报里有换行和控制字符,日志照样一个数据报一行,控制字符转义",
+            name: "数据报里有换行和控制字符，日志照样一个数据报一行，控制字符转义",
             points: 1,
             check: escapes_control_characters_in_the_log,
         },
         Step {
-            name: "用 --host ::1 启动:在 IPv6 的回环地址上也一样",
+            name: "用 --host ::1 启动：在 IPv6 的回环地址上也一样",
             points: 1,
             check: lesson01::works_on_ipv6,
         },
@@ -72,14 +72,14 @@ pub const LESSON: Lesson = Lesson {
 pub const RULES: &[Rule] = &[
     Rule {
         id: "address",
-        rule: "启动后的第一行里有实际绑定的地址(和第 1 课一样)",
+        rule: "启动后的第一行里有实际绑定的地址（和第 1 课一样）",
         says: "**第一行**：实际绑定的地址，规则和第 1 课完全一样",
         checks: &[1],
         broken_by: &["fixture-crash"],
     },
     Rule {
         id: "echo-to-sender",
-        rule: "每个数据报都原样发回给它自己的发送方,一个不少,一个不多,不截断",
+        rule: "每个数据报都原样发回给它自己的发送方，一个不少，一个不多，不截断",
         says: "发回给**它自己的**发送方",
         checks: &[2, 4, 5],
         broken_by: &[
@@ -90,21 +90,21 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "forever",
-        rule: "服务器永远循环,不会自己退出",
+        rule: "服务器永远循环，不会自己退出",
         says: "服务器不会自己退出。",
         checks: &[3],
         broken_by: &["fixture-udp-server-english"],
     },
     Rule {
         id: "log-line",
-        rule: "每个数据报在 stdout 恰好打印一行:发送方地址和文字,控制字符转义",
+        rule: "每个数据报在 stdout 恰好打印一行：发送方地址和文字，控制字符转义",
         says: "**每个数据报恰好一行**，含发送方地址和数据报的文字",
         checks: &[3, 7],
         broken_by: &["fixture-udp-loop-logs-bytes", "fixture-udp-loop-raw-log"],
     },
     Rule {
         id: "empty-and-invalid",
-        rule: "空数据报也回复(回一个空数据报);坏的 UTF-8 不让服务器停下",
+        rule: "空数据报也回复（回一个空数据报）；坏的 UTF-8 不让服务器停下",
         says: "长度为 0 的数据报也要回复，回一个空数据报。",
         checks: &[6],
         broken_by: &[
@@ -114,7 +114,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ipv6",
-        rule: "--host 说了绑定在哪就绑定在哪,IPv6 的 ::1 也一样",
+        rule: "--host 说了绑定在哪就绑定在哪，IPv6 的 ::1 也一样",
         says: "`--host` 可以是 IPv4 地址，也可以是 IPv6 地址",
         checks: &[8],
         broken_by: &["fixture-udp-loop-ignores-host"],

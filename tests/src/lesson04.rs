@@ -40,32 +40,32 @@ pub const LESSON: Lesson = Lesson {
             check: prints_its_address,
         },
         Step {
-            name: "收一行、回一行『收到来自 <地址> 的消息: <文字>』,然后关闭连接",
+            name: "收一行、回一行『收到来自 <地址> 的消息: <文字>』，然后关闭连接",
             points: 2,
             check: replies_with_one_line_and_closes,
         },
         Step {
-            name: "一个接一个地服务三个客户端,服务器不退出",
+            name: "一个接一个地服务三个客户端，服务器不退出",
             points: 1,
             check: serves_clients_one_after_another,
         },
         Step {
-            name: "一次写出两行:只有第一行是这条消息",
+            name: "一次写出两行：只有第一行是这条消息",
             points: 1,
             check: takes_only_the_first_line,
         },
         Step {
-            name: "一条消息分两次到达:读到换行才算完整",
+            name: "一条消息分两次到达：读到换行才算完整",
             points: 2,
             check: waits_for_the_whole_line,
         },
         Step {
-            name: "没有换行就关闭发送方向:EOF 也结束一条消息",
+            name: "没有换行就关闭发送方向：EOF 也结束一条消息",
             points: 1,
             check: eof_ends_a_message,
         },
         Step {
-            name: "60 KiB 的一行,客户端读得很慢,回复也一个字节不少",
+            name: "60 KiB 的一行，客户端读得很慢，回复也一个字节不少",
             points: 1,
             check: writes_all_of_a_long_reply,
         },
@@ -75,27 +75,27 @@ pub const LESSON: Lesson = Lesson {
             check: a_silent_client_does_not_block_others,
         },
         Step {
-            name: "坏的 UTF-8、半路断开和连接重置之后,服务器照常服务",
+            name: "坏的 UTF-8、半路断开和连接重置之后，服务器照常服务",
             points: 2,
             check: survives_bad_input_and_abrupt_clients,
         },
         Step {
-            name: "\\r\\n 结尾的一行和 \\n 结尾的一样处理;行首行尾的空格和制表符原样保留",
+            name: "\\r\\n 结尾的一行和 \\n 结尾的一样处理；行首行尾的空格和制表符原样保留",
             points: 1,
             check: treats_crlf_like_lf,
         },
         Step {
-            name: "一行最多 65536 字节:恰好 65536 字节照常回复,多 1 个字节就断开,服务器照常服务下一个",
+            name: "一行最多 65536 字节：恰好 65536 字节照常回复，多 1 个字节就断开，服务器照常服务下一个",
             points: 1,
             check: enforces_the_line_limit,
         },
         Step {
-            name: "用 --host ::1 启动:在 IPv6 的回环地址上也一样",
+            name: "用 --host ::1 启动：在 IPv6 的回环地址上也一样",
             points: 1,
             check: works_on_ipv6,
         },
         Step {
-            name: "一个字节一个字节慢慢发的客户端:一整行 --timeout 秒内没发完,就断开它",
+            name: "一个字节一个字节慢慢发的客户端：一整行 --timeout 秒内没发完，就断开它",
             points: 1,
             check: a_trickling_client_is_cut_off,
         },
@@ -107,21 +107,21 @@ pub const LESSON: Lesson = Lesson {
 pub const RULES: &[Rule] = &[
     Rule {
         id: "address",
-        rule: "启动后的第一行里有实际绑定的地址(和第 1 课一样)",
+        rule: "启动后的第一行里有实际绑定的地址（和第 1 课一样）",
         says: "规则和第 1 课一样",
         checks: &[1],
         broken_by: &["fixture-crash"],
     },
     Rule {
         id: "reply-format",
-        rule: "恰好回复一行「收到来自 <地址> 的消息: <文字>」,然后关闭连接",
+        rule: "恰好回复一行「收到来自 <地址> 的消息: <文字>」，然后关闭连接",
         says: "服务器恰好回复一行：`收到来自 <客户端地址> 的消息: <文字>\\n`",
         checks: &[2],
         broken_by: &["fixture-tcp-server-wrong-format"],
     },
     Rule {
         id: "keep-serving",
-        rule: "一个接一个地服务,永不退出;一个客户端出了问题,只记日志",
+        rule: "一个接一个地服务，永不退出；一个客户端出了问题，只记日志",
         says: "服务器在一个循环里接受连接，一次服务一个客户端，永不退出。",
         checks: &[3, 8, 9],
         broken_by: &[
@@ -131,28 +131,28 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "first-line",
-        rule: "一条消息到第一个 \\n 为止:两行一起到只算第一行,半行先到要等",
+        rule: "一条消息到第一个 \\n 为止：两行一起到只算第一行，半行先到要等",
         says: "每个连接只处理**一条**消息。消息到第一个 `\\n` 为止",
         checks: &[4, 5],
         broken_by: &["fixture-tcp-server-one-read"],
     },
     Rule {
         id: "eof",
-        rule: "没有换行就读到 EOF,已经收到的也是一条完整的消息",
+        rule: "没有换行就读到 EOF，已经收到的也是一条完整的消息",
         says: "客户端没发换行就关闭了发送方向（EOF），已经收到的字节也是一条完整的消息。",
         checks: &[6],
         broken_by: &["fixture-tcp-server-needs-newline"],
     },
     Rule {
         id: "write-all",
-        rule: "回复完整地写出去(write_all),客户端读得再慢也一个字节不少",
+        rule: "回复完整地写出去（write_all），客户端读得再慢也一个字节不少",
         says: "我们用 `write_all`",
         checks: &[7],
         broken_by: &["fixture-tcp-server-write-once"],
     },
     Rule {
         id: "timeout",
-        rule: "一整行要在 --timeout 秒内发完、每次写最多等 --timeout 秒,超时就断开这个客户端、记下它的地址",
+        rule: "一整行要在 --timeout 秒内发完、每次写最多等 --timeout 秒，超时就断开这个客户端、记下它的地址",
         says: "一整行要在 `--timeout` 秒之内发完（从开始读算起），每一次写最多等 `--timeout` 秒。超时就断开这个客户端，去服务下一个。",
         checks: &[8, 13],
         broken_by: &[
@@ -163,35 +163,35 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "bad-input",
-        rule: "坏的 UTF-8 显示成 �;半路断开、重置的客户端只影响自己",
+        rule: "坏的 UTF-8 显示成 �；半路断开、重置的客户端只影响自己",
         says: "用 `String::from_utf8_lossy` 转成文字，坏字节变成 `�`",
         checks: &[9],
         broken_by: &["fixture-tcp-server-read-line"],
     },
     Rule {
         id: "crlf",
-        rule: "\\r\\n 和 \\n 一样处理,行首行尾的空白原样保留",
+        rule: "\\r\\n 和 \\n 一样处理，行首行尾的空白原样保留",
         says: "如果它前面还有一个 `\\r`",
         checks: &[10],
         broken_by: &["fixture-tcp-server-keeps-cr", "fixture-tcp-server-trims"],
     },
     Rule {
         id: "limit",
-        rule: "一行最多 65536 字节:恰好的照常回复,超过的不回复、断开、记下地址",
+        rule: "一行最多 65536 字节：恰好的照常回复，超过的不回复、断开、记下地址",
         says: "一条消息最多 64 KiB（65536 字节，不算换行）",
         checks: &[11],
         broken_by: &["fixture-tcp-server-no-limit"],
     },
     Rule {
         id: "ipv6",
-        rule: "--host 说了绑定在哪就绑定在哪,IPv6 的 ::1 也一样",
+        rule: "--host 说了绑定在哪就绑定在哪，IPv6 的 ::1 也一样",
         says: "`--host` 可以是 IPv4 地址，也可以是 IPv6 地址",
         checks: &[12],
         broken_by: &["fixture-tcp-server-ignores-host"],
     },
     Rule {
         id: "leave-silently",
-        rule: "一个字节都没发就走的客户端不算消息:不回复,记一行带地址的日志",
+        rule: "一个字节都没发就走的客户端不算消息：不回复，记一行带地址的日志",
         says: "一个字节都没发就关闭的，不算消息：记一行日志，不回复。",
         checks: &[9],
         broken_by: &["fixture-tcp-server-no-empty-log"],
@@ -511,7 +511,7 @@ fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
         .map_err(|f| {
             let f = f
                 .sent_note("然后关闭了发送方向(shutdown(Write)),服务器会读到 EOF")
-                .read("消息的边界:换行或 EOF")
+                .read("消息的边界：换行或 EOF")
                 .about(&server.program);
             match &note {
                 Some(note) => f.sent_note(note),
@@ -755,7 +755,7 @@ fn treats_crlf_like_lf(session: &mut Session) -> Result<(), Failure> {
                 &reproduce,
             )
             .map_err(|f| {
-                let f = f.read("消息的边界:换行或 EOF");
+                let f = f.read("消息的边界：换行或 EOF");
                 match &note {
                     Some(note) => f.sent_note(note),
                     None => f,
@@ -789,7 +789,7 @@ fn enforces_the_line_limit(session: &mut Session) -> Result<(), Failure> {
          用 take(MAX_MESSAGE + 1) 限制读,多留的那 1 个字节正是为了分清「恰好 65536」和「超过」。",
         &reproduce,
     )
-    .map_err(|f| f.read("消息的边界:换行或 EOF"))?;
+    .map_err(|f| f.read("消息的边界：换行或 EOF"))?;
 
     // 多 1 个字节:不回复,断开。服务器断开时我们可能还在写,写失败也正常。
     let too_long = "x".repeat(MAX_MESSAGE + 1);
@@ -807,7 +807,7 @@ fn enforces_the_line_limit(session: &mut Session) -> Result<(), Failure> {
                 "服务器不回复,记一行带客户端地址的日志,然后断开这个连接(客户端读到连接关闭或被重置)",
             )
             .reproduce(reproduce.clone())
-            .read("消息的边界:换行或 EOF")
+            .read("消息的边界：换行或 EOF")
     };
     const LIMIT_HINT: &str = "一条消息最多 65536 字节(MAX_MESSAGE,不算换行)。\
          用 BufReader::new(stream.take(MAX_MESSAGE + 1)) 限制最多读多少;读满了还没见到换行,\

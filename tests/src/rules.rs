@@ -115,18 +115,18 @@ pub fn render(lesson: &Lesson) -> String {
             .filter_map(|program| fixtures::CASES.iter().find(|c| c.program == *program))
             .map(|case| case.mistake)
             .collect::<Vec<_>>()
-            .join(";");
+            .join("；");
         let _ = writeln!(out, "| {} | {checks} | {mistakes} |", cell(rule.rule));
     }
     let right: Vec<&str> = fixtures::of(lesson)
         .filter(|case| matches!(case.expect, Expect::Passes))
-        .map(|case| case.mistake.trim_start_matches("(正确)"))
+        .map(|case| case.mistake.trim_start_matches("（正确）"))
         .collect();
     if !right.is_empty() {
         let _ = write!(
             out,
-            "\n写法不同、但完全正确的程序也在自测里,它们必须全部通过:{}。\n",
-            right.join(";")
+            "\n写法不同、但完全正确的程序也在自测里，它们必须全部通过：{}。\n",
+            right.join("；")
         );
     }
     out

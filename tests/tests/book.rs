@@ -708,3 +708,149 @@ fn the_teachers_report_sample_is_what_the_harness_writes() {
         "book/src/teachers.md 的字段表里缺了这些字段:{missing:?}"
     );
 }
+
+/// 中文旁边该用全角、却用了半角的标点:返回第一个的位置和它前后的一小段。规则和
+/// `.ci/fullwidth`(把评分器里的字符串改成全角的脚本)一样:挨着汉字的 , ; 和不跟空格的 :,
+/// 汉字后面的 ? !,挨着汉字的 ( 和与它配对的 )。「…」『…』和 `…` 里是照抄的原文,不管;
+/// 「消息: 文字」这样后面跟空格的冒号是协议的原文,也不管。
+fn half_width_next_to_chinese(text: &str) -> Option<String> {
+    let han = |c: char| matches!(c, '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}');
+    let wide = |c: char| han(c) || "「」『』、。，：；（）！？…—".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut parens = Vec::new();
+    let mut closing: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let near = |test: &dyn Fn(char) -> bool| prev.is_some_and(test) || next.is_some_and(test);
+        if let Some(end) = closing {
+            if c == end {
+                closing = None;
+            }
+            continue;
+        }
+        let bad = match c {
+            '「' => {
+                closing = Some('」');
+                false
+            }
+            '『' => {
+                closing = Some('』');
+                false
+            }
+            '`' => {
+                closing = Some('`');
+                false
+            }
+            ',' => next != Some(' ') && near(&wide),
+            ':' => next != Some(' ') && prev != Some(':') && next != Some(':') && near(&wide),
+            ';' => near(&wide),
+            '?' | '!' => prev.is_some_and(han),
+            '(' => {
+                let flagged = prev.is_some_and(han) || next.is_some_and(han);
+                parens.push(flagged);
+                flagged
+            }
+            ')' => parens.pop().unwrap_or_else(|| prev.is_some_and(han)),
+            _ => false,
+        };
+        if bad {
+            let from = i.saturating_sub(8);
+            let to = (i + 8).min(chars.len());
+            return Some(chars[from..to].iter().collect());
+        }
+    }
+    None
+}
+
+/// 正文用全角标点,标题、目录、图上的字、检查的名字、规则清单和例子(它们都出现在课本的
+/// 表格里)也用全角,一张表里不再两种标点混着(issue 14)。评分器里的字符串用
+/// `.ci/fullwidth` 改,改完运行 `cargo run -p course -- dev rules` 重新生成规则表。
+#[test]
+fn punctuation_next_to_chinese_is_full_width() {
+    let mut problems = Vec::new();
+    let mut check = |place: String, text: &str| {
+        if let Some(around) = half_width_next_to_chinese(text) {
+            problems.push(format!("{place}: 「{around}」"));
+        }
+    };
+    for (path, text) in chapters() {
+        let name = path
+            .file_name()
+            .expect("有名字")
+            .to_string_lossy()
+            .into_owned();
+        let mut fence: Option<String> = None;
+        for (n, line) in text.lines().enumerate() {
+            let place = format!("book/src/{name}:{}", n + 1);
+            if let Some(info) = line.trim().strip_prefix("```") {
+                fence = match fence {
+                    Some(_) => None,
+                    None => Some(info.trim().to_owned()),
+                };
+                continue;
+            }
+            match fence.as_deref() {
+                Some("mermaid") => check(place, line),
+                None if line.starts_with('#') => check(place, line),
+                None if name == "SUMMARY.md" => {
+                    if let Some((title, _)) = line.split_once("](") {
+                        check(place, title);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for lesson in harness::LESSONS {
+        let n = lesson.display_number();
+        for (i, step) in lesson.steps.iter().enumerate() {
+            check(format!("第 {n} 课第 {} 项检查的名字", i + 1), step.name);
+        }
+        for rule in lesson.rules {
+            check(format!("第 {n} 课的规则 {}", rule.id), rule.rule);
+        }
+    }
+    for case in harness::fixtures::CASES {
+        check(format!("例子 {} 的说明", case.program), case.mistake);
+    }
+    assert!(
+        problems.is_empty(),
+        "中文旁边用了半角标点(评分器里的字符串可以用 .ci/fullwidth 改):\n{}",
+        problems.join("\n")
+    );
+}
+
+/// 第 1 到第 5 课「运行与评分」的表格里,第一列就是评分器的检查名,一字不差、按顺序:
+/// 检查名只有评分器里那一份,书跟着它(改了名字,这里会提醒你改书)。
+#[test]
+fn the_chapters_check_tables_use_the_graders_names() {
+    let mut problems = Vec::new();
+    for lesson in harness::LESSONS {
+        let chapter = read(&root().join(lesson.chapter));
+        let Some(table) = chapter.split("| 检查项 | 检查什么 | 为什么要紧 |").nth(1)
+        else {
+            continue; // 第 6 课的表按编号列出检查
+        };
+        let rows: Vec<&str> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                l.trim_start_matches('|')
+                    .split(" | ")
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+            })
+            .collect();
+        let names: Vec<&str> = lesson.steps.iter().map(|s| s.name).collect();
+        if rows != names {
+            problems.push(format!(
+                "{} 的检查表第一列应该依次是评分器的检查名:\n  书里:{rows:?}\n  评分器:{names:?}",
+                lesson.chapter
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

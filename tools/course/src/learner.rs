@@ -137,7 +137,7 @@ pub fn status(repo: &Repo) -> Result<ExitCode> {
     let Some(dirs) = next else {
         say!(
             "\n{}",
-            "六课全部完成!去看看课本的「我们的服务器能撑住多少人?」吧。".green()
+            "六课全部完成!去看看课本的「我们的服务器能撑住多少人？」吧。".green()
         );
         return Ok(ExitCode::SUCCESS);
     };
