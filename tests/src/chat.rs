@@ -5,7 +5,9 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::tcp::{ReadEnding, TcpClient};
 
@@ -91,6 +93,48 @@ impl ChatPeer {
         }
     }
 
+    /// 每隔 `every` 发一个字节(从不发换行),同时一直读,直到对方关闭连接、出错,或者到了截止时间。
+    /// 返回这期间收到的行,以及读是怎么停下来的。
+    ///
+    /// 故障注入:一个报昵称报得极慢的人。每一次 read 都等得到数据,一行却永远报不完:
+    /// 只给每一次 read 设超时的服务器,会让他一直占着座位。
+    pub fn trickle_to_close(&mut self, every: Duration, deadline: Instant) -> Missed {
+        let client = &self.client;
+        let got = thread::scope(|scope| {
+            let (stop, stopped) = mpsc::channel::<()>();
+            scope.spawn(move || {
+                // 故障注入:等 `every` 再发下一个字节;读的那一边结束了(stop 被丢掉),马上停。
+                while stopped.recv_timeout(every) == Err(RecvTimeoutError::Timeout) {
+                    if Instant::now() >= deadline || client.send(b"x").is_err() {
+                        return;
+                    }
+                }
+            });
+            let got = client.read_to_close(deadline, || true);
+            drop(stop);
+            got
+        });
+        self.pending.extend_from_slice(&got.bytes);
+        let mut before = Vec::new();
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            before.push(self.take_line(end));
+        }
+        Missed {
+            before,
+            ending: got.ending,
+        }
+    }
+
+    /// 从 `pending` 里取出到 `end`(换行的位置)为止的一行,记下它。
+    fn take_line(&mut self, end: usize) -> String {
+        let line: Vec<u8> = self.pending.drain(..=end).collect();
+        let text = String::from_utf8_lossy(&line[..end])
+            .trim_end_matches('\r')
+            .to_owned();
+        self.seen.push(text.clone());
+        text
+    }
+
     /// 读下一行。
     fn next_line(
         &mut self,
@@ -99,12 +143,7 @@ impl ChatPeer {
     ) -> Result<String, ReadEnding> {
         loop {
             if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.pending.drain(..=end).collect();
-                let text = String::from_utf8_lossy(&line[..end])
-                    .trim_end_matches('\r')
-                    .to_owned();
-                self.seen.push(text.clone());
-                return Ok(text);
+                return Ok(self.take_line(end));
             }
             let got = self
                 .client

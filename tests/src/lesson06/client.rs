@@ -40,11 +40,12 @@ impl FakeRoom {
         }
     }
 
-    /// 等客户端发来一行,要等于 `expected`。
+    /// 等客户端发来一行,要等于 `expected`;发来的不一样时,失败的标题是 `wrong`。
     fn expect_line(
         &mut self,
         conn: &mut ChatPeer,
         expected: &str,
+        wrong: &str,
         hint: &str,
     ) -> Result<(), Failure> {
         let client = &mut self.client;
@@ -52,7 +53,7 @@ impl FakeRoom {
         match got {
             Ok((_, line)) if line == expected => Ok(()),
             Ok((_, line)) => Err(self
-                .failure("客户端发来的一行不对")
+                .failure(wrong)
                 .expected(format!("一行「{}」", show_text(expected)))
                 .actual(format!("收到「{}」", show_text(&line)))
                 .hint(hint)),
@@ -123,9 +124,15 @@ impl FakeRoom {
     }
 
     /// 扮演服务器,完成进门的一问一答:问昵称,收到 `nick`,回欢迎语。
-    fn greet(&mut self, conn: &mut ChatPeer, nick: &str, hint: &str) -> Result<(), Failure> {
+    fn greet(
+        &mut self,
+        conn: &mut ChatPeer,
+        nick: &str,
+        wrong: &str,
+        hint: &str,
+    ) -> Result<(), Failure> {
         self.say(conn, "* 欢迎来到聊天室!请输入你的昵称")?;
-        self.expect_line(conn, nick, hint)?;
+        self.expect_line(conn, nick, wrong, hint)?;
         self.say(
             conn,
             &format!("* 你好,{nick}!现在在线 2 人: 小明, {nick}。输入 /help 查看命令"),
@@ -178,7 +185,9 @@ fn client_joins(session: &mut Session, nick: &str) -> Result<(FakeRoom, ChatPeer
     room.greet(
         &mut conn,
         nick,
-        "客户端连上以后,要先把 --nick 给的昵称作为第一行发给服务器(带换行)。",
+        "客户端报的昵称不对",
+        "客户端连上以后,等到服务器的第一句话,就把 --nick 给的昵称原样作为一行发给服务器\
+         (带换行):只有昵称本身,前后不加别的。",
     )?;
     Ok((room, conn))
 }
@@ -189,8 +198,9 @@ pub(super) fn client_sends_what_is_typed(session: &mut Session) -> Result<(), Fa
     room.expect_line(
         &mut conn,
         "大家好,我是小红",
+        "客户端发出的一行和键盘上打的不一样",
         "键盘(stdin)上打的每一行,都要原样作为一行发给服务器:读一行 stdin,\
-         write_all 到连接上,别忘了换行。",
+         write_all 到连接上,别忘了换行。前面不要加昵称:服务器转发时会替你加上「[昵称] 」。",
     )
 }
 
@@ -236,6 +246,7 @@ pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
     room.expect_line(
         &mut conn,
         "/nick 小红花",
+        "客户端发出的一行和键盘上打的不一样",
         "以 / 开头的命令也是原样发给服务器的一行。",
     )?;
     room.say(&conn, "* 你现在叫 小红花")?;
@@ -274,6 +285,7 @@ pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
     room.greet(
         &mut conn,
         "小红花",
+        "重连以后,客户端报的不是最后用的昵称",
         "重连以后,要自动报上最后用的昵称(用户用 /nick 改过名,就报新名字),\
          这样用户不用重新输入。把昵称放在两个线程都能看到的地方(比如 Arc<Mutex<String>>)。",
     )?;
@@ -297,6 +309,7 @@ pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
     room.expect_line(
         &mut conn,
         "我回来了",
+        "重连以后,客户端发出的一行和键盘上打的不一样",
         "重连以后,读键盘的线程要往新的连接上发:两个线程共享「当前的连接」(比如 Arc<Mutex<Option<TcpStream>>>)。",
     )
 }
@@ -314,26 +327,38 @@ pub(super) fn client_explains_a_full_room(session: &mut Session) -> Result<(), F
     let status = room.client.wait_exit(deadline(EXIT));
     let out = room.client.output();
     let said_why = format!("{}{}", out.stdout(), out.stderr()).contains("聊天室已满");
-    let problem = match status {
-        None => Some(format!("{} 秒后还在运行", scaled(EXIT).as_secs())),
-        Some(status) if status.success() => Some("退出码是 0".to_owned()),
-        Some(_) if !said_why => {
-            Some("stdout 和 stderr 里都没有服务器说的「聊天室已满」".to_owned())
-        }
+    let wrong = match status {
+        None => Some((
+            "聊天室满了,客户端却没有退出",
+            format!("{} 秒后还在运行", scaled(EXIT).as_secs()),
+            "连上以后先等服务器的第一句话(设一个读超时,比如 10 秒):是「! …」就把原因告诉用户,\
+             返回错误退出;一句话没说就关了、或者一直不说话,也要说清楚。不要先打印「已连上」\
+             然后一声不吭地挂着,也不要把进不了门当成断线去重连。",
+        )),
+        Some(_) if !said_why => Some((
+            "聊天室满了,客户端没有说清楚原因",
+            format!(
+                "stdout 和 stderr 里都没有服务器说的「聊天室已满」;客户端{}",
+                describe_exit(status)
+            ),
+            "服务器说的「! …」就是原因:把它告诉用户(打印到 stdout 或 stderr),再退出。",
+        )),
+        Some(status) if status.success() => Some((
+            "聊天室满了,客户端却以退出码 0 退出",
+            "客户端说了原因,退出码却是 0".to_owned(),
+            "进不了聊天室是一个错误:run 返回 Err,main 据此返回非 0 的退出码(ExitCode::FAILURE)。\
+             脚本和老师的评分工具都靠退出码知道「没成」。",
+        )),
         Some(_) => None,
     };
-    match problem {
+    match wrong {
         None => Ok(()),
-        Some(problem) => Err(room
-            .failure("聊天室满了,客户端没有说清楚就不声不响")
+        Some((headline, problem, hint)) => Err(room
+            .failure(headline)
             .sent(format!("{full}\n").as_bytes(), "客户端(然后关闭连接)")
             .expected("客户端打印服务器说的原因(「聊天室已满…」),然后退出,退出码不是 0")
-            .actual(format!("{problem};客户端{}", room.describe_client()))
-            .hint(
-                "连上以后先等服务器的第一句话(设一个读超时,比如 10 秒):是「! …」就把原因告诉用户,\
-                 返回错误退出;一句话没说就关了、或者一直不说话,也要说清楚。不要先打印「已连上」\
-                 然后一声不吭地挂着。",
-            )
+            .actual(problem)
+            .hint(hint)
             .read("门口：满员、不报昵称的人和用光的文件描述符")),
     }
 }
@@ -346,6 +371,7 @@ pub(super) fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure>
             room.expect_line(
                 &mut conn,
                 "/quit",
+                "客户端发出的一行和键盘上打的不一样",
                 "/quit 也要发给服务器,让服务器知道你走了。",
             )?;
         } else {
@@ -358,18 +384,44 @@ pub(super) fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure>
             Some(_) => None,
         };
         if let Some(problem) = problem {
-            let hint = if how == "Ctrl-D" {
-                "Ctrl-D 让 stdin 读到 EOF:stdin.lines() 的循环结束了,就该退出,退出码 0。\
-                 收消息的线程还卡在读连接上?主线程从 main 返回,整个进程就结束了,不用等它;\
-                 但要先告诉它「是用户要走」,别让它以为断线了去重连。"
-            } else {
-                "发出 /quit 以后,客户端就该退出(退出码 0),不要等服务器关连接。"
+            // 还在运行:它是不是在等连接关闭?评分器关掉自己这一头,再看一眼。
+            let waits_for_close = status.is_none() && {
+                conn.stop_sending();
+                room.client.wait_exit(deadline(LATE)).is_some()
+            };
+            let (headline, hint) = match (how, waits_for_close) {
+                ("Ctrl-D", true) => (
+                    "按下 Ctrl-D 以后,客户端一直等到服务器关了连接才退出",
+                    "主线程读到 EOF 以后,在等收消息的线程(join),而那个线程还卡在读连接上,\
+                     直到服务器关了连接才醒。先关闭连接(shutdown),或者干脆不等它:\
+                     主线程从 main 返回,整个进程就结束了。",
+                ),
+                ("Ctrl-D", false) => (
+                    "按下 Ctrl-D 以后,客户端没有干净地退出",
+                    "Ctrl-D 让 stdin 读到 EOF:stdin.lines() 的循环结束了,就该退出,退出码 0。\
+                     收消息的线程还卡在读连接上?主线程从 main 返回,整个进程就结束了,不用等它;\
+                     但要先告诉它「是用户要走」,别让它以为断线了去重连。",
+                ),
+                (_, true) => (
+                    "输入 /quit 以后,客户端一直等到服务器关了连接才退出",
+                    "发出 /quit 以后,客户端就该退出(退出码 0),不要等服务器关连接:\
+                     先关闭连接(shutdown),主线程从 main 返回。",
+                ),
+                (_, false) => (
+                    "输入 /quit 以后,客户端没有干净地退出",
+                    "发出 /quit 以后,客户端就该退出(退出码 0),不要等服务器关连接。",
+                ),
             };
             return Err(room
-                .failure(format!("按下 {how} 以后,客户端没有干净地退出"))
+                .failure(headline)
                 .expected("客户端在几秒内自己退出,退出码 0")
-                .actual(problem)
-                .hint(hint));
+                .actual(if waits_for_close {
+                    format!("{problem};评分器关掉连接以后,它才退出")
+                } else {
+                    problem
+                })
+                .hint(hint)
+                .read("第 10 步：读键盘、发送"));
         }
         // 客户端退出了,它的连接也随之关闭:评分器这边读到 EOF。
         let ending = conn.read_to_close(deadline(REPLY), || true).ending;

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use crate::chat::{ChatPeer, Missed};
 use crate::failure::Failure;
 use crate::grader::{
-    EXIT, Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit, diagnose_stderr,
-    scaled,
+    EXIT, LATE, Lesson, REPLY, STARTUP, Server, Session, Step, deadline, describe_exit,
+    diagnose_stderr, scaled,
 };
 use crate::program::Program;
 use crate::tcp::{ReadEnding, TcpFakeServer};
@@ -120,6 +120,15 @@ pub fn said(nick: &str, text: &str) -> String {
     format!("[{nick}] {text}")
 }
 
+/// 等不到进入的通知时的提示:没有发通知,或者发了、却不是评分器认得的样子。
+const JOIN_HINT: &str = "有人报上昵称、进了聊天室以后,要告诉已经在里面的每一个人:一行以「* 」开头,\
+     带着他的昵称和「进入」,比如「* bob 进入了聊天室」。如果你发了通知,看看它是不是少了开头的「* 」、\
+     他的昵称或者「进入」这个词。";
+
+/// 等不到离开的通知时,除了「没发」以外的另一种可能。
+const LEAVE_WORDING: &str =
+    "如果你发了离开的通知,看看它是不是少了开头的「* 」、他的昵称或者「离开」这个词。";
+
 /// 一行是不是关于 `nick` 的、含有 `word` 的通知(`* …`)。
 fn notice_about(line: &str, nick: &str, word: &str) -> bool {
     line.starts_with("* ") && line.contains(nick) && line.contains(word)
@@ -133,6 +142,47 @@ fn is_error(line: &str) -> bool {
 /// 一行是不是 `/list` 的回复(`* 在线 N 人: …`)。
 fn is_list(line: &str) -> bool {
     line.starts_with("* 在线")
+}
+
+/// `/list` 的回复 `list` 哪里不对:应该恰好有 `present` 里的每一个人(人数也对),
+/// 没有 `gone` 里的人;`asker` 是发命令的人。对的话返回 None,否则返回问题和提示。
+fn list_problem(
+    list: &str,
+    present: &[&str],
+    gone: &[&str],
+    asker: &str,
+) -> Option<(String, &'static str)> {
+    // 名单里的词:昵称不会有空格和标点,按它们切开,一个个地比(alice 不能算作 alicia 的一部分)。
+    let names: Vec<&str> = list
+        .split(|c: char| c.is_whitespace() || ",，、:：".contains(c))
+        .filter(|name| !name.is_empty())
+        .collect();
+    if let Some(ghost) = gone.iter().find(|nick| names.contains(nick)) {
+        return Some((
+            format!("里面还有已经离开的 {ghost}"),
+            "请一个人离开(或者他自己走了)时,要把他从名单里删掉。",
+        ));
+    }
+    if !names.contains(&asker) {
+        return Some((
+            format!("里面没有发命令的 {asker} 自己"),
+            "名单是房间里的每一个人,包括发命令的人自己:不要像广播那样跳过他。人数是名单的长度。",
+        ));
+    }
+    if let Some(missing) = present.iter().find(|nick| !names.contains(nick)) {
+        return Some((
+            format!("里面没有 {missing}"),
+            "名单来自房间里的每一个人(按进来的先后),人数是名单的长度;刚进来的人也要在里面。",
+        ));
+    }
+    let count = present.len().to_string();
+    if !list.contains(&count) {
+        return Some((
+            format!("人数不是 {count}"),
+            "「* 在线 N 人: …」里的 N 是名单的长度。",
+        ));
+    }
+    None
 }
 
 /// 怎么用 nc 手动重现。
@@ -363,24 +413,49 @@ impl Room {
     /// 有人刚走时,他的线程要一小会儿才让出座位:这时被请走(「! …满…」)就再试,有期限。
     fn take_free_seat(&mut self, nick: &str) -> Result<(ChatPeer, Instant), Failure> {
         let until = deadline(REPLY);
+        let mut refused = 0;
+        let mut knock_again = Duration::from_millis(10);
         loop {
             let mut peer = self.connect(nick)?;
             let since = Instant::now();
             let first = peer.wait_for(until, self.alive(), |_| true);
-            match first {
+            let actual = match first {
                 Ok((_, line)) if line.starts_with("* ") => return Ok((peer, since)),
-                Ok((_, line)) if is_error(&line) && Instant::now() < until => continue,
-                _ => {
-                    return Err(self.trouble(
-                        Failure::new("有人走了,座位却没有空出来")
-                            .expected(format!("{nick} 连上以后收到一行以「* 」开头的问候"))
-                            .actual(peer.transcript(4))
-                            .hint("连接的线程结束时(不管是怎么结束的),要把它占的座位还回去。")
-                            .read("门口：满员、不报昵称的人和用光的文件描述符")
-                            .reproduce(REPRODUCE),
-                    ));
+                Ok((_, line)) if is_error(&line) && Instant::now() < until => {
+                    refused += 1;
+                    // 座位什么时候空出来,服务器不会发任何信号,只能隔一会儿再敲一次门(间隔逐次加倍,
+                    // 总的期限是 until)。这段时间里留意服务器有没有退出:退出了就不用再敲了。
+                    drop(peer);
+                    let exited = self.server.program.wait_exit(Instant::now() + knock_again);
+                    knock_again = (knock_again * 2).min(Duration::from_millis(100));
+                    if exited.is_none() {
+                        continue;
+                    }
+                    format!(
+                        "服务器在评分器等座位空出来的时候退出了({})",
+                        describe_exit(exited)
+                    )
                 }
-            }
+                Ok((_, line)) if is_error(&line) => format!(
+                    "{} 秒里一次次地连,每次都被请走,收到「{}」",
+                    scaled(REPLY).as_secs(),
+                    show_text(&line)
+                ),
+                _ if refused > 0 => format!(
+                    "{} 秒里一次次地连,每次都收到「! …」被请走了,最后一次:\n{}",
+                    scaled(REPLY).as_secs(),
+                    peer.transcript(4)
+                ),
+                _ => peer.transcript(4),
+            };
+            return Err(self.trouble(
+                Failure::new("有人走了,座位却没有空出来")
+                    .expected(format!("{nick} 连上以后收到一行以「* 」开头的问候"))
+                    .actual(actual)
+                    .hint("连接的线程结束时(不管是怎么结束的),要把它占的座位还回去。")
+                    .read("门口：满员、不报昵称的人和用光的文件描述符")
+                    .reproduce(REPRODUCE),
+            ));
         }
     }
 }

@@ -6,31 +6,83 @@ pub(super) fn nicknames_are_checked(session: &mut Session) -> Result<(), Failure
     let mut room = Room::open(session)?;
     let _alice = room.join("alice")?;
     let mut newcomer = room.connect("新来的人")?;
+    const CHARACTERS: &str =
+        "昵称只能是字母(汉字也算)、数字、_ 和 -:char::is_alphanumeric 加上 '_' 和 '-'。";
     let bad = [
         (
             "一二三四五六七八九十一二三四五六七",
             "17 个字符,超过了 16 个",
+            "昵称最多 16 个字符:用 chars().count() 数字符(一个汉字是一个字符),超过 16 个就不行。",
         ),
-        ("bad nick", "中间有空格(/msg 就切不开昵称和内容了)"),
-        ("\u{1b}[31mred", "有控制字符 ESC(会把别人的终端变成红色)"),
-        ("alice", "已经有人在用了"),
+        (
+            "   ",
+            "去掉两头的空白以后是空的",
+            "先去掉两头的空白(trim),再数字符:至少要有 1 个。",
+        ),
+        (
+            "bad nick",
+            "中间有空格(/msg 就切不开昵称和内容了)",
+            CHARACTERS,
+        ),
+        (
+            "\u{1b}[31mred",
+            "有控制字符 ESC(会把别人的终端变成红色)",
+            CHARACTERS,
+        ),
+        (
+            "alice",
+            "已经有人在用了",
+            "昵称不能和在线的人重名:查「有没有人在用」和「把他加进名单」要在同一次加锁里做,\
+             否则两个人同时报上同一个昵称,会都被接受。",
+        ),
     ];
-    for (nick, why) in bad {
-        room.send(&newcomer, nick)?;
-        let (_, reply) = room
-            .expect(
-                &mut newcomer,
-                &format!("昵称「{}」被拒绝的提示", show_text(nick)),
-                &format!("一行以「! 」开头的提示,说明为什么不行:这个昵称{why}"),
-                |line| {
-                    is_error(line)
-                        || line.starts_with("* ") && line.contains(nick) && !nick.is_empty()
-                },
-                "昵称的规则:1 到 16 个字符(用 chars().count() 数字符,不是 len() 数字节),\
-             只能是字母(汉字也算)、数字、_ 和 -;不能和在线的人重名。不合法时回一行「! 原因」,\
-             然后接着等下一行昵称,不要断开他。",
-            )
-            .map_err(|f| f.sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)"))?;
+    let rules_hint = "昵称的规则:1 到 16 个字符(用 chars().count() 数字符,不是 len() 数字节),\
+         只能是字母(汉字也算)、数字、_ 和 -;不能和在线的人重名。不合法时回一行「! 原因」,\
+         然后接着等下一行昵称,不要断开他。";
+    for (i, (nick, why, rule)) in bad.into_iter().enumerate() {
+        let sent_nick =
+            |f: Failure| f.sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)");
+        let reply = match newcomer.send_line(nick, deadline(REPLY)) {
+            Ok(()) => newcomer.wait_for(deadline(REPLY), room.alive(), |line| {
+                is_error(line) || line.starts_with("* ") && line.contains(nick)
+            }),
+            Err(err) => Err(Missed {
+                before: Vec::new(),
+                ending: ReadEnding::Error(crate::tcp::describe_io_error(&err)),
+            }),
+        };
+        let reply = match reply {
+            Ok((_, line)) => line,
+            // 前一个昵称被拒绝以后,连接就断了:不管是发不出去还是读到了关闭,都是同一个原因。
+            Err(missed) if i > 0 && missed.ending != ReadEnding::GaveUp => {
+                let ending = match missed.ending {
+                    ReadEnding::Error(err) => format!("然后{err}"),
+                    _ => "然后服务器关闭了这个连接".to_owned(),
+                };
+                return Err(room.trouble(sent_nick(
+                    Failure::new("昵称被拒绝以后,服务器断开了连接")
+                        .expected(format!(
+                            "一行以「! 」开头的提示(这个昵称{why}),连接还开着,可以接着报下一个昵称"
+                        ))
+                        .actual(format!("{}\n({ending})", newcomer.transcript(6)))
+                        .hint(
+                            "昵称不合法或者重名时,回一行「! 原因」,然后接着等下一行昵称,不要断开他:\
+                             他多半只是打错了,换一个就好。",
+                        )
+                        .read("昵称")
+                        .reproduce(REPRODUCE),
+                )));
+            }
+            Err(missed) => {
+                return Err(sent_nick(room.missed(
+                    &newcomer,
+                    missed,
+                    &format!("昵称「{}」被拒绝的提示", show_text(nick)),
+                    &format!("一行以「! 」开头的提示,说明为什么不行:这个昵称{why}"),
+                    rules_hint,
+                )));
+            }
+        };
         if !is_error(&reply) {
             let headline = if nick == "alice" {
                 "昵称「alice」已经有人在用了,却又被接受了".to_owned()
@@ -42,10 +94,10 @@ pub(super) fn nicknames_are_checked(session: &mut Session) -> Result<(), Failure
                     .sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)")
                     .expected(format!("一行以「! 」开头的提示:这个昵称{why}"))
                     .actual(newcomer.transcript(6))
-                    .hint(
-                        "昵称的规则:1 到 16 个字符(用 chars().count() 数字符,不是 len() 数字节),\
-                         只能是字母(汉字也算)、数字、_ 和 -;不能和在线的人重名。",
-                    )
+                    .hint(format!(
+                        "{rule} 不合法时回一行「! 原因」,接着等下一行昵称。"
+                    ))
+                    .read("昵称")
                     .reproduce(REPRODUCE),
             ));
         }
@@ -61,8 +113,41 @@ pub(super) fn nicknames_are_checked(session: &mut Session) -> Result<(), Failure
         "昵称不合法时,回一行「! 原因」以后要接着等下一行,直到拿到一个合法的昵称。\
          汉字也是字母:char::is_alphanumeric 对「小」返回 true。",
     )?;
+
+    // 恰好 16 个字符的昵称是合法的,哪怕它有 48 个字节。
+    let nick = LONGEST_NICK;
+    let mut longest = room.connect("16 个字的人")?;
+    room.send(&longest, nick)?;
+    let (_, reply) = room
+        .expect(
+            &mut longest,
+            &format!("合法昵称「{nick}」的欢迎语"),
+            &format!("一行以「* 」开头、带着「{nick}」的欢迎语"),
+            |line| is_error(line) || line.starts_with("* ") && line.contains(nick),
+            "昵称不合法时,回一行「! 原因」以后要接着等下一行,直到拿到一个合法的昵称。",
+        )
+        .map_err(|f| f.sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)"))?;
+    if is_error(&reply) {
+        return Err(room.trouble(
+            Failure::new(format!("恰好 16 个字符的昵称「{nick}」被拒绝了"))
+                .sent(format!("{nick}\n").as_bytes(), "服务器(连上以后报的昵称)")
+                .expected(format!(
+                    "一行以「* 」开头、带着「{nick}」的欢迎语:它有 16 个字符(48 个字节),正好是上限"
+                ))
+                .actual(longest.transcript(4))
+                .hint(
+                    "昵称最多 16 个字符,不是 16 个字节:一个汉字是 1 个字符、3 个字节。\
+                     用 chars().count() 数字符,不要用 len()(它数的是字节)。",
+                )
+                .read("昵称")
+                .reproduce(REPRODUCE),
+        ));
+    }
     Ok(())
 }
+
+/// 恰好 16 个字符(48 个字节)的昵称:合法昵称最长的样子。
+const LONGEST_NICK: &str = "一二三四五六七八九十一二三四五六";
 
 pub(super) fn commands_work(session: &mut Session) -> Result<(), Failure> {
     let mut room = Room::open(session)?;
@@ -78,14 +163,11 @@ pub(super) fn commands_work(session: &mut Session) -> Result<(), Failure> {
         is_list,
         "/list 只回给发命令的人一行「* 在线 N 人: 昵称, 昵称」。",
     )?;
-    if !["alice", "bob", "carol", "3"]
-        .iter()
-        .all(|s| list.contains(s))
-    {
-        return Err(Failure::new("「/list」的名单不对")
+    if let Some((problem, hint)) = list_problem(&list, &["alice", "bob", "carol"], &[], "alice") {
+        return Err(Failure::new(format!("「/list」的名单不对:{problem}"))
             .expected("一行「* 在线 3 人: alice, bob, carol」")
-            .actual(format!("收到「{}」", show_text(&list)))
-            .hint("名单来自房间里的每一个人(按进来的先后),人数是名单的长度;刚进来的人也要在里面。")
+            .actual(format!("alice 收到「{}」", show_text(&list)))
+            .hint(hint)
             .read("消息和命令")
             .reproduce(REPRODUCE));
     }
@@ -136,6 +218,10 @@ pub(super) fn commands_work(session: &mut Session) -> Result<(), Failure> {
         "/msg 昵称 内容:找到这个昵称(注意 alice 已经改名叫 alicia 了),只给他一个人发\
          「[发信人 悄悄对你说] 内容」。",
     )?;
+    // 先让 bob 自己过一道屏障:他的 /list 有了回复,他的 /msg 引起的一切(包括错发给 carol 的)
+    // 都已经放进了各人的信箱;这时 carol 的屏障之前没有,就是真的没有。
+    // (只用 carol 的屏障不够:bob 的线程可能刚交给 alice、还没交给 carol。)
+    room.barrier(&mut bob)?;
     let before = room.barrier(&mut carol)?;
     if let Some(leak) = before.iter().find(|l| l.contains(secret)) {
         return Err(Failure::new("私信被别人看到了")
@@ -145,49 +231,101 @@ pub(super) fn commands_work(session: &mut Session) -> Result<(), Failure> {
             .reproduce(REPRODUCE));
     }
 
-    // 未知命令和 /help:只回给发命令的人。
+    // 私信发给不在线的人:只回给发命令的人一行「! …」。
+    room.send(&bob, "/msg nobody 在吗")?;
+    let before = room.barrier(&mut bob)?;
+    if !before.iter().any(|l| is_error(l)) {
+        return Err(room.trouble(
+            Failure::new("私信发给了一个不在线的人,发信人却没有收到错误提示")
+                .sent("/msg nobody 在吗\n/list\n".as_bytes(), "服务器(从 bob 的连接发出)")
+                .expected("「/list」的回复之前,先收到一行以「! 」开头的提示,比如「! 没有叫 nobody 的人在线」")
+                .actual(bob.transcript(6))
+                .hint("/msg 找不到这个昵称时,回一行「! …」给发信人,让他知道悄悄话没有送到。")
+                .read("消息和命令")
+                .reproduce(REPRODUCE),
+        ));
+    }
+
+    // 未知命令、/help 和空行:只回给发命令的人(空行什么也不回)。
+    // 服务器按顺序处理 carol 的行:回复要在她的「/list」的回复之前到。
     room.send(&carol, "/dance")?;
-    room.expect(
-        &mut carol,
-        "未知命令「/dance」的错误提示",
-        "一行以「! 」开头的提示,比如「! 未知命令 /dance,输入 /help 查看可用的命令」",
-        is_error,
-        "以 / 开头、又不是已知命令的行,回一行「! 未知命令 …」给发的人,不要当成普通的话广播出去。",
-    )?;
+    let before = room.barrier(&mut carol)?;
+    if !before.iter().any(|l| is_error(l)) {
+        return Err(room.trouble(
+            Failure::new("carol 没有收到未知命令「/dance」的错误提示")
+                .sent(b"/dance\n/list\n", "服务器(从 carol 的连接发出)")
+                .expected(
+                    "「/list」的回复之前,先收到一行以「! 」开头的提示,\
+                     比如「! 未知命令 /dance,输入 /help 查看可用的命令」",
+                )
+                .actual(carol.transcript(6))
+                .hint(
+                    "以 / 开头、又不是已知命令的行,回一行「! 未知命令 …」给发的人,\
+                     不要当成普通的话广播出去。",
+                )
+                .read("消息和命令")
+                .reproduce(REPRODUCE),
+        ));
+    }
     room.send(&carol, "/help")?;
-    room.expect(
-        &mut carol,
-        "「/help」的回复",
-        "以「* 」开头、提到 /list、/nick、/msg、/quit 的命令说明",
-        |line| line.starts_with("* ") && line.contains("/msg"),
-        "/help 回一行(或几行)以「* 」开头的命令说明。",
-    )?;
+    room.send(&carol, "")?;
+    let before = room.barrier(&mut carol)?;
+    if !before
+        .iter()
+        .any(|l| l.starts_with("* ") && l.contains("/msg"))
+    {
+        return Err(room.trouble(
+            Failure::new("carol 没有收到「/help」的回复")
+                .sent(b"/help\n\n/list\n", "服务器(从 carol 的连接发出)")
+                .expected("「/list」的回复之前,先收到以「* 」开头、提到 /list、/nick、/msg、/quit 的命令说明")
+                .actual(carol.transcript(6))
+                .hint("/help 回一行(或几行)以「* 」开头的命令说明,只给发命令的人。")
+                .read("消息和命令")
+                .reproduce(REPRODUCE),
+        ));
+    }
     let before = room.barrier(&mut bob)?;
     if let Some(leak) = before
         .iter()
-        .find(|l| l.contains("dance") || l.contains("/help"))
+        .find(|l| l.contains("dance") || l.contains("/help") || l.starts_with("[carol]"))
     {
         return Err(Failure::new("别人的命令被广播了出来")
-            .expected("carol 发的 /dance 和 /help 只有 carol 自己收到回复")
+            .expected("carol 发的 /dance、/help 和一个空行,bob 什么也收不到")
             .actual(format!("bob 收到了「{}」", show_text(leak)))
-            .hint("命令不是普通的话:先看一行是不是以 / 开头,是的话当命令处理,不要广播。")
+            .hint(
+                "命令不是普通的话:先看一行是不是以 / 开头,是的话当命令处理,不要广播。\
+                 空行什么也不做。",
+            )
+            .read("消息和命令")
             .reproduce(REPRODUCE));
     }
 
-    // /quit:服务器关闭他的连接,其他人收到通知。
-    room.send(&carol, "/quit")?;
-    let alive = room.server.program.exited().is_none();
-    let ending = carol.read_to_close(deadline(REPLY), || alive).ending;
-    if !matches!(ending, ReadEnding::Closed | ReadEnding::Error(_)) {
+    // /quit:服务器关闭他的连接,其他人收到通知。紧跟着的「/list」不该再有回复:
+    // 服务器处理完 /quit 就不再读这个连接了。
+    room.send_bytes(&carol, b"/quit\n/list\n")?;
+    let after_quit = carol.wait_for(deadline(REPLY), room.alive(), is_list);
+    let closed = matches!(
+        &after_quit,
+        Err(Missed {
+            ending: ReadEnding::Closed | ReadEnding::Error(_),
+            ..
+        })
+    );
+    if !closed {
+        let ending = match after_quit {
+            Ok(_) => "(/quit 之后的「/list」也得到了回复:服务器还在读这个连接)".to_owned(),
+            Err(_) => format!("(等了 {} 秒,连接还开着)", scaled(REPLY).as_secs()),
+        };
         return Err(room.trouble(
             Failure::new("carol 发了 /quit,服务器却没有关闭她的连接")
-                .expected("服务器回一句再见(可以不回),然后关闭连接")
-                .actual(format!(
-                    "{}\n(等了 {} 秒,连接还开着)",
-                    carol.transcript(4),
-                    scaled(REPLY).as_secs()
-                ))
-                .hint("/quit:让这个客户端的线程离开读循环,把他从名单里删掉,连接随之关闭。")
+                .sent(b"/quit\n/list\n", "服务器(从 carol 的连接发出)")
+                .expected("服务器回一句再见(可以不回),然后关闭连接;/quit 之后的行不再处理")
+                .actual(format!("{}\n{ending}", carol.transcript(4)))
+                .hint(
+                    "/quit:回一句再见,然后离开读循环(return 或 break),把他从名单里删掉,\
+                     连接随之关闭。",
+                )
+                .read("消息和命令")
                 .reproduce(REPRODUCE),
         ));
     }
@@ -206,18 +344,43 @@ pub(super) fn bad_input_is_contained(session: &mut Session) -> Result<(), Failur
     let alice = room.join("alice")?;
     let mut bob = room.join("bob")?;
 
-    // 坏的 UTF-8:照样转发(坏的字节变成 �),服务器不能因此出事。
+    // 坏的 UTF-8:照样转发(坏的字节变成 �),服务器不能因此出事,也不能因此断开 alice。
     let broken = b"\xff\xfe \xe5\x9d\x8f\xe5\xad\x97\xe8\x8a\x82\n";
     room.send_bytes(&alice, broken)?;
-    room.expect(
-        &mut bob,
-        "alice 发的带坏 UTF-8 字节的一行",
-        "一行以「[alice] 」开头、带着「坏字节」(坏掉的字节显示为 �)",
-        |line| line.starts_with("[alice] ") && line.contains("坏字节"),
-        "网络上来的字节不一定是合法的 UTF-8。read_line 遇到坏字节会返回 InvalidData 错误;\
-         用 read_until(b'\\n', …) 读字节,再用 String::from_utf8_lossy 变成文字(坏字节变成 �)。",
-    )
-    .map_err(|f| f.sent(broken, "服务器(从 alice 的连接发出)"))?;
+    let utf8_hint = "网络上来的字节不一定是合法的 UTF-8。read_line 遇到坏字节会返回 InvalidData 错误;\
+         用 read_until(b'\\n', …) 读字节,再用 String::from_utf8_lossy 变成文字(坏字节变成 �)。";
+    let (_, got) = room
+        .expect(
+            &mut bob,
+            "alice 发的带坏 UTF-8 字节的一行",
+            "一行以「[alice] 」开头、带着「坏字节」(坏掉的字节显示为 �)",
+            |line| line.starts_with("[alice] ") || notice_about(line, "alice", "离开"),
+            utf8_hint,
+        )
+        .map_err(|f| f.sent(broken, "服务器(从 alice 的连接发出)"))?;
+    if !(got.contains('\u{FFFD}') && got.contains("坏字节")) {
+        let (headline, hint) = if got.starts_with("* ") {
+            ("alice 发了一行带坏 UTF-8 字节的话,就被断开了", utf8_hint)
+        } else {
+            (
+                "带坏 UTF-8 字节的一行,到了别人那里变了样",
+                "坏的字节要变成 �(U+FFFD),其余的文字原样保留:String::from_utf8_lossy 就是这样做的。",
+            )
+        };
+        return Err(room.trouble(
+            Failure::new(headline)
+                .sent(broken, "服务器(从 alice 的连接发出)")
+                .expected("bob 收到一行以「[alice] 」开头、带着「坏字节」的话,坏掉的字节显示为 �")
+                .actual(format!(
+                    "bob 收到「{}」\n{}",
+                    show_text(&got),
+                    bob.transcript(4)
+                ))
+                .hint(hint)
+                .read("坏的输入")
+                .reproduce(REPRODUCE),
+        ));
+    }
 
     // ANSI 转义序列:不能原样到达别人的终端。
     let ansi = "\u{1b}[2J\u{1b}[31m红色警报\u{7}";
@@ -283,17 +446,65 @@ pub(super) fn bad_input_is_contained(session: &mut Session) -> Result<(), Failur
         "mallory 进入聊天室的通知",
         "一行以「* 」开头、带着 mallory 和「进入」的通知",
         |line| notice_about(line, "mallory", "进入"),
-        "有人进了聊天室以后,要告诉已经在里面的每一个人。",
+        JOIN_HINT,
     )?;
-    let long = "长".repeat(4000);
+    // 恰好 1024 字节(不算换行)的一行照常转发;多 1 个字节,就断开发它的人。
+    // 用汉字:1025 字节只有 343 个字符,按字符数的上限抓不住它。
+    let longest = format!("{}x", "长".repeat(341));
+    room.send(&alice, &longest)?;
+    let expected = said("alice", &longest);
+    let (_, got) = room.expect(
+        &mut bob,
+        "alice 发的恰好 1024 字节的一行",
+        "一行「[alice] 长长长……长x」(alice 发的 1024 字节原样转发)",
+        |line| line.starts_with("[alice] ") || notice_about(line, "alice", "离开"),
+        "一行最多 1024 字节(不算换行):恰好 1024 字节的还是合法的。",
+    )?;
+    if got != expected {
+        return Err(room.trouble(
+            Failure::new("恰好 1024 字节的一行,没有原样转发给别人")
+                .sent_note("alice 发了一行「长长长……长x」:341 个「长」加一个 x,恰好 1024 字节,再加一个换行")
+                .expected("bob 收到「[alice] 」加上这 1024 字节:上限是 1024 字节,不算换行,恰好到上限的一行是合法的")
+                .actual(format!("bob 收到「{}」", show_text(&got)))
+                .hint(
+                    "上限是 1024 字节,不算行尾的换行(和它前面的 \\r):先去掉换行,再比较 len() > 1024。\
+                     读的时候用 take(1024 + 2) 给换行留出位置。",
+                )
+                .read("限制")
+                .reproduce(REPRODUCE),
+        ));
+    }
+    let long = format!("{}xy", "长".repeat(341));
     // 服务器可能读到一半就断开了他,这时发送会失败:那正是我们想要的。
     let _ = mallory.send_line(&long, deadline(REPLY));
+    let (_, got) = room.expect(
+        &mut bob,
+        "mallory 被断开以后离开的通知",
+        "一行以「* 」开头、带着 mallory 和「离开」的通知",
+        |line| line.starts_with("[mallory]") || notice_about(line, "mallory", "离开"),
+        "一行太长被断开,也是离开:从名单里删掉,告诉其他人。",
+    )?;
+    if got.starts_with("[mallory]") {
+        return Err(room.trouble(
+            Failure::new("1025 字节的一行被转发给了别人")
+                .sent_note("mallory 发了一行「长长长……长xy」:341 个「长」加 xy,1025 字节(只有 343 个字符)")
+                .expected("一行最多 1024 字节(不算换行):超过时回一行「! …」(可以不回),断开 mallory,其他人收到他离开的通知")
+                .actual(format!("bob 收到「{}」", show_text(&got)))
+                .hint(
+                    "上限数的是字节,不是字符:用 len(),不要用 chars().count()。\
+                     读之前用 (&mut reader).take(1024 + 2) 限制最多读多少字节;读满了还没有换行,\
+                     或者去掉换行以后还超过 1024 字节,就告诉他、断开他。",
+                )
+                .read("限制")
+                .reproduce(REPRODUCE),
+        ));
+    }
     let alive = room.server.program.exited().is_none();
     let ending = mallory.read_to_close(deadline(REPLY), || alive).ending;
     if !matches!(ending, ReadEnding::Closed | ReadEnding::Error(_)) {
         return Err(room.trouble(
-            Failure::new("一行 12000 字节的消息,服务器既没有拒绝,也没有断开发送的人")
-                .sent_note("mallory 发了一行 12000 字节的「长长长……」")
+            Failure::new("一行 1025 字节的消息,服务器既没有拒绝,也没有断开发送的人")
+                .sent_note("mallory 发了一行「长长长……长xy」:1025 字节")
                 .expected("一行最多 1024 字节:超过时回一行「! …」(可以不回),然后断开 mallory")
                 .actual(format!(
                     "{}\n(等了 {} 秒,连接还开着)",
@@ -302,19 +513,38 @@ pub(super) fn bad_input_is_contained(session: &mut Session) -> Result<(), Failur
                 ))
                 .hint(
                     "不限制一行的长度,一个一直不发换行的人就能把服务器的内存吃光。\
-                     读之前用 (&mut reader).take(1025) 限制最多读多少字节;读满了还没有换行,\
+                     读之前用 (&mut reader).take(1024 + 2) 限制最多读多少字节;读满了还没有换行,\
                      就告诉他、断开他。",
                 )
                 .read("坏的输入"),
         ));
     }
-    room.expect(
-        &mut bob,
-        "mallory 被断开以后离开的通知",
-        "一行以「* 」开头、带着 mallory 和「离开」的通知",
-        |line| notice_about(line, "mallory", "离开"),
-        "因为一行太长被断开,也是离开:从名单里删掉,告诉其他人。",
-    )?;
+
+    // 一个一直不发换行的人:读满上限还没有换行,就该断开他,不能等到换行来了再量。
+    let mut eve = room.join("eve")?;
+    let endless = "长".repeat(1400);
+    let _ = eve.send_bytes(endless.as_bytes(), deadline(REPLY));
+    let alive = room.server.program.exited().is_none();
+    let ending = eve.read_to_close(deadline(REPLY), || alive).ending;
+    if !matches!(ending, ReadEnding::Closed | ReadEnding::Error(_)) {
+        return Err(room.trouble(
+            Failure::new("一个一直不发换行的人,发了 4200 字节,服务器还在等他的换行")
+                .sent_note("eve 发了 4200 字节的「长长长……」,没有换行,然后等着")
+                .expected("读满 1024 字节(加上留给换行的 2 字节)还没有换行,就是超长:回一行「! …」(可以不回),断开 eve")
+                .actual(format!(
+                    "{}\n(等了 {} 秒,连接还开着)",
+                    eve.transcript(4),
+                    scaled(REPLY).as_secs()
+                ))
+                .hint(
+                    "读到换行以后再量长度,已经晚了:一直不发换行的人能让 read_until 一直往内存里塞。\
+                     读之前用 (&mut reader).take(1024 + 2) 限制这一次最多读多少字节;\
+                     读满了还没有换行,就告诉他、断开他。",
+                )
+                .read("第 8 步：读一行")
+                .reproduce(REPRODUCE),
+        ));
+    }
 
     let text = "风平浪静";
     room.send(&alice, text)?;
@@ -332,6 +562,8 @@ pub(super) fn bad_input_is_contained(session: &mut Session) -> Result<(), Failur
 /// 门口检查用的上限和时限(课本:`--max-clients`、`--nick-timeout`)。
 const DOOR_SEATS: &str = "3";
 const NICK_TIMEOUT: Duration = Duration::from_secs(1);
+/// 报昵称报得极慢的人,每隔这么久发一个字节:远远短于报昵称的时限。
+const TRICKLE: Duration = Duration::from_millis(300);
 
 pub(super) fn the_door_is_guarded(session: &mut Session) -> Result<(), Failure> {
     let nick_timeout = scaled(NICK_TIMEOUT);
@@ -343,7 +575,7 @@ pub(super) fn the_door_is_guarded(session: &mut Session) -> Result<(), Failure> 
     let mut room = Room { server };
     let mut alice = room.join("alice")?;
     let bob = room.join("bob")?;
-    let mut dave = room.join("dave")?;
+    let dave = room.join("dave")?;
 
     // 第 4 个连接:满了。
     let mut late = room.connect("后来的人")?;
@@ -388,17 +620,57 @@ pub(super) fn the_door_is_guarded(session: &mut Session) -> Result<(), Failure> 
         "满员只影响新来的人,已经在里面的人要照常聊天。",
     )?;
 
-    // dave 走了,空出一个座位,给一个一句话也不说的人。
-    room.send(&dave, "/quit")?;
-    let _ = dave.read_to_close(deadline(REPLY), room.alive());
+    // dave 和 bob 走了,空出两个座位:一个给一句话也不说的人,一个给每隔一会儿才发一个字节、
+    // 永远报不完昵称的人。两个人都要在 --nick-timeout 秒到的时候被断开,不早也不晚太多。
+    for mut leaver in [dave, bob] {
+        room.send(&leaver, "/quit")?;
+        let _ = leaver.read_to_close(deadline(REPLY), room.alive());
+    }
     let (mut silent, silent_since) = room.take_free_seat("不说话的人")?;
+    let (mut slowpoke, slowpoke_since) = room.take_free_seat("一个字一个字报的人")?;
+    let limit = |since: Instant| since + nick_timeout + scaled(SLACK);
+    let ((silent_gone, silent_waited), (slowpoke_gone, slowpoke_waited)) =
+        std::thread::scope(|scope| {
+            let slowpoke = scope.spawn(|| {
+                let gone = slowpoke.trickle_to_close(TRICKLE, limit(slowpoke_since));
+                (gone, slowpoke_since.elapsed())
+            });
+            let gone = silent.read_to_close(limit(silent_since), || true);
+            let silent = (gone, silent_since.elapsed());
+            let slowpoke = slowpoke.join().unwrap_or_else(|_| {
+                let gone = Missed {
+                    before: Vec::new(),
+                    ending: ReadEnding::GaveUp,
+                };
+                (gone, Duration::ZERO)
+            });
+            (silent, slowpoke)
+        });
 
     // 不说话的人,到时被断开(先收到一行「! …」)。
-    let limit = silent_since + nick_timeout + scaled(SLACK);
-    let gone = silent.read_to_close(limit, room.alive());
-    let waited = silent_since.elapsed();
-    let told = gone.before.iter().any(|line| is_error(line));
-    if !matches!(gone.ending, ReadEnding::Closed | ReadEnding::Error(_)) || !told {
+    let told = silent_gone.before.iter().any(|line| is_error(line));
+    let closed = |ending: &ReadEnding| matches!(ending, ReadEnding::Closed | ReadEnding::Error(_));
+    if closed(&silent_gone.ending) && !told {
+        return Err(room.trouble(
+            Failure::new("一直不报昵称的连接被断开了,之前却没有收到「! …」")
+                .expected(format!(
+                    "用 --nick-timeout {seconds} 启动;连上以后一句话也不说的人,{seconds} 秒后先收到一行\
+                     「! 太久没有报上昵称,再见」(以「! 」开头),然后连接被关闭"
+                ))
+                .actual(format!(
+                    "{}\n(等了 {:.1} 秒,连接被关闭了)",
+                    silent.transcript(4),
+                    silent_waited.as_secs_f64(),
+                ))
+                .hint(
+                    "到时断开他之前,先告诉他为什么:回一行「! 太久没有报上昵称,再见」。\
+                     写完这一行再关闭连接(先写、后 shutdown),他才读得到。",
+                )
+                .read("限制")
+                .reproduce(REPRODUCE),
+        ));
+    }
+    if !closed(&silent_gone.ending) {
         return Err(room.trouble(
             Failure::new("一直不报昵称的连接,到时没有被断开")
                 .expected(format!(
@@ -408,31 +680,69 @@ pub(super) fn the_door_is_guarded(session: &mut Session) -> Result<(), Failure> 
                 .actual(format!(
                     "{}\n(等了 {:.1} 秒,{})",
                     silent.transcript(4),
-                    waited.as_secs_f64(),
-                    if told { "连接还开着" } else { "没有收到「! …」" }
+                    silent_waited.as_secs_f64(),
+                    if told {
+                        "收到了「! …」,连接却还开着"
+                    } else {
+                        "连接还开着,也没有收到「! …」"
+                    }
                 ))
                 .hint(
-                    "报昵称要有时限,而且是整个报昵称的过程的时限,不是每一次 read 的:\
-                     set_read_timeout 只管一次 read,每隔一会儿发一个字节的人能一直占着座位。\
+                    "一句话也不说的人一直占着座位:报昵称没有时限,或者没有用上 --nick-timeout 给的秒数;\
+                     也可能只在收到字节以后才看时间,一个字节也不发的人就永远不会被看到。\
+                     时限要管整个报昵称的过程:每次 read 之前,把读超时设成「离截止时间还剩多久」。",
+                )
+                .read("第 6 步：问昵称")
+                .reproduce(REPRODUCE),
+        ));
+    }
+    // 每隔一会儿发一个字节的人:每次 read 都等得到数据,时限却是整个报昵称的过程的。
+    if !closed(&slowpoke_gone.ending) {
+        return Err(room.trouble(
+            Failure::new("每隔一会儿发一个字节、永远报不完昵称的连接,到时没有被断开")
+                .sent_note(format!(
+                    "连上以后每隔 {} 毫秒发一个字节「x」,从不发换行",
+                    TRICKLE.as_millis()
+                ))
+                .expected(format!(
+                    "用 --nick-timeout {seconds} 启动;连上 {seconds} 秒还没报上昵称,连接就被关闭\
+                     (一句话不说的人被按时断开了,这一个却没有)"
+                ))
+                .actual(format!(
+                    "{}\n(等了 {:.1} 秒,连接还开着)",
+                    slowpoke.transcript(4),
+                    slowpoke_waited.as_secs_f64()
+                ))
+                .hint(
+                    "时限管的是整个报昵称的过程,不是每一次 read:set_read_timeout 只管一次 read,\
+                     每隔一会儿发一个字节的人,每次 read 都不超时,就能一直占着座位。\
                      每次 read 之前,把读超时设成「离截止时间还剩多久」。",
                 )
                 .read("第 6 步：问昵称")
                 .reproduce(REPRODUCE),
         ));
     }
-    if waited < nick_timeout / 2 {
-        return Err(Failure::new("还没到报昵称的时限,连接就被断开了")
-            .expected(format!(
-                "用 --nick-timeout {seconds} 启动:连上以后有 {seconds} 秒报昵称"
-            ))
-            .actual(format!(
-                "连上 {:.2} 秒就被断开了\n{}",
-                waited.as_secs_f64(),
-                silent.transcript(4)
-            ))
-            .hint("时限要用 --nick-timeout 给的秒数,从连上的那一刻算起。")
-            .read("第 6 步：问昵称")
-            .reproduce(REPRODUCE));
+    for (who, waited, transcript) in [
+        ("一句话也不说的人", silent_waited, silent.transcript(4)),
+        (
+            "一个字节一个字节发的人",
+            slowpoke_waited,
+            slowpoke.transcript(4),
+        ),
+    ] {
+        if waited < nick_timeout / 2 {
+            return Err(Failure::new("还没到报昵称的时限,连接就被断开了")
+                .expected(format!(
+                    "用 --nick-timeout {seconds} 启动:连上以后有 {seconds} 秒报昵称"
+                ))
+                .actual(format!(
+                    "{who}连上 {:.2} 秒就被断开了\n{transcript}",
+                    waited.as_secs_f64(),
+                ))
+                .hint("时限要用 --nick-timeout 给的秒数,从连上的那一刻算起。")
+                .read("第 6 步：问昵称")
+                .reproduce(REPRODUCE));
+        }
     }
 
     // 座位又空出来了:新来的人进得来。

@@ -50,7 +50,7 @@ pub(super) fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Re
         "slow 进入聊天室的通知",
         "一行以「* 」开头、带着 slow 和「进入」的通知",
         |line| notice_about(line, "slow", "进入"),
-        "有人进了聊天室以后,要告诉已经在里面的每一个人。",
+        JOIN_HINT,
     )?;
 
     let flood = flood_lines();
@@ -170,12 +170,12 @@ pub(super) fn a_slow_client_does_not_stall_the_room(session: &mut Session) -> Re
         is_list,
         "评分器用 /list 确认名单:只回给发命令的人一行「* 在线 N 人: 昵称, 昵称」。",
     )?;
-    if list.contains("slow") || !list.contains("alice") || !list.contains("bob") {
+    if let Some((problem, hint)) = list_problem(&list, &["alice", "bob"], &["slow"], "bob") {
         return Err(room.trouble(
-            Failure::new("slow 被请出去以后,名单不对")
+            Failure::new(format!("slow 被请出去以后,「/list」的名单不对:{problem}"))
                 .expected("一行「* 在线 2 人: alice, bob」:slow 已经不在了,alice 和 bob 都还在")
-                .actual(format!("收到「{}」", show_text(&list)))
-                .hint("请一个人离开时,要把他从名单里删掉,就像他自己离开一样。")
+                .actual(format!("bob 收到「{}」", show_text(&list)))
+                .hint(hint)
                 .read("一个不读消息的人")
                 .reproduce(REPRODUCE),
         ));

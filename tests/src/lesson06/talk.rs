@@ -15,7 +15,7 @@ pub(super) fn two_people_talk(session: &mut Session) -> Result<(), Failure> {
         "bob 进入聊天室的通知",
         "一行以「* 」开头、带着 bob 和「进入」的通知,比如「* bob 进入了聊天室」",
         |line| notice_about(line, "bob", "进入"),
-        "有人报上昵称、进了聊天室以后,要告诉已经在里面的每一个人。",
+        JOIN_HINT,
     )?;
 
     // alice 说,bob 收到;bob 说,alice 收到;谁都收不到自己的话。
@@ -32,20 +32,46 @@ fn talk(
 ) -> Result<(), Failure> {
     room.send(speaker, text)?;
     let expected = said(&speaker.nick, text);
-    room.expect(
-        listener,
-        &format!("{} 说的「{text}」", speaker.nick),
-        &format!("一行「{expected}」"),
-        |line| line == expected,
-        "一个人说的一句话,要原样(前面加上「[昵称] 」)发给聊天室里的其他每一个人。\
-         服务器为每个客户端开一个线程读它发来的行;读到一行,就把它交给其他所有人。",
-    )
-    .map_err(|f| {
+    let sent = |f: Failure| {
         f.sent(
             format!("{text}\n").as_bytes(),
             format!("服务器(从 {} 的连接发出)", speaker.nick),
         )
-    })?;
+    };
+    // 这时 listener 能收到的只有通知(「* …」)和这一句话:别的一行一到,就不用再等了。
+    let (_, got) = room
+        .expect(
+            listener,
+            &format!("{} 说的「{text}」", speaker.nick),
+            &format!("一行「{expected}」"),
+            |line| !line.starts_with("* "),
+            "一个人说的一句话,要原样(前面加上「[昵称] 」)发给聊天室里的其他每一个人。\
+             服务器为每个客户端开一个线程读它发来的行;读到一行,就把它交给其他所有人。",
+        )
+        .map_err(sent)?;
+    if got != expected {
+        return Err(sent(
+            room.trouble(
+                Failure::new(format!(
+                    "{} 收到的一行和 {} 说的不一样",
+                    listener.nick, speaker.nick
+                ))
+                .expected(format!("一行「{expected}」"))
+                .actual(format!(
+                    "{} 收到「{}」\n{}",
+                    listener.nick,
+                    show_text(&got),
+                    listener.transcript(6)
+                ))
+                .hint(
+                    "别人说的话,收到的人那里是「[说话人的昵称] 原话」:左方括号、昵称、右方括号、\
+                 一个空格,然后是他说的话。",
+                )
+                .read("服务器发出的行")
+                .reproduce(REPRODUCE),
+            ),
+        ));
+    }
     no_echo(room, speaker)
 }
 
@@ -250,7 +276,7 @@ pub(super) fn vanishing_clients_are_removed(session: &mut Session) -> Result<(),
             &format!("{nick} 进入聊天室的通知"),
             &format!("一行以「* 」开头、带着 {nick} 和「进入」的通知"),
             |line| notice_about(line, nick, "进入"),
-            "有人进了聊天室以后,要告诉已经在里面的每一个人。",
+            JOIN_HINT,
         )?;
         if reset {
             peer.reset();
@@ -264,7 +290,8 @@ pub(super) fn vanishing_clients_are_removed(session: &mut Session) -> Result<(),
             |line| notice_about(line, nick, "离开"),
             &format!(
                 "{how}:他的程序没有说 /quit 就没了。他的线程读到 EOF(read 返回 0)或者一个错误时,\
-                 要把他从在线名单里删掉,再告诉其他人。读到错误也是「这个人走了」,不是「服务器出错了」。"
+                 要把他从在线名单里删掉,再告诉其他人。读到错误也是「这个人走了」,不是「服务器出错了」。\
+                 {LEAVE_WORDING}"
             ),
         )?;
     }
