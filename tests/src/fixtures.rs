@@ -800,6 +800,48 @@ pub const CASES: &[Case] = &[
         within: secs(5),
     },
     // ---- 第 6 课 ----
+    // 服务器检查(第 1–9 项)的大多数例子来自 tests/fixtures/sound_chat.rs:一个写对了的服务器,
+    // 每个例子只关掉一条规则;fixture-chat-variant 什么也不关,必须全部通过。第 7–9 项的例子
+    // 跳过第 1–6 项(skip: 6),省下第 6 项的几秒钟;客户端的例子只测客户端的几项(skip: 9)。
+    Case {
+        program: "fixture-crash",
+        mistake: "启动时就 panic 了",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 1,
+            headline: "服务器还没打印地址就退出了",
+            says: &["退出码 101"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-no-join-notice",
+        mistake: "有人进来了,不告诉已经在里面的人",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "alice 没有收到 bob 进入聊天室的通知",
+            says: &["bob 和「进入」", "要告诉已经在里面的每一个人"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-chat-server-colon",
+        mistake: "转发的话写成「alice: 你好」",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 2,
+            headline: "bob 收到的一行和 alice 说的不一样",
+            says: &[
+                "bob 收到「alice: 你好,bob!我是 alice」",
+                "左方括号、昵称、右方括号",
+            ],
+        },
+        within: secs(3),
+    },
     Case {
         program: "fixture-chat-server-echo",
         mistake: "把话也发回给说话的人",
@@ -844,7 +886,31 @@ pub const CASES: &[Case] = &[
         expect: Fails {
             check: 5,
             headline: "昵称「alice」已经有人在用了,却又被接受了",
-            says: &["不能和在线的人重名"],
+            says: &["不能和在线的人重名", "同一次加锁"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-chat-server-nick-bytes",
+        mistake: "昵称的长度用 len() 数字节",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "恰好 16 个字符的昵称「一二三四五六七八九十一二三四五六」被拒绝了",
+            says: &["16 个字符(48 个字节)", "chars().count()"],
+        },
+        within: secs(4),
+    },
+    Case {
+        program: "fixture-chat-server-drops-bad-nick",
+        mistake: "昵称不合法就断开,不让他再报一个",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 5,
+            headline: "昵称被拒绝以后,服务器断开了连接",
+            says: &["然后服务器关闭了这个连接", "不要断开他"],
         },
         within: secs(4),
     },
@@ -879,6 +945,221 @@ pub const CASES: &[Case] = &[
         within: secs(10),
     },
     Case {
+        program: "fixture-chat-server-kicks-when-full",
+        mistake: "信箱按行数设上限,满了就请他走",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "bob 一直在读消息,却被请出了聊天室",
+            says: &["然后服务器关闭了 bob 的连接", "按时间判断", "背压"],
+        },
+        within: secs(5),
+    },
+    Case {
+        program: "fixture-chat-server-list-without-self",
+        mistake: "/list 的名单里没有发命令的人自己",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Fails {
+            check: 6,
+            headline: "slow 被请出去以后,「/list」的名单不对:里面没有发命令的 bob 自己",
+            says: &["bob 收到「* 在线 1 人: alice」", "包括发命令的人自己"],
+        },
+        within: secs(10),
+    },
+    Case {
+        program: "fixture-chat-server-nick-steals",
+        mistake: "/nick 不查重名",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 1,
+            headline: "bob 改成了别人正在用的昵称 carol",
+            says: &["收到「* 好的,以后你就叫 carol 了」", "/nick 也要检查重名"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-msg-to-all",
+        mistake: "/msg 的私信广播给了所有人",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 1,
+            headline: "私信被别人看到了",
+            says: &[
+                "carol 也收到了「[bob 悄悄对你说] 今晚八点老地方」",
+                "不要调用广播",
+            ],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-unknown-as-text",
+        mistake: "不认识的命令当成普通的话广播出去",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 1,
+            headline: "carol 没有收到未知命令「/dance」的错误提示",
+            says: &["\"/dance\\n/list\\n\"", "不要当成普通的话广播出去"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-quit-stays",
+        mistake: "/quit 以后不离开读循环,连接一直开着",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 1,
+            headline: "carol 发了 /quit,服务器却没有关闭她的连接",
+            says: &["/quit 之后的「/list」也得到了回复", "离开读循环"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-no-clean",
+        mistake: "转发前不清理控制字符",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 2,
+            headline: "控制字符被原样转发给了别人",
+            says: &["[alice] \\x1b[2J", "is_control"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-control-only",
+        mistake: "只用 char::is_control 清理,不管看不见的格式字符",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 2,
+            headline: "看不见的格式字符被原样转发给了别人",
+            says: &["里面有 U+202E", "char::is_control 只认 Cc 类"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-read-line",
+        mistake: "用 read_line 读一行,坏的 UTF-8 就断开说话的人",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 2,
+            headline: "alice 发了一行带坏 UTF-8 字节的话,就被断开了",
+            says: &["bob 收到「* alice 离开了」", "from_utf8_lossy"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-limit-in-chars",
+        mistake: "一行的上限数的是字符,不是字节",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 2,
+            headline: "1025 字节的一行被转发给了别人",
+            says: &["只有 343 个字符", "不要用 chars().count()"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-reads-whole-line",
+        mistake: "读一行不设上限,读到换行以后才量长度",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 2,
+            headline: "一个一直不发换行的人,发了 4200 字节,服务器还在等他的换行",
+            says: &["4200 字节", "take(1024 + 2)"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-chat-server-no-cap",
+        mistake: "不管 --max-clients",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 3,
+            headline: "聊天室满了,新来的人却没有被请走",
+            says: &["--max-clients 3", "不开线程"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-server-no-nick-timeout",
+        mistake: "报昵称没有时限",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 3,
+            headline: "一直不报昵称的连接,到时没有被断开",
+            says: &["连接还开着,也没有收到「! …」", "报昵称没有时限"],
+        },
+        within: secs(6),
+    },
+    Case {
+        program: "fixture-chat-server-nick-read-timeout",
+        mistake: "报昵称的时限用 set_read_timeout,只管一次 read",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 3,
+            headline: "每隔一会儿发一个字节、永远报不完昵称的连接,到时没有被断开",
+            says: &["每隔 300 毫秒发一个字节", "set_read_timeout 只管一次 read"],
+        },
+        within: secs(6),
+    },
+    Case {
+        program: "fixture-chat-server-seat-leak",
+        mistake: "有人走了,不还座位",
+        lesson: &lesson06::LESSON,
+        skip: 6,
+        expect: Fails {
+            check: 3,
+            headline: "有人走了,座位却没有空出来",
+            says: &["每次都收到「! …」被请走了", "座位还回去"],
+        },
+        within: secs(8),
+    },
+    Case {
+        program: "fixture-chat-variant",
+        mistake: "(正确)换了写法和措辞的服务器和客户端(通知换了说法、信箱只有 64 KiB、没有快路、报昵称的时限由一个看门的线程管、客户端不上色)",
+        lesson: &lesson06::LESSON,
+        skip: 0,
+        expect: Passes,
+        within: secs(12),
+    },
+    Case {
+        program: "fixture-chat-client-nick-command",
+        mistake: "报昵称时发的是「/nick 昵称」",
+        lesson: &lesson06::LESSON,
+        skip: 9,
+        expect: Fails {
+            check: 1,
+            headline: "客户端报的昵称不对",
+            says: &["收到「/nick 小红」", "只有昵称本身"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-client-prefixes-nick",
+        mistake: "打的话前面自己加上 `[昵称] ` 再发出去",
+        lesson: &lesson06::LESSON,
+        skip: 9,
+        expect: Fails {
+            check: 1,
+            headline: "客户端发出的一行和键盘上打的不一样",
+            says: &["收到「[小红] 大家好,我是小红」", "服务器转发时会替你加上"],
+        },
+        within: secs(3),
+    },
+    Case {
         program: "fixture-chat-client-colour",
         mistake: "客户端不管 stdout 是不是终端都输出颜色",
         lesson: &lesson06::LESSON,
@@ -902,6 +1183,54 @@ pub const CASES: &[Case] = &[
         },
         within: secs(8),
     },
+    Case {
+        program: "fixture-chat-client-no-backoff",
+        mistake: "断线后立刻重连,一点也不等",
+        lesson: &lesson06::LESSON,
+        skip: 9,
+        expect: Fails {
+            check: 3,
+            headline: "客户端重连之前一点也没有等",
+            says: &["至少等 100 毫秒", "退避"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-client-first-nick",
+        mistake: "重连时报的是启动时的昵称,不是最后一次 /nick 的",
+        lesson: &lesson06::LESSON,
+        skip: 9,
+        expect: Fails {
+            check: 3,
+            headline: "重连以后,客户端报的不是最后用的昵称",
+            says: &["收到「小红」", "就报新名字"],
+        },
+        within: secs(3),
+    },
+    Case {
+        program: "fixture-chat-client-joins-receiver",
+        mistake: "Ctrl-D 以后等收消息的线程结束,却没有先关掉连接",
+        lesson: &lesson06::LESSON,
+        skip: 9,
+        expect: Fails {
+            check: 4,
+            headline: "按下 Ctrl-D 以后,客户端一直等到服务器关了连接才退出",
+            says: &["评分器关掉连接以后,它才退出", "join"],
+        },
+        within: secs(9),
+    },
+    Case {
+        program: "fixture-chat-client-full-exits-zero",
+        mistake: "聊天室满了,把「! …」当普通消息打印,以退出码 0 退出",
+        lesson: &lesson06::LESSON,
+        skip: 9,
+        expect: Fails {
+            check: 5,
+            headline: "聊天室满了,客户端却以退出码 0 退出",
+            says: &["退出码却是 0", "ExitCode::FAILURE"],
+        },
+        within: secs(3),
+    },
 ];
 
 /// 第 `lesson` 课的例子。
@@ -920,7 +1249,7 @@ pub struct Hint {
     pub fixtures: &'static [&'static str],
 }
 
-/// 第 1 到 5 课的提示和它们该说给谁听(第 6 课的提示和它的评分器一起写)。
+/// 每一课的提示和它们该说给谁听。
 pub const HINTS: &[Hint] = &[
     Hint {
         marker: "如果程序先去接收数据再打印",
@@ -1094,5 +1423,138 @@ pub const HINTS: &[Hint] = &[
     Hint {
         marker: "read 默认会永远等下去",
         fixtures: &["fixture-tcp-client-no-read-timeout"],
+    },
+    // ---- 第 6 课 ----
+    Hint {
+        marker: "要告诉已经在里面的每一个人",
+        fixtures: &["fixture-chat-server-no-join-notice"],
+    },
+    Hint {
+        marker: "左方括号、昵称、右方括号",
+        fixtures: &["fixture-chat-server-colon"],
+    },
+    Hint {
+        marker: "广播时要跳过说话的人自己",
+        fixtures: &["fixture-chat-server-echo"],
+    },
+    Hint {
+        marker: "每个收信人只能有一个「写的人」",
+        fixtures: &["fixture-chat-server-thread-per-line"],
+    },
+    Hint {
+        marker: "锁会「中毒」",
+        fixtures: &["fixture-chat-server-crash"],
+    },
+    Hint {
+        marker: "查「有没有人在用」和「把他加进名单」要在同一次加锁里做",
+        fixtures: &["fixture-chat-server-dup-nick"],
+    },
+    Hint {
+        marker: "一个汉字是 1 个字符、3 个字节",
+        fixtures: &["fixture-chat-server-nick-bytes"],
+    },
+    Hint {
+        marker: "他多半只是打错了",
+        fixtures: &["fixture-chat-server-drops-bad-nick"],
+    },
+    Hint {
+        marker: "write_all 就一直等",
+        fixtures: &["fixture-chat-server-blocking"],
+    },
+    Hint {
+        marker: "没有上限的信箱(mpsc::channel)不会卡住房间",
+        fixtures: &["fixture-chat-server-unbounded"],
+    },
+    Hint {
+        marker: "「跟不上」要按时间判断",
+        fixtures: &["fixture-chat-server-kicks-when-full"],
+    },
+    Hint {
+        marker: "不要像广播那样跳过他",
+        fixtures: &["fixture-chat-server-list-without-self"],
+    },
+    Hint {
+        marker: "/nick 也要检查重名",
+        fixtures: &["fixture-chat-server-nick-steals"],
+    },
+    Hint {
+        marker: "/msg 只发给一个人,不要调用广播",
+        fixtures: &["fixture-chat-server-msg-to-all"],
+    },
+    Hint {
+        marker: "又不是已知命令的行",
+        fixtures: &["fixture-chat-server-unknown-as-text"],
+    },
+    Hint {
+        marker: "然后离开读循环(return 或 break)",
+        fixtures: &["fixture-chat-server-quit-stays"],
+    },
+    Hint {
+        marker: "谁都能遥控别人的终端",
+        fixtures: &["fixture-chat-server-no-clean"],
+    },
+    Hint {
+        marker: "char::is_control 只认 Cc 类",
+        fixtures: &["fixture-chat-server-control-only"],
+    },
+    Hint {
+        marker: "read_line 遇到坏字节会返回 InvalidData 错误",
+        fixtures: &["fixture-chat-server-read-line"],
+    },
+    Hint {
+        marker: "上限数的是字节,不是字符",
+        fixtures: &["fixture-chat-server-limit-in-chars"],
+    },
+    Hint {
+        marker: "读到换行以后再量长度,已经晚了",
+        fixtures: &["fixture-chat-server-reads-whole-line"],
+    },
+    Hint {
+        marker: "accept 之后先数一数",
+        fixtures: &["fixture-chat-server-no-cap"],
+    },
+    Hint {
+        marker: "也可能只在收到字节以后才看时间",
+        fixtures: &["fixture-chat-server-no-nick-timeout"],
+    },
+    Hint {
+        marker: "每次 read 都不超时,就能一直占着座位",
+        fixtures: &["fixture-chat-server-nick-read-timeout"],
+    },
+    Hint {
+        marker: "要把它占的座位还回去",
+        fixtures: &["fixture-chat-server-seat-leak"],
+    },
+    Hint {
+        marker: "只有昵称本身,前后不加别的",
+        fixtures: &["fixture-chat-client-nick-command"],
+    },
+    Hint {
+        marker: "服务器转发时会替你加上「[昵称] 」",
+        fixtures: &["fixture-chat-client-prefixes-nick"],
+    },
+    Hint {
+        marker: "用 std::io::IsTerminal 判断 stdout 是不是终端",
+        fixtures: &["fixture-chat-client-colour"],
+    },
+    Hint {
+        marker: "只用一个线程的话,它正卡在「读键盘」上",
+        fixtures: &["fixture-chat-client-one-thread"],
+    },
+    Hint {
+        marker: "等的时间逐次加倍(退避)",
+        fixtures: &["fixture-chat-client-no-backoff"],
+    },
+    Hint {
+        marker: "用户用 /nick 改过名,就报新名字",
+        fixtures: &["fixture-chat-client-first-nick"],
+    },
+    Hint {
+        marker: "直到服务器关了连接才醒",
+        fixtures: &["fixture-chat-client-joins-receiver"],
+    },
+    Hint {
+        marker: "脚本和老师的评分工具都靠退出码知道「没成」",
+        fixtures: &["fixture-chat-client-full-exits-zero"],
     },
 ];
