@@ -31,15 +31,18 @@ use crate::tcp::{ReadEnding, TcpFakeServer};
 use crate::text::{show_text, strip_ansi};
 
 mod client;
+mod inventory;
 mod rules;
 mod slow;
 mod talk;
+
+pub use inventory::RULES;
 
 pub const LESSON: Lesson = Lesson {
     number: "06",
     title: "多人聊天室",
     chapter: "book/src/06-chat.md",
-    rules: &[],
+    rules: RULES,
     server_keeps_running: true,
     steps: &[
         Step {
