@@ -31,6 +31,7 @@ use crate::tcp::{ReadEnding, TcpFakeServer};
 use crate::text::{show_text, strip_ansi};
 
 mod client;
+mod door;
 mod inventory;
 mod rules;
 mod slow;
@@ -88,7 +89,7 @@ pub const LESSON: Lesson = Lesson {
         Step {
             name: "门口：满员时新来的人收到「! …」并被断开；不报昵称的连接到时被断开；里面的人照常聊天",
             points: 1,
-            check: rules::the_door_is_guarded,
+            check: door::the_door_is_guarded,
         },
         Step {
             name: "客户端：连上后报昵称，把键盘上打的一行发出去",
