@@ -817,7 +817,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-no-join-notice",
-        mistake: "有人进来了,不告诉已经在里面的人",
+        mistake: "有人进来了，不告诉已经在里面的人",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Fails {
@@ -904,7 +904,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-drops-bad-nick",
-        mistake: "昵称不合法就断开,不让他再报一个",
+        mistake: "昵称不合法就断开，不让他再报一个",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Fails {
@@ -946,7 +946,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-kicks-when-full",
-        mistake: "信箱按行数设上限,满了就请他走",
+        mistake: "信箱按行数设上限，满了就请他走",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Fails {
@@ -1012,7 +1012,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-quit-stays",
-        mistake: "/quit 以后不离开读循环,连接一直开着",
+        mistake: "/quit 以后不离开读循环，连接一直开着",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1036,7 +1036,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-control-only",
-        mistake: "只用 char::is_control 清理,不管看不见的格式字符",
+        mistake: "只用 char::is_control 清理，不管看不见的格式字符",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1048,7 +1048,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-read-line",
-        mistake: "用 read_line 读一行,坏的 UTF-8 就断开说话的人",
+        mistake: "用 read_line 读一行，坏的 UTF-8 就断开说话的人",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1060,7 +1060,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-limit-in-chars",
-        mistake: "一行的上限数的是字符,不是字节",
+        mistake: "一行的上限数的是字符，不是字节",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1072,7 +1072,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-reads-whole-line",
-        mistake: "读一行不设上限,读到换行以后才量长度",
+        mistake: "读一行不设上限，读到换行以后才量长度",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1108,7 +1108,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-nick-read-timeout",
-        mistake: "报昵称的时限用 set_read_timeout,只管一次 read",
+        mistake: "报昵称的时限用 set_read_timeout，只管一次 read",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1120,7 +1120,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-server-seat-leak",
-        mistake: "有人走了,不还座位",
+        mistake: "有人走了，不还座位",
         lesson: &lesson06::LESSON,
         skip: 6,
         expect: Fails {
@@ -1132,7 +1132,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-variant",
-        mistake: "(正确)换了写法和措辞的服务器和客户端(通知换了说法、信箱只有 64 KiB、没有快路、报昵称的时限由一个看门的线程管、客户端不上色)",
+        mistake: "（正确）换了写法和措辞的服务器和客户端（通知换了说法、信箱只有 64 KiB、没有快路、报昵称的时限由一个看门的线程管、客户端不上色）",
         lesson: &lesson06::LESSON,
         skip: 0,
         expect: Passes,
@@ -1188,7 +1188,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-client-no-backoff",
-        mistake: "断线后立刻重连,一点也不等",
+        mistake: "断线后立刻重连，一点也不等",
         lesson: &lesson06::LESSON,
         skip: 9,
         expect: Fails {
@@ -1200,7 +1200,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-client-first-nick",
-        mistake: "重连时报的是启动时的昵称,不是最后一次 /nick 的",
+        mistake: "重连时报的是启动时的昵称，不是最后一次 /nick 的",
         lesson: &lesson06::LESSON,
         skip: 9,
         expect: Fails {
@@ -1212,7 +1212,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-client-joins-receiver",
-        mistake: "Ctrl-D 以后等收消息的线程结束,却没有先关掉连接",
+        mistake: "Ctrl-D 以后等收消息的线程结束，却没有先关掉连接",
         lesson: &lesson06::LESSON,
         skip: 9,
         expect: Fails {
@@ -1224,7 +1224,7 @@ pub const CASES: &[Case] = &[
     },
     Case {
         program: "fixture-chat-client-full-exits-zero",
-        mistake: "聊天室满了,把「! …」当普通消息打印,以退出码 0 退出",
+        mistake: "聊天室满了，把「! …」当普通消息打印，以退出码 0 退出",
         lesson: &lesson06::LESSON,
         skip: 9,
         expect: Fails {
