@@ -341,7 +341,10 @@ struct Queue {
     closed: bool,
     /// 是因为他跟不上才关门的。
     too_slow: bool,
-    /// 写线程上一次从信箱里取信的时刻(还没取过的话,是信箱建好的时刻)。
+    /// 写线程的耐心从这一刻算起:它上一次从信箱里取信的时刻,或者信箱从空变成有信的时刻,
+    /// 取较晚的那个。信箱空着的时候写线程没有事可做,那段时间不能算作它「跟不上」:
+    /// 否则安静了一阵之后,一下子涌来的一批信会在写线程醒来之前就把信箱塞满,
+    /// 一个读得好好的人就被当成跟不上请走了。
     taken: Instant,
     /// 写线程正拿着取走的行在写:这时不能走快路,否则顺序会乱。
     writing: bool,
@@ -352,6 +355,9 @@ impl Queue {
     fn push(&mut self, line: Line) -> bool {
         if self.closed {
             return false;
+        }
+        if self.is_empty() {
+            self.taken = Instant::now();
         }
         self.bytes += line.len();
         self.lines.push_back(line);
@@ -393,15 +399,15 @@ impl Outbox {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// 第 3 步:放一行。信箱满了就等写线程腾出地方(背压)。他的写线程上一次取信已经是
-    /// `patience` 之前的事了,信箱还是满的:他跟不上,请他离开,这一行就不给他了。
+    /// 第 3 步:放一行。信箱满了就等写线程腾出地方(背压)。信箱里有信等着,他的写线程却已经
+    /// `patience` 没来取了,信箱还是满的:他跟不上,请他离开,这一行就不给他了。
     fn post(&self, line: &Line, patience: Duration) {
         // ANCHOR: step-3
         let mut queue = self.lock();
         // 信箱里已经有东西、再放这一行就超过上限:等写线程取走(它会 notify emptied)。
         while !queue.closed && queue.bytes > 0 && queue.bytes + line.len() > OUTBOX_BYTES {
-            // 从他的写线程上一次取信算起,不是从「我开始等」算起:否则一个读得极慢的人,
-            // 每次都在期限之前腾出一点地方,就能让房间一次又一次地停下来。
+            // 从他的写线程上一次取信(或者信箱从空变成有信)算起,不是从「我开始等」算起:
+            // 否则一个读得极慢的人,每次都在期限之前腾出一点地方,就能让房间一次又一次地停下来。
             let left = patience.saturating_sub(queue.taken.elapsed());
             if left.is_zero() {
                 drop(queue);
@@ -444,6 +450,8 @@ impl Outbox {
             Err(_) => return Err(()),
         };
         if written < bytes.len() {
+            // 快路只在信箱空着时走:写线程的耐心从现在算起(见 Queue::taken)。
+            queue.taken = Instant::now();
             queue.rest.extend_from_slice(&bytes[written..]);
             queue.bytes += bytes.len() - written;
             self.filled.notify_one();
@@ -837,3 +845,33 @@ impl std::fmt::Display for LineError {
 }
 
 impl std::error::Error for LineError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue_idle_since(since: Instant) -> Queue {
+        Queue {
+            rest: Vec::new(),
+            lines: VecDeque::new(),
+            bytes: 0,
+            closed: false,
+            too_slow: false,
+            taken: since,
+            writing: false,
+        }
+    }
+
+    /// 安静了很久的信箱收到第一封信:写线程的耐心从现在算起,而不是从它上一次取信算起。
+    #[test]
+    fn patience_starts_when_the_first_line_arrives() {
+        let long_ago = Instant::now() - Duration::from_secs(60);
+        let mut queue = queue_idle_since(long_ago);
+        assert!(queue.push(Arc::from("* 小明 加入了聊天室\n")));
+        assert!(queue.taken > long_ago, "第一封信来了,耐心要从这一刻算起");
+        // 信箱里已经有信时,再来的信不重新计时:写线程一直不来取,耐心照样会用完。
+        let first = queue.taken;
+        assert!(queue.push(Arc::from("[小明] 你好\n")));
+        assert_eq!(queue.taken, first);
+    }
+}
