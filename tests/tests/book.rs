@@ -811,7 +811,7 @@ fn punctuation_next_to_chinese_is_full_width() {
             check(format!("第 {n} 课的规则 {}", rule.id), rule.rule);
         }
     }
-    for case in harness::fixtures::CASES {
+    for case in harness::fixtures::CASES.iter() {
         check(format!("例子 {} 的说明", case.program), case.mistake);
     }
     assert!(

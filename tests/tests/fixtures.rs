@@ -2,7 +2,8 @@
 //! 带着说出病因的标题和信息失败;每个「换了一种写法的正确程序」都必须全部通过。
 //! 评分器能抓住前者,才能抓住学员的同类错误;放过后者,才不会冤枉写对了的学员。
 //!
-//! 所有的例子都在 `harness::fixtures::CASES` 表里(规则清单也引用它),由一个测试同时运行(它们大多在等期限,
+//! 所有的例子都在 `harness::fixtures::CASES` 表里(tests/src/fixtures/,一课一个文件;规则清单也引用它),
+//! 由一个测试同时运行(它们大多在等期限,
 //! 并行跑才快),跑完一起报告:哪个没在该失败的地方失败、标题不对、信息里缺了什么,
 //! 以及每个例子用了多久。`COURSE_FIXTURE_RUNS=3` 让每个例子跑三遍,并确认三遍的信息
 //! 一字不差(端口号除外):同一个程序,每次都该得到同样的诊断。
@@ -205,7 +206,7 @@ fn every_fixture_gets_its_verdict() {
                         job
                     };
                     let Some((case, run)) = job else { return };
-                    let outcome = run_case(&CASES[case]);
+                    let outcome = run_case(CASES[case]);
                     results.lock().unwrap().push((case, run, outcome));
                 }
             });
@@ -217,7 +218,7 @@ fn every_fixture_gets_its_verdict() {
     // 单独重跑一次(这时只有它一个在跑),还超过期限,才算真的慢。
     for (case, _, outcome) in &mut results {
         if outcome.slow {
-            *outcome = slow_twice(&CASES[*case], outcome.elapsed);
+            *outcome = slow_twice(CASES[*case], outcome.elapsed);
         }
     }
 
