@@ -550,10 +550,13 @@ fn writes_all_of_a_long_reply(session: &mut Session) -> Result<(), Failure> {
 fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&["--timeout", "1"])?;
     // 一个连上来却一言不发的客户端,一直占着连接。一边让它沉默,一边量服务器过了多久断开它。
+    // 计时从连接之前开始:服务器的读超时不可能早于这一刻开始,量出来的只会偏长、不会偏短
+    // (评分器连上以后要是恰好没轮到 CPU,从「连上以后」才开始计时,就会冤枉服务器「没等够」)。
+    let before = Instant::now();
     let silent = connect(&mut server)?;
     let timeout = Duration::from_secs(1);
     let latest = timeout + scaled(LATE);
-    let dropped = silent.watch_close(Instant::now() + latest + scaled(LATE));
+    let dropped = silent.watch_close(before, Instant::now() + latest + scaled(LATE));
     let reproduce = format!(
         "终端 1: cargo run -p {} -- --timeout 1\n\
          终端 2: nc 127.0.0.1 8998          (连上以后什么也不输入)\n\
@@ -880,9 +883,10 @@ fn a_trickling_client_is_cut_off(session: &mut Session) -> Result<(), Failure> {
          (服务器应该在 1 秒左右断开它,不回复)",
         session.name()
     );
+    // 计时从连接之前开始(见第 8 项):量出来的只会偏长,不会冤枉服务器「没等够」。
+    let started = Instant::now();
     let trickler = connect(&mut server)?;
     let trickler_addr = trickler.addr().to_string();
-    let started = Instant::now();
     let timeout = Duration::from_secs(1);
     let latest = timeout + scaled(LATE);
     let line = "我在慢慢地说话\n".as_bytes();

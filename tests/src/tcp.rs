@@ -64,13 +64,17 @@ impl TcpClient {
     }
 
     /// 在另一个线程里一直读这个连接,直到对方把它关掉(或者重置),最多读到 `deadline`:
-    /// 返回的接收端会收到读是怎么停下来的,以及从现在起过了多久。
+    /// 返回的接收端会收到读是怎么停下来的,以及从 `started` 起过了多久。`started` 要取在
+    /// 连接之前:对方的计时不可能早于它开始,量出来的时间只会偏长,不会偏短。
     ///
     /// 用来量「对方过了多久才断开这个连接」,同时评分器可以去做别的事。线程最晚在
     /// `deadline` 结束,不会留下来。
-    pub fn watch_close(&self, deadline: Instant) -> mpsc::Receiver<(ReadEnding, Duration)> {
+    pub fn watch_close(
+        &self,
+        started: Instant,
+        deadline: Instant,
+    ) -> mpsc::Receiver<(ReadEnding, Duration)> {
         let (tx, rx) = mpsc::channel();
-        let started = Instant::now();
         match self.stream.try_clone() {
             Ok(stream) => {
                 let watched = TcpClient { stream };

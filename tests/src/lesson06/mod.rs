@@ -412,7 +412,7 @@ impl Room {
 const SLACK: Duration = Duration::from_secs(2);
 
 impl Room {
-    /// 连上一个刚刚空出来的座位,等到服务器的问候,返回连接和连上的时刻。
+    /// 连上一个刚刚空出来的座位,等到服务器的问候,返回连接和开始连接的时刻。
     ///
     /// 有人刚走时,他的线程要一小会儿才让出座位:这时被请走(「! …满…」)就再试,有期限。
     fn take_free_seat(&mut self, nick: &str) -> Result<(ChatPeer, Instant), Failure> {
@@ -420,8 +420,9 @@ impl Room {
         let mut refused = 0;
         let mut knock_again = Duration::from_millis(10);
         loop {
-            let mut peer = self.connect(nick)?;
+            // 连接之前取时刻:服务器的计时不可能更早开始,量出来的只会偏长,不会冤枉它「太早」。
             let since = Instant::now();
+            let mut peer = self.connect(nick)?;
             let first = peer.wait_for(until, self.alive(), |_| true);
             let actual = match first {
                 Ok((_, line)) if line.starts_with("* ") => return Ok((peer, since)),
