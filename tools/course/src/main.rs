@@ -10,6 +10,7 @@
 //! cargo run -p course -- grade --submission 学员的仓库 --format csv    老师评分
 //! cargo run -p course -- grade --class 全班的提交                      老师给全班评分(沙箱、成绩册、逐项分析)
 //! cargo run -p course -- dev check       课程作者:检查整个课程的约定
+//! cargo run -q -p course -- nc 127.0.0.1 8998    手动试一试:哪个系统上都一样的 nc
 //! ```
 
 mod dev;
@@ -18,6 +19,7 @@ mod grade;
 mod hints;
 mod interop;
 mod learner;
+mod nc;
 mod progress;
 mod repo;
 mod skeleton;
@@ -108,6 +110,9 @@ enum Command {
     /// 课程作者的工具
     #[command(subcommand, help_template = "{about}\n\n命令:\n{subcommands}")]
     Dev(dev::DevCommand),
+    /// 手动试一试:连上一个服务器,发 stdin 的内容,把回复打印出来(控制字符看得见)
+    #[command(help_template = nc::HELP)]
+    Nc(nc::NcArgs),
 }
 
 fn main() -> ExitCode {
@@ -137,6 +142,8 @@ fn run(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Interop { lesson, mine }) => interop::run(&repo()?, lesson.as_deref(), mine),
         Some(Command::Grade(args)) => grade::run(&args),
         Some(Command::Dev(command)) => dev::run(&repo()?, command),
+        // nc 只是收发数据的小工具,在哪里都能用,不需要课程仓库。
+        Some(Command::Nc(args)) => nc::run(&args),
     }
 }
 
