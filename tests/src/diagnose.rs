@@ -155,16 +155,20 @@ impl Sign {
     }
 }
 
-/// stderr 里每一个 `(os error N)` 的 N。
+/// stderr 里每一个错误码:`{err}` 打印成 `(os error N)`,`unwrap()`、`expect()` 和 `{err:?}`
+/// 打印成 `Os { code: N, kind: …, message: … }`。
+///
+/// 后一种只能靠错误码认:英文版 Windows 上 10040 的 message 是一长句「A message sent on a
+/// datagram socket was larger than…」,kind 是 Uncategorized,哪个说法都对不上。
 pub fn os_errors(stderr: &str) -> Vec<i32> {
-    stderr
-        .split("os error ")
-        .skip(1)
-        .filter_map(|rest| {
+    let mut codes = Vec::new();
+    for marker in ["os error ", "Os { code: "] {
+        codes.extend(stderr.split(marker).skip(1).filter_map(|rest| {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-        .collect()
+            digits.parse::<i32>().ok()
+        }));
+    }
+    codes
 }
 
 /// stderr 里认得出的所有原因,最可信的在前。
@@ -339,6 +343,19 @@ mod tests {
             vec![104, 10054]
         );
         assert!(os_errors("没有错误码").is_empty());
+    }
+
+    /// unwrap() 打印的是 io::Error 的 Debug 形式,里面没有「os error」;英文版 Windows 上
+    /// 10040 的说明和 kind 也都认不出来,只剩错误码。
+    #[test]
+    fn reads_the_code_from_an_unwrapped_io_error() {
+        let stderr = "thread 'main' panicked at src/main.rs:8:48:\n\
+            recv_from: Os { code: 10040, kind: Uncategorized, message: \"A message sent on a \
+            datagram socket was larger than the internal message buffer or some other network \
+            limit, or the buffer used to receive a datagram into was smaller than the datagram \
+            itself.\" }";
+        assert_eq!(os_errors(stderr), vec![10040]);
+        assert_eq!(cause(stderr), Some(Cause::MessageTooLong));
     }
 
     #[test]
