@@ -36,6 +36,27 @@ fn racy(program: &str) -> bool {
     program.starts_with("fixture-chat-server-")
 }
 
+/// Wine 和真正的 Windows 说法不一样的地方:(例子, 信息里的一句或者一条提示)。评分器照真正的 Windows 写,
+/// 所以 .ci/windows 在 Wine 里跑这个自测时,这几句不检查(别的系统上照样检查)。
+///
+/// - 没有 connect 的 UDP 套接字调用 send:Windows 报 10057(WSAENOTCONN,评分器认得),
+///   Wine 8.0 报 10022(WSAEINVAL,什么都可能是,评分器不该猜)。
+const WINE_DIFFERS: &[(&str, &str)] = &[
+    (
+        "fixture-udp-loop-send-without-address",
+        "send_to(数据, 地址)",
+    ),
+    (
+        "fixture-udp-loop-send-without-address",
+        "send 不知道该发给谁",
+    ),
+];
+
+/// 是否在 Wine 里运行:Wine 给它运行的每个程序都设置 WINELOADER。
+fn under_wine() -> bool {
+    cfg!(windows) && std::env::var_os("WINELOADER").is_some()
+}
+
 /// 同时最多运行这么多个例子。它们大多在等期限,CPU 用得很少。
 const AT_ONCE: usize = 32;
 
@@ -99,7 +120,8 @@ fn run_case(case: &Case) -> Outcome {
                 problems.push(format!("标题应该是「{headline}」,却是「{got}」"));
             }
             for phrase in *says {
-                if !message.contains(phrase) {
+                let wine_differs = under_wine() && WINE_DIFFERS.contains(&(case.program, phrase));
+                if !wine_differs && !message.contains(phrase) {
                     problems.push(format!("信息里应该有「{phrase}」"));
                 }
             }
@@ -300,7 +322,8 @@ fn hints_go_to_their_fixtures(results: &[(usize, usize, Outcome)]) -> Vec<String
             let program = CASES[*case].program;
             let listed = hint.fixtures.contains(&program);
             let has = outcome.message.contains(hint.marker);
-            if listed && !has && matches!(CASES[*case].expect, Fails { .. }) {
+            let wine_differs = under_wine() && WINE_DIFFERS.contains(&(program, hint.marker));
+            if listed && !has && matches!(CASES[*case].expect, Fails { .. }) && !wine_differs {
                 problems.push(format!("✗ {program}:信息里应该有提示「{}」", hint.marker));
             }
             if !listed && has {
