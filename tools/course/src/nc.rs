@@ -13,7 +13,8 @@
 //!   字节显示成 `\xff`:多出来的 `\r`、一串 NUL 一眼就能看见(`\n` 和 `\t` 照常换行、缩进);
 //! - TCP:输入结束(Ctrl-D;Windows 上是 Ctrl-Z 再回车)时关闭发送方向,就像 `nc -N`,
 //!   然后继续读,直到服务器关闭连接;
-//! - `-w 秒数`:输入结束以后,这么久什么也没收到,就说一声然后退出。
+//! - `-w 秒数`:输入结束以后,这么久什么也没收到,就说一声然后退出;
+//! - 在 Windows 的控制台里打字时,回车发出去的是 `\n`(不是控制台读到的 `\r\n`),和别的系统一样。
 //!
 //! 设计:一个线程把 stdin 发出去,一个线程收,两者都把发生的事放进同一个通道;主线程按顺序
 //! 处理这些事件,只有它打印。这样「输入结束以后再等 N 秒」就是一次带期限的 `recv_timeout`,
@@ -131,6 +132,7 @@ fn start_tcp(addrs: &[SocketAddr], events: Sender<Event>) -> Result<Protocol> {
 
 /// 把 stdin 上来的字节一到就发出去;stdin 结束时关闭发送方向(像 `nc -N`)。
 fn send_stream(mut stream: TcpStream, events: &Sender<Event>) {
+    let console = windows_console();
     let mut stdin = io::stdin().lock();
     let mut buf = [0u8; 8192];
     loop {
@@ -140,6 +142,11 @@ fn send_stream(mut stream: TcpStream, events: &Sender<Event>) {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             // 读不了 stdin(比如它不是文本)就当作输入结束。
             Err(_) => break,
+        };
+        let n = if console {
+            typed_line_end(&mut buf[..n])
+        } else {
+            n
         };
         if let Err(err) = stream.write_all(&buf[..n]) {
             let _ = events.send(Event::SendFailed(err));
@@ -195,6 +202,7 @@ fn start_udp(addrs: &[SocketAddr], events: Sender<Event>) -> Result<Protocol> {
 
 /// stdin 的每一行(连同 `\n`)是一个数据报;最后没有换行的半行也是。空的 stdin 什么也不发。
 fn send_lines(socket: &UdpSocket, events: &Sender<Event>) {
+    let console = windows_console();
     let mut stdin = io::stdin().lock();
     let mut line = Vec::new();
     loop {
@@ -202,6 +210,10 @@ fn send_lines(socket: &UdpSocket, events: &Sender<Event>) {
         match stdin.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
+        }
+        if console {
+            let n = typed_line_end(&mut line);
+            line.truncate(n);
         }
         if let Err(err) = socket.send(&line) {
             let gone = is_unreachable(&err);
@@ -212,6 +224,25 @@ fn send_lines(socket: &UdpSocket, events: &Sender<Event>) {
         }
     }
     let _ = events.send(Event::InputDone);
+}
+
+/// stdin 是不是 Windows 的控制台(在终端里打字,而不是管道或文件)。
+fn windows_console() -> bool {
+    cfg!(windows) && io::stdin().is_terminal()
+}
+
+/// Windows 的控制台把回车读成 `\r\n`。在那里打字时,把行尾换回 `\n`,和 Linux、macOS 上一样:
+/// 否则第 1、3 课的回声服务器会把多出来的 `\r` 原样发回来,字节数也对不上课本。
+/// 返回换过以后的长度。从管道和文件来的输入不经过这里,一个字节也不改。
+fn typed_line_end(bytes: &mut [u8]) -> usize {
+    match bytes {
+        [.., b'\r', b'\n'] => {
+            let n = bytes.len();
+            bytes[n - 2] = b'\n';
+            n - 1
+        }
+        _ => bytes.len(),
+    }
 }
 
 /// 每收到一个数据报,就原样交给主线程。
@@ -448,6 +479,17 @@ mod tests {
         let mut joined = pending;
         joined.extend_from_slice(&bytes[4..]);
         assert_eq!(visible(&joined, false), ("好".to_owned(), Vec::new()));
+    }
+
+    #[test]
+    fn a_line_typed_on_the_windows_console_ends_in_a_plain_newline() {
+        let mut typed = *b"hi\r\n";
+        assert_eq!(typed_line_end(&mut typed), 3);
+        assert_eq!(&typed[..3], b"hi\n");
+        let mut unix = *b"hi\n";
+        assert_eq!(typed_line_end(&mut unix), 3);
+        let mut partial = *b"hi\r";
+        assert_eq!(typed_line_end(&mut partial), 3);
     }
 
     #[test]
