@@ -158,6 +158,13 @@ fn receive<'buf>(
                 timeout.as_secs()
             )
         }
+        // 只有 Windows 会这样:服务器的端口上没有程序时,对方系统回的「端口不可达」
+        // 变成这一次 recv_from 的 ConnectionReset(os error 10054)。Linux 和 macOS
+        // 不把它告诉没有 connect 的套接字,那里只能等到超时。
+        Err(err) if err.kind() == io::ErrorKind::ConnectionReset => bail!(
+            "{server} 上没有程序在接收数据报(对方的系统回了「端口不可达」):\
+             请确认服务器正在运行、地址和端口没有写错"
+        ),
         Err(err) => Err(err).with_context(|| format!("接收 {server} 的回复失败")),
     }
     // ANCHOR_END: step-3
