@@ -11,7 +11,7 @@
 //! ```text
 //! cargo run -p solution-01
 //! # 另一个终端:输入一行文字后回车,会看到它被原样发回
-//! nc -u 127.0.0.1 7852
+//! cargo run -q -p course -- nc -u 127.0.0.1 7852
 //! ```
 
 use std::net::{SocketAddr, UdpSocket};

@@ -12,7 +12,7 @@
 //! ```text
 //! cargo run -p solution-03
 //! # 另一个终端:每输入一行回车,都会被原样发回;按 Ctrl-C 结束 nc
-//! nc -u 127.0.0.1 7852
+//! cargo run -q -p course -- nc -u 127.0.0.1 7852
 //! ```
 
 use std::net::UdpSocket;

@@ -15,7 +15,7 @@
 //! ```text
 //! cargo run -p solution-04
 //! # 另一个终端:输入一行文字回车,会收到服务器的回复
-//! nc 127.0.0.1 8998
+//! cargo run -q -p course -- nc 127.0.0.1 8998
 //! ```
 
 use std::io::{self, BufRead, BufReader, Read, Write};
