@@ -12,6 +12,10 @@ use crate::program::{Program, StderrWatch};
 /// 评分器能收下的最大数据报(比 UDP 允许的最大值还大一点,保证不会截断任何东西)。
 const RECV_BUFFER: usize = 65_536;
 
+/// 比这更大的数据报,算「大的」:没有回音时,先怀疑接收缓冲区(见 `no_reply`)。
+/// 输入目录里的文字都远小于它;评分器的大数据报是 8000 字节和 65507 字节。
+const BIG_DATAGRAM: usize = 1024;
+
 /// 对方退出以后,再等它退出前发出的数据报最多这么久。
 ///
 /// 本机的数据报在发送的那一刻并不一定已经进了接收队列:内核把它交给一个软中断去投递,
@@ -307,6 +311,20 @@ fn no_reply(
                 "长度为 0 的数据报也是一个数据报。UDP 没有「连接关闭」:recv_from 返回 0 \
                  只说明对方发来了一个空数据报,不是 EOF。原样回一个空数据报,然后接着循环。",
             ),
+        // 小的都好好的,偏偏大的没有回音:最常见的原因是接收缓冲区太小。
+        None if payload.len() > BIG_DATAGRAM => failure(format!(
+            "服务器没有回复 {} 字节的数据报",
+            payload.len()
+        ))
+        .actual(format!(
+            "没有收到 {missing}{others};服务器还在运行,stderr 上什么也没说"
+        ))
+        .hint(
+            "大的数据报没有回音,多半是接收缓冲区太小:Windows 上,比缓冲区大的数据报会让 recv_from \
+             报错(10040,WSAEMSGSIZE),把这个错误悄悄跳过(continue)的服务器就什么也不回;\
+             也可能是程序有意跳过了大的数据报。按 UDP 最大数据报(65507 字节)准备缓冲区;\
+             recv_from 出错时记一行日志,不要悄悄跳过。",
+        ),
         None if !answered.is_empty() => {
             failure("服务器回复了别的数据报,却没有回复这一个".to_owned())
                 .actual(format!("没有收到 {missing}{others};服务器还在运行"))

@@ -24,6 +24,13 @@ use colored::{Color, Colorize};
 
 use crate::protocol::clean;
 
+/// 在终端里结束输入的按键:Windows 的控制台上是 Ctrl-Z 再回车,别的系统上是 Ctrl-D。
+const EOF_KEYS: &str = if cfg!(windows) {
+    "Ctrl-Z 回车"
+} else {
+    "Ctrl-D"
+};
+
 /// 连接最多等这么久。
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。

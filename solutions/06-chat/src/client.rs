@@ -21,6 +21,13 @@ use colored::{Color, Colorize};
 
 use crate::protocol::clean;
 
+/// 在终端里结束输入的按键:Windows 的控制台上是 Ctrl-Z 再回车,别的系统上是 Ctrl-D。
+const EOF_KEYS: &str = if cfg!(windows) {
+    "Ctrl-Z 回车"
+} else {
+    "Ctrl-D"
+};
+
 /// 连接最多等这么久。
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
@@ -87,7 +94,7 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
         quitting: AtomicBool::new(false),
     });
     attach(&link, stream)?;
-    println!("* 已连上 {server}。输入文字回车发送,/help 查看命令,Ctrl-D 退出");
+    println!("* 已连上 {server}。输入文字回车发送,/help 查看命令,{EOF_KEYS} 退出");
     println!("{}", paint(&greeting));
 
     let receiver = Arc::clone(&link);
@@ -206,7 +213,7 @@ fn receive_forever(link: &Link, mut reader: BufReader<TcpStream>) {
         }
         println!(
             "{}",
-            "* 与服务器的连接断开了,正在重连……(Ctrl-D 退出)".yellow()
+            format!("* 与服务器的连接断开了,正在重连……({EOF_KEYS} 退出)").yellow()
         );
         *link.stream() = None;
         // 连接撑了一阵子才断,是一次普通的断线:从最短的间隔重新开始。

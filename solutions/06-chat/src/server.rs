@@ -495,7 +495,8 @@ impl Outbox {
         self.emptied.notify_all();
     }
 
-    /// 放弃这个人:扔掉信箱里的行,关掉连接。他的读线程会醒来,让他离开房间。
+    /// 放弃这个人:扔掉信箱里的行,关掉连接。他的读线程会醒来(Windows 上由 [`Timed`] 自己
+    /// 醒来发现),让他离开房间。
     fn give_up(&self, too_slow: bool) {
         {
             let mut queue = self.lock();
@@ -508,6 +509,11 @@ impl Outbox {
         self.filled.notify_all();
         self.emptied.notify_all();
         let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// 信箱关了吗(关门,或者放弃了他)。
+    fn is_closed(&self) -> bool {
+        self.lock().closed
     }
 
     /// 他是因为跟不上才被请走的吗?
@@ -538,7 +544,7 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
             return;
         }
     };
-    let mut reader = BufReader::new(Timed::new(&stream));
+    let mut reader = BufReader::new(Timed::new(&stream, &outbox));
 
     if let Some(nick) = choose_nick(&mut reader, id, room, &outbox) {
         if let Err(err) = chat(&mut reader, id, nick, room) {
@@ -782,17 +788,30 @@ fn read_line(reader: &mut impl BufRead) -> Result<Option<String>, LineError> {
 ///
 /// 为什么不直接用 set_read_timeout?它管的是「一次 read」,不是「一整行」:
 /// 一个每隔几秒发一个字节的人,每次 read 都不超时,却能一直占着这个连接。
+///
+/// 它还留意这个人的信箱:信箱关了(他跟不上被放弃了),read 就像连接关闭一样返回 0。
+/// Linux 和 macOS 上,放弃他时的 shutdown 本来就会叫醒阻塞在 read 上的线程;Windows 上不会
+/// (rust-lang/rust#121594),所以在 Windows 上每次 read 最多等 [`WAKE`],醒来看一眼信箱。
 struct Timed<'a> {
     stream: &'a TcpStream,
+    outbox: &'a Outbox,
     deadline: Option<Instant>,
     /// 上一次 read 用的超时,没变就不用再告诉系统一遍。
     timeout: Option<Duration>,
 }
 
+/// Windows 上,读线程最多这么久醒来一次,看看他是不是已经被放弃了(见 [`Timed`])。
+const WAKE: Option<Duration> = if cfg!(windows) {
+    Some(Duration::from_millis(200))
+} else {
+    None
+};
+
 impl<'a> Timed<'a> {
-    fn new(stream: &'a TcpStream) -> Timed<'a> {
+    fn new(stream: &'a TcpStream, outbox: &'a Outbox) -> Timed<'a> {
         Timed {
             stream,
+            outbox,
             deadline: None,
             timeout: None,
         }
@@ -801,18 +820,31 @@ impl<'a> Timed<'a> {
 
 impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let timeout = match self.deadline {
-            None => None,
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return Err(io::ErrorKind::TimedOut.into()),
-            },
-        };
-        if timeout != self.timeout {
-            self.stream.set_read_timeout(timeout)?;
-            self.timeout = timeout;
+        loop {
+            if self.outbox.is_closed() {
+                return Ok(0);
+            }
+            let left = match self.deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(io::ErrorKind::TimedOut.into()),
+                },
+            };
+            let timeout = match (left, WAKE) {
+                (Some(left), Some(wake)) => Some(left.min(wake)),
+                (left, wake) => left.or(wake),
+            };
+            if timeout != self.timeout {
+                self.stream.set_read_timeout(timeout)?;
+                self.timeout = timeout;
+            }
+            match self.stream.read(buf) {
+                // 只是醒来看一眼(还没到截止时间):回到开头,看信箱,再读。
+                Err(err) if is_timeout(&err) && timeout != left => continue,
+                result => return result,
+            }
         }
-        self.stream.read(buf)
     }
 }
 // ANCHOR_END: timed
