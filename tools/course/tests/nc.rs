@@ -228,10 +228,16 @@ fn hosts_can_be_localhost_or_ipv6_with_or_without_brackets() {
     }
     let (_server, addr) = start("solution-03", &["--host", "::1"]);
     let port = addr.port().to_string();
-    for host in ["::1", "[::1]"] {
-        let run = nc(&["-u", "-w", "1", host, &port], b"v6\n");
-        assert_eq!(run.stdout, "v6\n", "{host}: {}", run.stderr);
-    }
+    // 两种写法同时试(每一次都要等 -w 的 1 秒)。
+    thread::scope(|scope| {
+        for host in ["::1", "[::1]"] {
+            let port = &port;
+            scope.spawn(move || {
+                let run = nc(&["-u", "-w", "1", host, port], b"v6\n");
+                assert_eq!(run.stdout, "v6\n", "{host}: {}", run.stderr);
+            });
+        }
+    });
 }
 
 /// TCP:端口上没有程序在监听时,用中文说清楚,以 1 退出。
