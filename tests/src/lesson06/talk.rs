@@ -108,6 +108,49 @@ const ORDER_HINT: &str = "同一个人说的话,每个收信人都要按他说�
      一个写线程,从一个先进先出的信箱里按顺序取出一行行话,按顺序写。如果每广播一行就开一个新线程去写,\
      或者几个线程同时写同一个连接,谁先写到是碰运气的,顺序就乱了。";
 
+/// 几句完整的话首尾相接、中间少了换行:最常见的原因。
+const GLUED_HINT: &str = "每一句单独看都是完整的,只是换行没有紧跟在它后面:多半是几个线程同时写同一个连接。\
+     writeln! 直接写 TcpStream 时,正文和换行是两次 write,另一个线程的正文可能插在中间。\
+     每个收信人只能有一个「写的人」:一个写线程,从一个先进先出的信箱里按顺序取出一行行话;\
+     把正文和换行拼成一整行,一次 write_all 写出去。";
+
+/// `got` 是不是几句完整的话首尾相接(中间少了换行)?是的话,按原样返回那几句。
+///
+/// 每一句是「[昵称] 正文」,昵称是 `nicks` 之一,`is_sentence(昵称, 正文)` 认得这句正文。
+fn glued(
+    got: &str,
+    nicks: &[String],
+    is_sentence: impl Fn(&str, &str) -> bool,
+) -> Option<Vec<String>> {
+    let starts_at = |at: usize| {
+        nicks
+            .iter()
+            .any(|nick| got[at..].starts_with(&format!("[{nick}] ")))
+    };
+    let starts: Vec<usize> = got
+        .char_indices()
+        .map(|(at, _)| at)
+        .filter(|&at| starts_at(at))
+        .collect();
+    if starts.first() != Some(&0) || starts.len() < 2 {
+        return None;
+    }
+    let ends = starts.iter().skip(1).copied().chain([got.len()]);
+    let pieces: Vec<String> = starts
+        .iter()
+        .zip(ends)
+        .map(|(&from, to)| got[from..to].to_owned())
+        .collect();
+    let whole = |piece: &String| {
+        nicks.iter().any(|nick| {
+            piece
+                .strip_prefix(&format!("[{nick}] "))
+                .is_some_and(|text| is_sentence(nick, text))
+        })
+    };
+    pieces.iter().all(whole).then_some(pieces)
+}
+
 pub(super) fn three_people_talk_at_once(session: &mut Session) -> Result<(), Failure> {
     let mut room = Room::open(session)?;
     let mut peers = Vec::new();
@@ -195,15 +238,28 @@ pub(super) fn three_people_talk_at_once(session: &mut Session) -> Result<(), Fai
                             format!("{me} 又收到了一遍 {} 的第 {i} 句:重复了", others[k]),
                             "每一行只放进每个人的信箱一次。",
                         ),
-                        None => (
-                            "三个人同时说话时,有人收到了半行,或者粘在一起的两行",
-                            format!(
-                                "{me} 收到的这一行不是 {} 说的任何一句完整的话:半行,或者两行粘在了一起",
-                                others[k]
+                        None => match glued(&got, &nicks, |nick, text| {
+                            text.strip_prefix(&format!("{nick} 的第 "))
+                                .and_then(|rest| rest.strip_suffix(" 句"))
+                                .and_then(|i| i.parse::<usize>().ok())
+                                .is_some_and(|i| i < BURST)
+                        }) {
+                            Some(pieces) => (
+                                "三个人同时说话时,有人收到的两行话粘在了一起",
+                                format!(
+                                    "{me} 收到的这一行是 {} 句完整的话首尾相接:「{}」,中间少了换行",
+                                    pieces.len(),
+                                    pieces.join("」「")
+                                ),
+                                GLUED_HINT,
                             ),
-                            "客户端线程读到一行才广播一行:别把一次 read 读到的东西当作一行(TCP 是字节流),\
-                             用 BufReader 的 read_until 读到换行为止;发出去的每一行都带上换行。",
-                        ),
+                            None => (
+                                "三个人同时说话时,有人收到了半行",
+                                format!("{me} 收到的这一行不是 {} 说的任何一句完整的话", others[k]),
+                                "客户端线程读到一行才广播一行:别把一次 read 读到的东西当作一行(TCP 是字节流),\
+                                 用 BufReader 的 read_until 读到换行为止;发出去的每一行都带上换行。",
+                            ),
+                        },
                     };
                     Some((
                         headline,
@@ -307,4 +363,57 @@ pub(super) fn vanishing_clients_are_removed(session: &mut Session) -> Result<(),
         "有人断开以后,聊天室要照常工作:断开的人要从名单里删掉,广播时也不能因为写某个人失败就停下。",
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glued;
+
+    fn nicks() -> Vec<String> {
+        ["alice", "bob", "carol"].map(String::from).to_vec()
+    }
+
+    fn sentence(nick: &str, text: &str) -> bool {
+        text.strip_prefix(&format!("{nick} 的第 "))
+            .and_then(|rest| rest.strip_suffix(" 句"))
+            .is_some_and(|i| i.parse::<usize>().is_ok())
+    }
+
+    #[test]
+    fn whole_sentences_without_a_newline_between_are_glued() {
+        assert_eq!(
+            glued(
+                "[carol] carol 的第 0 句[carol] carol 的第 2 句",
+                &nicks(),
+                sentence
+            ),
+            Some(vec![
+                "[carol] carol 的第 0 句".to_owned(),
+                "[carol] carol 的第 2 句".to_owned()
+            ])
+        );
+        assert_eq!(
+            glued(
+                "[bob] bob 的第 7 句[carol] carol 的第 1 句[bob] bob 的第 8 句",
+                &nicks(),
+                sentence
+            )
+            .map(|pieces| pieces.len()),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn a_half_line_is_not_glued() {
+        for got in [
+            "[carol] carol 的第 0 句",
+            "[carol] carol 的第",
+            "[carol] carol 的第 0 句[carol] carol 的",
+            "[carol] carol 的第 0 句[bob] bob",
+            "carol 的第 0 句[carol] carol 的第 1 句",
+            "[carol] carol 的第 0 句 [carol] carol 的第 1 句",
+        ] {
+            assert_eq!(glued(got, &nicks(), sentence), None, "{got}");
+        }
+    }
 }
