@@ -115,6 +115,13 @@ pub const RULES: &[Rule] = &[
         checks: &[6],
         broken_by: &["fixture-udp-client-ipv4-only"],
     },
+    Rule {
+        id: "host",
+        rule: "数据报发到 --host 给的地址：--host 是 ::1 时发到 [::1]，不写死 127.0.0.1",
+        says: "评分器两种地址都会试",
+        checks: &[6],
+        broken_by: &["fixture-udp-client-ignores-host"],
+    },
 ];
 
 const HELLO: &str = "你好,世界";
@@ -177,6 +184,21 @@ fn receive_message(
     client: &mut Program,
     message: &str,
 ) -> Result<Datagram, Failure> {
+    receive_message_or_twin(session, server, None, client, message)
+}
+
+/// 数据报发到了 --host 以外的地址(评分器占着的孪生端口)时的标题。
+const IGNORES_HOST: &str = "客户端没有用 --host:数据报发到了另一个地址";
+
+/// 和 [`receive_message`] 一样;`twin` 占着服务器在另一类地址上的同一个端口
+/// (见 [`UdpPeer::bind_ipv6_with_ipv4_twin`]):数据报落到那里,说明客户端没有用 --host。
+fn receive_message_or_twin(
+    session: &Session,
+    server: &UdpPeer,
+    twin: Option<&UdpPeer>,
+    client: &mut Program,
+    message: &str,
+) -> Result<Datagram, Failure> {
     let failure = |headline: &str| {
         Failure::new(headline)
             .ran(command(session, server, message))
@@ -187,7 +209,29 @@ fn receive_message(
             ))
             .reproduce(reproduce(session, message))
     };
-    let Some(datagram) = server.recv_while(deadline(REPLY), || client.exited().is_none()) else {
+    let mut strayed = None;
+    let got = server.recv_while(deadline(REPLY), || {
+        if strayed.is_none() {
+            strayed = twin.and_then(UdpPeer::try_recv);
+        }
+        strayed.is_none() && client.exited().is_none()
+    });
+    if let (None, Some(strayed), Some(twin)) = (&got, strayed, twin) {
+        return Err(failure(IGNORES_HOST)
+            .actual(format!(
+                "{} 什么也没收到;评分器占着的 {} 却收到了 {}(从 {} 发出)",
+                server.addr(),
+                twin.addr(),
+                show_bytes(&strayed.data),
+                strayed.from
+            ))
+            .hint(
+                "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
+                 --host 是 ::1 时,数据报要发到 [::1]:端口。用 (host.as_str(), port) 解析出地址,\
+                 客户端自己的套接字也要和它同一类(IPv6 就绑定 [::]:0)。",
+            ));
+    }
+    let Some(datagram) = got else {
         let waited = format!("{} 秒内没有收到任何数据报", scaled(REPLY).as_secs());
         return Err(match client.exited() {
             Some(status) => failure("客户端还没发出数据报就退出了")
@@ -412,7 +456,7 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
     if !inputs::has_ipv6_loopback() {
         return Err(Failure::skip(inputs::NO_IPV6));
     }
-    let server = UdpPeer::bind_to(inputs::IPV6_LOOPBACK);
+    let (server, twin) = UdpPeer::bind_ipv6_with_ipv4_twin();
     let port = server.addr().port().to_string();
     let timeout = client_timeout();
     let args = [
@@ -432,13 +476,18 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
          终端 2: cargo run -p {} -- --host ::1",
         session.name()
     );
-    let datagram = receive_message(session, &server, &mut client, HELLO).map_err(|f| {
-        f.ran(&ran).reproduce(reproduce_v6).hint(
-            "--host 可以是 IPv6 地址。客户端自己的套接字要和服务器的地址是同一类:\
-             服务器是 IPv4 就绑定 0.0.0.0:0,是 IPv6 就绑定 [::]:0(server.is_ipv4() 告诉你是哪一类)。\
-             绑定 0.0.0.0:0 的套接字发不到 ::1。",
-        )
-    })?;
+    let datagram = receive_message_or_twin(session, &server, Some(&twin), &mut client, HELLO)
+        .map_err(|f| {
+            let f = f.ran(&ran).reproduce(reproduce_v6);
+            if f.headline == IGNORES_HOST {
+                return f;
+            }
+            f.hint(
+                "--host 可以是 IPv6 地址。客户端自己的套接字要和服务器的地址是同一类:\
+                 服务器是 IPv4 就绑定 0.0.0.0:0,是 IPv6 就绑定 [::]:0(server.is_ipv4() 告诉你是哪一类)。\
+                 绑定 0.0.0.0:0 的套接字发不到 ::1。",
+            )
+        })?;
     let reply = "IPv6 上的回信".as_bytes();
     server.send_to_running(reply, datagram.from, &mut client);
     expect_printed_reply(session, &server, &mut client, HELLO, reply).map_err(|f| {

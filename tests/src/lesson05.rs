@@ -242,6 +242,21 @@ fn accept_message(
     client: &mut Program,
     message: &str,
 ) -> Result<TcpClient, Failure> {
+    accept_message_or_twin(session, server, None, client, message)
+}
+
+/// 连接连到了 --host 以外的地址(评分器占着的孪生端口)时的标题。
+const IGNORES_HOST: &str = "客户端没有用 --host:连到了另一个地址";
+
+/// 同 [`accept_message`];`twin` 占着服务器在另一类地址上的同一个端口
+/// (见 [`TcpFakeServer::bind_ipv6_with_ipv4_twin`]):有人连到那里,说明客户端没有用 --host。
+fn accept_message_or_twin(
+    session: &Session,
+    server: &TcpFakeServer,
+    twin: Option<&TcpFakeServer>,
+    client: &mut Program,
+    message: &str,
+) -> Result<TcpClient, Failure> {
     let failure = |headline: &str| {
         Failure::new(headline)
             .ran(command_with(session, server, message))
@@ -252,7 +267,26 @@ fn accept_message(
             ))
             .reproduce(reproduce_with(session, message))
     };
-    let Some(connection) = server.accept(deadline(REPLY), || client.exited().is_none()) else {
+    let mut strayed = None;
+    let accepted = server.accept(deadline(REPLY), || {
+        if strayed.is_none() {
+            strayed = twin.and_then(TcpFakeServer::try_accept);
+        }
+        strayed.is_none() && client.exited().is_none()
+    });
+    if let (None, Some(from), Some(twin)) = (&accepted, strayed, twin) {
+        return Err(failure(IGNORES_HOST)
+            .actual(format!(
+                "{} 没有人连;评分器占着的 {} 却有人连上来了(从 {from} 连来)",
+                server.addr(),
+                twin.addr()
+            ))
+            .hint(
+                "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
+                 --host 是 ::1 时,要连 [::1]:端口。用 (host.as_str(), port) 解析出地址再连接。",
+            ));
+    }
+    let Some(connection) = accepted else {
         return Err(match client.exited() {
             Some(status) => failure("客户端还没连上服务器就退出了")
                 .actual(format!(
@@ -763,7 +797,7 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
     if !inputs::has_ipv6_loopback() {
         return Err(Failure::skip(inputs::NO_IPV6));
     }
-    let server = TcpFakeServer::bind_to(inputs::IPV6_LOOPBACK);
+    let (server, twin) = TcpFakeServer::bind_ipv6_with_ipv4_twin();
     let port = server.addr().port().to_string();
     let timeout = client_timeout();
     let args = [
@@ -783,11 +817,14 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
          终端 2: cargo run -p {} -- --host ::1",
         session.name()
     );
-    let connection = accept_the_message(session, &server, &mut client).map_err(|f| {
-        f.ran(&ran)
-            .reproduce(&reproduce_v6)
-            .hint("用 --host 和 --port 组成的地址连接:--host 也可以是 IPv6 地址 ::1。")
-    })?;
+    let connection = accept_message_or_twin(session, &server, Some(&twin), &mut client, HELLO)
+        .map_err(|f| {
+            let f = f.ran(&ran).reproduce(&reproduce_v6);
+            if f.headline == IGNORES_HOST {
+                return f;
+            }
+            f.hint("用 --host 和 --port 组成的地址连接:--host 也可以是 IPv6 地址 ::1。")
+        })?;
     let reply = "IPv6 上的回信";
     connection
         .send(format!("{reply}\n").as_bytes())

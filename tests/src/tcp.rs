@@ -245,6 +245,31 @@ impl TcpFakeServer {
         TcpFakeServer { listener }
     }
 
+    /// 监听 IPv6 回环地址 ::1 上的随机端口,同时占住 IPv4 回环地址上的同一个端口(返回的第二个,
+    /// 「孪生」的监听套接字,只用 [`TcpFakeServer::try_accept`] 看一眼)。
+    ///
+    /// 不用 --host 的客户端会连 127.0.0.1 的同一个端口。没人占着那个端口的话,它可能连进同时运行的
+    /// 另一项检查的程序里;占着它,连接就落在评分器手里,还能说清楚错在哪里。
+    pub fn bind_ipv6_with_ipv4_twin() -> (TcpFakeServer, TcpFakeServer) {
+        const TRIES: usize = 100;
+        for _ in 0..TRIES {
+            let v6 = TcpFakeServer::bind_to(crate::inputs::IPV6_LOOPBACK);
+            let twin = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, v6.addr().port()));
+            if let Ok(listener) = twin {
+                listener
+                    .set_nonblocking(true)
+                    .expect("监听套接字可以设成非阻塞");
+                return (v6, TcpFakeServer { listener });
+            }
+        }
+        panic!("评分器试了 {TRIES} 次,也没能同时占住 ::1 和 127.0.0.1 上的同一个 TCP 端口");
+    }
+
+    /// 已经连上来、排着队的一个连接(不等):它从哪里连来。只用于孪生的监听套接字。
+    pub fn try_accept(&self) -> Option<SocketAddr> {
+        self.listener.accept().ok().map(|(_, from)| from)
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.listener
             .local_addr()

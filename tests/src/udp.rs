@@ -56,6 +56,23 @@ impl UdpPeer {
         UdpPeer { socket }
     }
 
+    /// 绑定 IPv6 回环地址 ::1 上的随机端口,同时占住 IPv4 回环地址上的同一个端口(返回的第二个,
+    /// 「孪生」的套接字)。
+    ///
+    /// 不用 --host 的客户端会把数据报发到 127.0.0.1 的同一个端口。没人占着那个端口的话,它可能
+    /// 落进同时运行的另一项检查的程序里;占着它,数据报就落在评分器手里,还能说清楚错在哪里。
+    pub fn bind_ipv6_with_ipv4_twin() -> (UdpPeer, UdpPeer) {
+        const TRIES: usize = 100;
+        for _ in 0..TRIES {
+            let v6 = UdpPeer::bind_to(crate::inputs::IPV6_LOOPBACK);
+            let port = v6.addr().port();
+            if let Ok(socket) = UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, port)) {
+                return (v6, UdpPeer { socket });
+            }
+        }
+        panic!("评分器试了 {TRIES} 次,也没能同时占住 ::1 和 127.0.0.1 上的同一个 UDP 端口");
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.socket.local_addr().expect("已绑定的套接字一定有地址")
     }
@@ -109,6 +126,11 @@ impl UdpPeer {
                 return self.recv_until(Instant::now() + scaled(AFTER_EXIT));
             }
         }
+    }
+
+    /// 已经到了的数据报(最多等 1 毫秒)。
+    pub fn try_recv(&self) -> Option<Datagram> {
+        self.recv_until(Instant::now() + Duration::from_millis(1))
     }
 
     /// 在截止时间之前收一个数据报。

@@ -44,7 +44,10 @@ pub const RULES: &[Rule] = &[
         rule: "同一个人说的话，每个收信人都按他说的顺序收到，一句不多、一句不少",
         says: "所以每个收信人收到他的话，顺序都和他说的一样",
         checks: &[3, 6],
-        broken_by: &["fixture-chat-server-thread-per-line"],
+        broken_by: &[
+            "fixture-chat-server-thread-per-line",
+            "fixture-chat-server-two-writes",
+        ],
     },
     Rule {
         id: "leave",
