@@ -18,6 +18,9 @@ pub struct Finished {
     pub limit: Duration,
     /// 从启动到结束用了多久。
     pub elapsed: Duration,
+    /// 从评分器看到它的第一个动作(比如收到它的数据报)到结束用了多久;
+    /// 没有这样的动作可看时等于 `elapsed`(见 [`super::Session::run_to_end_after`])。
+    pub active: Duration,
 }
 
 impl Finished {
@@ -61,6 +64,10 @@ impl Finished {
     /// 「大约 `timeout` 之后放弃」从两边检查:不能早于 `timeout`(没等够就放弃,
     /// 比如根本没用 --timeout 的值),也不能晚很多(比如用的是默认的超时,而不是 --timeout)。
     /// 晚多少算「很多」:[`LATE`],慢机器上按 `COURSE_TIMEOUT_SCALE` 放大。
+    ///
+    /// 两边各用对程序最宽容的那个钟:「早」从启动算起(`elapsed`,只会多算),
+    /// 「晚」从它的第一个动作算起(`active`,不算启动花的时间),所以评分器自己慢了,
+    /// 或者机器忙得连启动程序都慢,都不会冤枉一个按时放弃的程序。
     pub fn expect_on_time(&self, failure: Failure, timeout: Duration) -> Result<(), Failure> {
         let secs = |d: Duration| format!("{:.1}", d.as_secs_f64());
         let latest = timeout + scaled(LATE);
@@ -75,7 +82,7 @@ impl Finished {
                     "超时要用 --timeout 的值:set_read_timeout(Some(Duration::from_secs(timeout)))。                     读超时到了,recv / read 才会返回超时的错误;在那之前就放弃,说明没有真的在等。",
                 ));
         }
-        if self.elapsed > latest {
+        if self.active > latest {
             return Err(failure
                 .headline(format!(
                     "--timeout {} 的客户端等了太久才放弃",
@@ -83,7 +90,7 @@ impl Finished {
                 ))
                 .actual(format!(
                     "{} 秒后才退出;最晚应该在 {} 秒左右",
-                    secs(self.elapsed),
+                    secs(self.active),
                     secs(latest)
                 ))
                 .hint(

@@ -137,6 +137,21 @@ impl Session {
     /// 和别的被测程序一样是一个 [`Program`]:它的输出失败时会展示出来;这一项检查不再需要时
     /// (前面的检查已经失败),它会被马上结束,而不是让评分器等满期限。
     pub fn run_to_end(&self, label: &str, args: &[&str], limit: Duration) -> Finished {
+        self.run_to_end_after(label, args, limit, |_| None)
+    }
+
+    /// 同 [`Session::run_to_end`],但 `limit` 从程序的第一个动作算起:`first_sign` 等它
+    /// (比如等评分器收到它的数据报),返回评分器看到它的那一刻;看不到就返回 None,从启动算起。
+    ///
+    /// 忙碌的机器上,启动一个程序本身就可能花掉一秒多;从第一个动作算起,这段时间就不会
+    /// 算到「放弃得太晚」的头上(见 [`Finished::active`])。
+    pub fn run_to_end_after(
+        &self,
+        label: &str,
+        args: &[&str],
+        limit: Duration,
+        first_sign: impl FnOnce(&mut Program) -> Option<Instant>,
+    ) -> Finished {
         let limit = scaled(limit);
         let started = Instant::now();
         let mut program = match self.launch(label, args, false, false) {
@@ -152,11 +167,13 @@ impl Session {
                     timed_out: false,
                     limit,
                     elapsed: started.elapsed(),
+                    active: started.elapsed(),
                 };
             }
         };
-        let exited = program.wait_exit(started + limit);
-        let elapsed = started.elapsed();
+        let first = first_sign(&mut program).unwrap_or(started);
+        let exited = program.wait_exit(first + limit);
+        let (elapsed, active) = (started.elapsed(), first.elapsed());
         if exited.is_none() {
             program.stop();
         }
@@ -173,6 +190,7 @@ impl Session {
             timed_out,
             limit,
             elapsed,
+            active,
         }
     }
 
