@@ -407,6 +407,15 @@ impl Room {
     }
 }
 
+/// [`Room::take_free_seat`] 一直没等到座位时的「实际」。
+fn refused_all_along(line: &str) -> String {
+    format!(
+        "{} 秒里一次次地连,每次都被请走,收到「{}」",
+        scaled(REPLY).as_secs(),
+        show_text(line)
+    )
+}
+
 /// 写超时之外,评分器再多等这么久,才认定「该发生的没有发生」:
 /// 这样评分器的期限永远不会和程序自己的超时撞在一起。
 const SLACK: Duration = Duration::from_secs(2);
@@ -417,7 +426,8 @@ impl Room {
     /// 有人刚走时,他的线程要一小会儿才让出座位:这时被请走(「! …满…」)就再试,有期限。
     fn take_free_seat(&mut self, nick: &str) -> Result<(ChatPeer, Instant), Failure> {
         let until = deadline(REPLY);
-        let mut refused = 0;
+        // 最近一次被请走时收到的那一行。
+        let mut refusal: Option<String> = None;
         let mut knock_again = Duration::from_millis(10);
         loop {
             // 连接之前取时刻:服务器的计时不可能更早开始,量出来的只会偏长,不会冤枉它「太早」。
@@ -427,7 +437,7 @@ impl Room {
             let actual = match first {
                 Ok((_, line)) if line.starts_with("* ") => return Ok((peer, since)),
                 Ok((_, line)) if is_error(&line) && Instant::now() < until => {
-                    refused += 1;
+                    refusal = Some(line);
                     // 座位什么时候空出来,服务器不会发任何信号,只能隔一会儿再敲一次门(间隔逐次加倍,
                     // 总的期限是 until)。这段时间里留意服务器有没有退出:退出了就不用再敲了。
                     drop(peer);
@@ -441,13 +451,14 @@ impl Room {
                         describe_exit(exited)
                     )
                 }
-                Ok((_, line)) if is_error(&line) => format!(
-                    "{} 秒里一次次地连,每次都被请走,收到「{}」",
-                    scaled(REPLY).as_secs(),
-                    show_text(&line)
-                ),
-                _ if refused > 0 => format!(
-                    "{} 秒里一次次地连,每次都收到「! …」被请走了,最后一次:\n{}",
+                // 期限到了:最后一次是又被请走了,还是还没等到回答,都只说「每次都被请走」,
+                // 同一个程序每次得到一样的诊断。
+                Ok((_, line)) if is_error(&line) => refused_all_along(&line),
+                Err(missed) if missed.ending == ReadEnding::GaveUp && refusal.is_some() => {
+                    refused_all_along(refusal.as_deref().unwrap_or_default())
+                }
+                _ if refusal.is_some() => format!(
+                    "{} 秒里一次次地连,每次都收到「! …」被请走了,最后一次却是:\n{}",
                     scaled(REPLY).as_secs(),
                     peer.transcript(4)
                 ),

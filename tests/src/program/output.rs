@@ -71,9 +71,22 @@ pub(super) fn drain<R: Read + Send + 'static>(
 impl Output {
     /// 记下结局,并等读线程把管道里剩下的输出读完。
     pub(super) fn finish(&self, ending: Ending) {
+        /// 平常最多等这么久:只有它的子进程还握着管道时才会等满。
+        const PATIENCE: Duration = Duration::from_secs(1);
+        /// 评分器被耽搁时最多等这么久。
+        const MOST: Duration = Duration::from_secs(5);
         self.set_ending(ending);
-        // 进程已经没了,管道马上会关闭;只有它的子进程还握着管道时才会等满这一秒。
-        self.wait_closed(Instant::now() + Duration::from_secs(1));
+        // 进程已经没了,管道马上会关闭:读线程读完剩下的输出,就看到 EOF。机器很忙时,
+        // 读线程可能一秒多都轮不到 CPU;评分器自己被耽搁了多久,就多等几倍那么久
+        // (哨兵看到的比实际的少,见 crate::stall),否则评分器会拿着半截输出下结论。
+        let watch = crate::stall::watch();
+        let started = Instant::now();
+        loop {
+            let patience = (PATIENCE + watch.lost() * 4).min(MOST);
+            if self.wait_closed(started + patience) || started.elapsed() >= patience {
+                return;
+            }
+        }
     }
 
     /// 最后一次读到新输出的时刻。
@@ -151,13 +164,13 @@ impl Output {
         }
     }
 
-    /// 等两个管道都被读到底(最多到截止时间)。
-    pub(super) fn wait_closed(&self, deadline: Instant) {
+    /// 等读线程把两个管道都读到 EOF,最多等到截止时间;返回是否都读完了。
+    pub(super) fn wait_closed(&self, deadline: Instant) -> bool {
         let mut state = self.lock();
         while !(state.stdout.closed && state.stderr.closed) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return;
+                return false;
             }
             state = self
                 .changed
@@ -165,6 +178,7 @@ impl Output {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+        true
     }
 
     fn set_ending(&self, ending: Ending) {
