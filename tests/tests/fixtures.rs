@@ -71,6 +71,9 @@ struct Outcome {
     slow: bool,
     /// 这是单独重跑的结果(第一次和大家一起跑时超过了期限)。
     rerun: Option<Duration>,
+    /// 这是单独重跑的结果:第一次和大家一起跑时结论不对,而评分器当时被耽搁了(见 [`wrong_while_busy`])。
+    /// 记下第一次被耽搁了多久,和它错在哪里。
+    busy_rerun: Option<(Duration, String)>,
     /// 不符合期望时,说明哪里不符合。
     problem: Option<String>,
     /// 第一个失败的检查的完整信息(端口号换成了 `<端口>`),用来比较几遍是否一样。
@@ -151,6 +154,7 @@ fn run_case(case: &Case) -> Outcome {
         elapsed,
         slow,
         rerun: None,
+        busy_rerun: None,
         problem: (!problems.is_empty()).then(|| problems.join("\n")),
         message,
         redone: report
@@ -178,6 +182,18 @@ fn slow_twice(case: &Case, first: Duration) -> Outcome {
             None => slow,
         });
     }
+    again
+}
+
+/// 和大家一起跑时结论不对、而评分器当时被耽搁过的例子,单独重跑一次,重跑的结论说了算。
+///
+/// 自测同时跑几十个例子,`.ci/soak` 又同时跑两份,两个核上排着几百个线程:一个服务器
+/// 5 秒都轮不到打印第一行,这时「5 秒内没有打印」就是真的,结论却不是这个例子要考的。
+/// 哨兵只要看到评分器被耽搁过(哪怕一次),这样的结论就不作数,等只有它一个在跑时再看;
+/// 单独跑时结论还不对,才是评分器的错。空闲的机器上哨兵什么也看不到,什么也不重跑。
+fn wrong_while_busy(case: &Case, first: &Outcome) -> Outcome {
+    let mut again = run_case(case);
+    again.busy_rerun = Some((first.late, first.problem.clone().unwrap_or_default()));
     again
 }
 
@@ -252,6 +268,8 @@ fn every_fixture_gets_its_verdict() {
     for (case, _, outcome) in &mut results {
         if outcome.slow {
             *outcome = slow_twice(CASES[*case], outcome.elapsed);
+        } else if outcome.problem.is_some() && !outcome.late.is_zero() {
+            *outcome = wrong_while_busy(CASES[*case], outcome);
         }
     }
 
@@ -281,10 +299,23 @@ fn every_fixture_gets_its_verdict() {
             ),
             None => busy,
         };
+        let busy = match &outcome.busy_rerun {
+            Some((late, _)) => format!(
+                "{busy}  (和大家一起跑时结论不对,评分器被耽搁了 {:.2} 秒,这是单独重跑的)",
+                late.as_secs_f64()
+            ),
+            None => busy,
+        };
         println!(
             "{name:<45} {verdict:<22} {:>5.2} 秒{busy}",
             outcome.elapsed.as_secs_f64()
         );
+        if let Some((_, why)) = &outcome.busy_rerun {
+            println!(
+                "    第一次的结论:{}",
+                why.lines().next().unwrap_or_default()
+            );
+        }
         if let Some(problem) = &outcome.problem {
             problems.push(format!("✗ {name}(第 {} 遍):\n{problem}", run + 1));
         }
