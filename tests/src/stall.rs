@@ -103,9 +103,39 @@ impl Watch {
     }
 }
 
+/// 进程 `pid` 的所有线程一共在运行队列里排了多久(可以运行、却没轮到 CPU),从它启动算起。
+///
+/// 哨兵只看得到评分器自己被耽搁;被测程序被耽搁时,评分器量到的「它等了多久」也会变长。
+/// Linux 在 /proc/<pid>/task/<tid>/schedstat 的第二个数里记着每个线程排队的纳秒数。
+/// 别的系统(或者读不到时)返回 None:调用方只能当它没被耽搁。
+pub fn queued(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += stat
+            .split_whitespace()
+            .nth(1)
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(Duration::from_nanos(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Linux 上读得到自己排队的时间,而且它只会变多。
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn queued_time_is_read_on_linux() {
+        let pid = std::process::id();
+        let before = queued(pid).expect("Linux 上有 /proc/<pid>/task/*/schedstat");
+        let after = queued(pid).expect("还在");
+        assert!(after >= before);
+        assert_eq!(queued(u32::MAX), None, "没有这个进程");
+    }
 
     #[test]
     fn only_stalls_after_the_start_add_up() {

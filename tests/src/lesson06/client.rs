@@ -264,15 +264,18 @@ pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
     // 「服务器重启」:关掉连接。客户端要说一声,然后重连。
     drop(conn);
     let mut flapping = room.accept(STARTUP)?;
-    // 量的是「重置之后多久又连上来」。评分器自己被耽搁时,这段时间会被拉长,一个根本不等的
-    // 客户端也可能显得等了 100 毫秒;那样的一次量不作数,再重置一次、再量一次(正确的客户端
-    // 每次等得更久,这只在机器很忙时多花一点时间)。短于 100 毫秒的一次总是作数:评分器慢了
-    // 只会多量,不会少量。
+    // 量的是「重置之后多久又连上来」。评分器或者客户端被耽搁时(机器忙),这段时间会被拉长,
+    // 一个根本不等的客户端也可能显得等了 100 毫秒:扣掉看得到的耽搁(评分器的哨兵记下的,
+    // 和客户端在运行队列里排队的,Linux 上量得到)还够 100 毫秒,这一次才作数;不够就再重置
+    // 一次、再量一次。正确的客户端在睡觉,不排队,一次就作数。短于 100 毫秒的一次总是作数:
+    // 耽搁只会让它显得更长,不会更短。
     let mut samples = 1;
+    let pid = room.client.id();
     let mut conn = loop {
         flapping.reset();
         let reset_at = Instant::now();
         let watch = crate::stall::watch();
+        let queued_before = crate::stall::queued(pid);
         let next = room.accept(STARTUP * 2).map_err(|f| {
             f.headline("连接被重置以后,客户端没有再重连").hint(
                 "重连失败不是结束:隔一会儿再试(每次等的时间加倍,设个上限),直到连上或者用户按 Ctrl-D。",
@@ -293,8 +296,11 @@ pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
                 )
                 .read("断线重连"));
         }
-        // 哨兵看到的耽搁比实际的少好几倍(见 crate::stall),所以按 4 倍扣掉。
-        let doubt = watch.lost() * 4;
+        let client_queued = match (queued_before, crate::stall::queued(pid)) {
+            (Some(before), Some(after)) => after.saturating_sub(before),
+            _ => Duration::ZERO,
+        };
+        let doubt = watch.lost() + client_queued;
         if waited.saturating_sub(doubt) >= RECONNECT_WAIT || samples == RECONNECT_SAMPLES {
             break next;
         }
