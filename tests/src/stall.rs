@@ -103,6 +103,17 @@ impl Watch {
     }
 }
 
+/// 整台机器上「有任务在排队等 CPU」的累计时间(Linux 的 /proc/pressure/cpu,`some` 那一行的
+/// total,微秒)。两次读数之差就是这段时间里机器有多挤。别的系统(或者没有 PSI 时)返回 None。
+pub fn cpu_pressure() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/pressure/cpu").ok()?;
+    let some = text.lines().find(|line| line.starts_with("some "))?;
+    let total = some
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("total="))?;
+    total.parse::<u64>().ok().map(Duration::from_micros)
+}
+
 /// 进程 `pid` 的所有线程一共在运行队列里排了多久(可以运行、却没轮到 CPU),从它启动算起。
 ///
 /// 哨兵只看得到评分器自己被耽搁;被测程序被耽搁时,评分器量到的「它等了多久」也会变长。
@@ -126,14 +137,16 @@ pub fn queued(pid: u32) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    /// Linux 上读得到自己排队的时间,而且它只会变多。
+    /// Linux 上读得到自己排队的时间。
     #[test]
     #[cfg(target_os = "linux")]
     fn queued_time_is_read_on_linux() {
         let pid = std::process::id();
-        let before = queued(pid).expect("Linux 上有 /proc/<pid>/task/*/schedstat");
-        let after = queued(pid).expect("还在");
-        assert!(after >= before);
+        // 只能确认读得到:线程结束时它排过的队也跟着从 /proc 里消失,所以总数不一定只增不减。
+        assert!(
+            queued(pid).is_some(),
+            "Linux 上有 /proc/<pid>/task/*/schedstat"
+        );
         assert_eq!(queued(u32::MAX), None, "没有这个进程");
     }
 

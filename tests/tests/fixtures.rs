@@ -82,6 +82,9 @@ struct Outcome {
     redone: usize,
     /// 评分期间评分器一共被耽搁了多久(哨兵每次明显晚醒的时间加起来)。
     late: Duration,
+    /// 评分期间机器挤不挤:有任务排队等 CPU 的时间超过了这段时间的十分之一
+    /// (Linux 的 CPU 压力,见 `harness::stall::cpu_pressure`;别的系统上看哨兵)。
+    crowded: bool,
 }
 
 fn run_case(case: &Case) -> Outcome {
@@ -91,6 +94,7 @@ fn run_case(case: &Case) -> Outcome {
     };
     let started = Instant::now();
     let stalls = harness::stall::watch();
+    let pressure = harness::stall::cpu_pressure();
     let report = harness::run(&lesson, &program_path(case.program), "lesson-xx");
     let elapsed = started.elapsed();
     let failed = report.first_failure();
@@ -163,6 +167,10 @@ fn run_case(case: &Case) -> Outcome {
             .map(|s| s.attempts.saturating_sub(1))
             .sum(),
         late: stalls.lost(),
+        crowded: match (pressure, harness::stall::cpu_pressure()) {
+            (Some(before), Some(after)) => after.saturating_sub(before) > elapsed / 10,
+            _ => !stalls.lost().is_zero(),
+        },
     }
 }
 
@@ -189,8 +197,9 @@ fn slow_twice(case: &Case, first: Duration) -> Outcome {
 ///
 /// 自测同时跑几十个例子,`.ci/soak` 又同时跑两份,两个核上排着几百个线程:一个服务器
 /// 5 秒都轮不到打印第一行,这时「5 秒内没有打印」就是真的,结论却不是这个例子要考的。
-/// 哨兵只要看到评分器被耽搁过(哪怕一次),这样的结论就不作数,等只有它一个在跑时再看;
-/// 单独跑时结论还不对,才是评分器的错。空闲的机器上哨兵什么也看不到,什么也不重跑。
+/// 机器挤(Linux 上看 CPU 压力:有任务排队等 CPU 的时间超过一成),或者哨兵看到评分器被耽搁过,
+/// 这样的结论就不作数,等只有它一个在跑时再看;单独跑时结论还不对,才是评分器的错。
+/// 哨兵一个看不够:`.ci/soak 50 2` 里,被测程序排了一百多毫秒的队,哨兵却一点也没看到。
 fn wrong_while_busy(case: &Case, first: &Outcome) -> Outcome {
     let mut again = run_case(case);
     again.busy_rerun = Some((first.late, first.problem.clone().unwrap_or_default()));
@@ -268,7 +277,7 @@ fn every_fixture_gets_its_verdict() {
     for (case, _, outcome) in &mut results {
         if outcome.slow {
             *outcome = slow_twice(CASES[*case], outcome.elapsed);
-        } else if outcome.problem.is_some() && !outcome.late.is_zero() {
+        } else if outcome.problem.is_some() && (outcome.crowded || !outcome.late.is_zero()) {
             *outcome = wrong_while_busy(CASES[*case], outcome);
         }
     }
@@ -301,7 +310,7 @@ fn every_fixture_gets_its_verdict() {
         };
         let busy = match &outcome.busy_rerun {
             Some((late, _)) => format!(
-                "{busy}  (和大家一起跑时结论不对,评分器被耽搁了 {:.2} 秒,这是单独重跑的)",
+                "{busy}  (和大家一起跑时机器很挤、结论不对,评分器被耽搁了 {:.2} 秒,这是单独重跑的)",
                 late.as_secs_f64()
             ),
             None => busy,
