@@ -117,7 +117,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "host",
-        rule: "数据报发到 --host 给的地址：--host 是 ::1 时发到 [::1]，不写死 127.0.0.1",
+        rule: "数据报发到 --host 给的地址：--host 是 ::1 时就发到 ::1，不写死 127.0.0.1",
         says: "评分器两种地址都会试",
         checks: &[6],
         broken_by: &["fixture-udp-client-ignores-host"],
