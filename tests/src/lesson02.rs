@@ -428,9 +428,9 @@ fn gives_up_after_the_timeout(session: &mut Session) -> Result<(), Failure> {
         ))
         .actual(run.describe())
         .reproduce(format!(
-            "终端 1(一个收下数据报、却从不回复的服务器,和评分器的一样):\n\
-             python3 -c \"import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
-             s.bind(('127.0.0.1', 7852)); time.sleep(30)\"\n\
+            "终端 1(一个收下数据报、却从不回复的服务器,和评分器的一样;按回车结束它):\n\
+             python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+             s.bind(('127.0.0.1', 7852)); input()\"\n\
              终端 2: cargo run -p {} -- --timeout 1\n\
              (不启动任何服务器也行,但在 Windows 上客户端会立刻收到「没有人在这个端口接收」的错误,\
              而不是等到超时。)",

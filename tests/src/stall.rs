@@ -11,7 +11,7 @@
 //! 偶尔一次的卡顿(比如一下子启动几十个程序)也不够。
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -61,9 +61,12 @@ fn log() -> &'static Log {
         thread::Builder::new()
             .name("评分器的哨兵".to_owned())
             .spawn(|| {
+                // 哨兵量的是「一次限时的等待晚醒了多久」,不是等谁:没有人会在这个通道上发东西,
+                // 每一次 recv_timeout 都等满 TICK 才返回。
+                let (_never, ticks) = mpsc::channel::<()>();
                 loop {
                     let before = Instant::now();
-                    thread::sleep(TICK);
+                    let _ = ticks.recv_timeout(TICK);
                     let woke = Instant::now();
                     let late = woke.duration_since(before).saturating_sub(TICK);
                     if late >= NOTICE {
