@@ -160,6 +160,18 @@ pub fn lines(kinds: &[Kind]) -> Vec<Input> {
         .collect()
 }
 
+/// 行尾是 `\r\n` 的一行(Windows 的 nc、telnet 这样发):目录里以 `\r\n` 结尾、只有这一个
+/// 换行的输入,字节里带着行尾。
+pub fn crlf_lines() -> Vec<Input> {
+    pick(&[Kind::Newline])
+        .into_iter()
+        .filter(|input| {
+            input.bytes.ends_with(b"\r\n")
+                && input.bytes.iter().filter(|&&b| b == b'\n').count() == 1
+        })
+        .collect()
+}
+
 /// IPv6 的回环地址 ::1。
 pub const IPV6_LOOPBACK: std::net::IpAddr = std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
 
@@ -200,6 +212,10 @@ mod tests {
         for line in lines(&[Text, Space, Control, Newline, BadUtf8, Empty]) {
             assert!(!line.bytes.contains(&b'\n'), "{}", line.name);
             assert!(!line.bytes.ends_with(b"\r"), "{}", line.name);
+        }
+        assert!(!crlf_lines().is_empty());
+        for line in crlf_lines() {
+            assert!(line.bytes.ends_with(b"\r\n"), "{}", line.name);
         }
         for message in messages(&[Text, Space, Control, Newline], true) {
             let text = std::str::from_utf8(&message.bytes).expect("命令行参数是合法的 UTF-8");

@@ -5,20 +5,39 @@ use super::*;
 /// 评分器扮演的聊天室服务器,和连上它的被测客户端。
 struct FakeRoom {
     server: TcpFakeServer,
+    /// 用 `--host ::1` 时,评分器还占着 127.0.0.1 上的同一个端口:不用 --host 的客户端会连到这里。
+    twin: Option<TcpFakeServer>,
     client: Program,
     command: String,
 }
 
+/// 客户端连到了评分器占着的孪生端口上。
+const IGNORES_HOST: &str = "客户端没有用 --host:连到了另一个地址";
+
 impl FakeRoom {
     /// 启动被测客户端 `client --port P --nick 小红`,让它连上评分器。
     fn start(session: &mut Session, nick: &str) -> Result<FakeRoom, Failure> {
-        let server = TcpFakeServer::bind();
+        FakeRoom::start_on(session, TcpFakeServer::bind(), None, &[], nick)
+    }
+
+    /// 同 [`FakeRoom::start`],评分器在 `server` 上扮演服务器(`twin` 见 [`FakeRoom::twin`]),
+    /// 客户端的参数里再加上 `host_args`(比如 `--host ::1`)。
+    fn start_on(
+        session: &mut Session,
+        server: TcpFakeServer,
+        twin: Option<TcpFakeServer>,
+        host_args: &[&str],
+        nick: &str,
+    ) -> Result<FakeRoom, Failure> {
         let port = server.addr().port().to_string();
-        let args = ["client", "--port", &port, "--nick", nick];
+        let mut args = vec!["client"];
+        args.extend_from_slice(host_args);
+        args.extend_from_slice(&["--port", &port, "--nick", nick]);
         let client = session.spawn_interactive("客户端", &args)?;
         let command = format!("{} {}", session.name(), args.join(" "));
         Ok(FakeRoom {
             server,
+            twin,
             client,
             command,
         })
@@ -27,10 +46,29 @@ impl FakeRoom {
     /// 等客户端连上来,最多等 `limit`。
     fn accept(&mut self, limit: Duration) -> Result<ChatPeer, Failure> {
         let client = &mut self.client;
-        match self
-            .server
-            .accept(deadline(limit), || client.exited().is_none())
-        {
+        let twin = self.twin.as_ref();
+        let mut strayed = None;
+        let accepted = self.server.accept(deadline(limit), || {
+            if strayed.is_none() {
+                strayed = twin.and_then(TcpFakeServer::try_accept);
+            }
+            strayed.is_none() && client.exited().is_none()
+        });
+        if let (None, Some(from), Some(twin)) = (&accepted, strayed, &self.twin) {
+            return Err(self
+                .failure(IGNORES_HOST)
+                .expected(format!("客户端连上 {}", self.server.addr()))
+                .actual(format!(
+                    "{} 没有人连;评分器占着的 {} 却有人连上来了(从 {from} 连来)",
+                    self.server.addr(),
+                    twin.addr()
+                ))
+                .hint(
+                    "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
+                     --host 是 ::1 时,要连 [::1]:端口。用 (host.as_str(), port) 解析出地址再连接。",
+                ));
+        }
+        match accepted {
             Some(conn) => Ok(ChatPeer::new(conn, "评分器扮演的服务器")),
             None => Err(self
                 .failure("客户端没有连上评分器扮演的服务器")
@@ -161,11 +199,18 @@ impl FakeRoom {
     }
 
     fn failure(&self, headline: impl Into<String>) -> Failure {
-        Failure::new(headline).ran(&self.command).reproduce(
+        let reproduce = if self.twin.is_some() {
+            "终端 1: cargo run -p lesson-06 -- server --host ::1\n\
+             终端 2: cargo run -p lesson-06 -- client --host ::1 --nick 小红\n\
+             终端 3: nc -6 ::1 2023    (先输入昵称 小明,回车,然后说话)"
+        } else {
             "终端 1: cargo run -p lesson-06 -- server\n\
              终端 2: cargo run -p lesson-06 -- client --nick 小红\n\
-             终端 3: nc 127.0.0.1 2023    (先输入昵称 小明,回车,然后说话)",
-        )
+             终端 3: nc 127.0.0.1 2023    (先输入昵称 小明,回车,然后说话)"
+        };
+        Failure::new(headline)
+            .ran(&self.command)
+            .reproduce(reproduce)
     }
 }
 
@@ -180,7 +225,11 @@ fn last_line_with<'a>(stdout: &'a str, text: &str) -> &'a str {
 
 /// 进门:连上、问昵称、欢迎。
 fn client_joins(session: &mut Session, nick: &str) -> Result<(FakeRoom, ChatPeer), Failure> {
-    let mut room = FakeRoom::start(session, nick)?;
+    joins(FakeRoom::start(session, nick)?, nick)
+}
+
+/// `room` 里的客户端进门:连上、问昵称、欢迎。
+fn joins(mut room: FakeRoom, nick: &str) -> Result<(FakeRoom, ChatPeer), Failure> {
     let mut conn = room.accept(STARTUP)?;
     room.greet(
         &mut conn,
@@ -193,7 +242,20 @@ fn client_joins(session: &mut Session, nick: &str) -> Result<(FakeRoom, ChatPeer
 }
 
 pub(super) fn client_sends_what_is_typed(session: &mut Session) -> Result<(), Failure> {
-    let (mut room, mut conn) = client_joins(session, "小红")?;
+    let (room, conn) = client_joins(session, "小红")?;
+    sends_what_is_typed(room, conn)
+}
+
+/// 用 `--host ::1` 的客户端:连上 [::1]:端口,进门,把打的一行发出去(第 15 项)。
+pub(super) fn client_on_ipv6(session: &mut Session) -> Result<(), Failure> {
+    let (server, twin) = TcpFakeServer::bind_ipv6_with_ipv4_twin();
+    let room = FakeRoom::start_on(session, server, Some(twin), &["--host", "::1"], "小红")?;
+    let (room, conn) = joins(room, "小红")?;
+    sends_what_is_typed(room, conn)
+}
+
+/// 替学员打一行字,客户端要把它原样发给服务器。
+fn sends_what_is_typed(mut room: FakeRoom, mut conn: ChatPeer) -> Result<(), Failure> {
     room.type_line("大家好,我是小红")?;
     room.expect_line(
         &mut conn,

@@ -27,10 +27,17 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "say",
-        rule: "一句普通的话，别人收到的恰好是 `[昵称] 原话`",
+        rule: "一句普通的话，别人收到的恰好是 `[昵称] 原话`（两头的空白可以去掉），各种文字原样",
         says: "`[昵称] …`：某人对大家说的话",
         checks: &[2, 3],
         broken_by: &["fixture-chat-server-colon"],
+    },
+    Rule {
+        id: "crlf",
+        rule: "行尾是 `\\r\\n` 的一行和 `\\n` 的一样：`\\r` 不算在话里",
+        says: "行尾是 `\\n`（`\\r\\n` 也行）",
+        checks: &[2],
+        broken_by: &["fixture-chat-server-keeps-cr"],
     },
     Rule {
         id: "no-echo",
@@ -254,6 +261,16 @@ pub const RULES: &[Rule] = &[
         says: "按下 Ctrl-D 或者输入 `/quit`，客户端都要马上退出，退出码是 0，不要等服务器关连接。",
         checks: &[13],
         broken_by: &["fixture-chat-client-joins-receiver"],
+    },
+    Rule {
+        id: "host",
+        rule: "`--host ::1`：服务器绑定在 IPv6 的回环地址上，客户端连那里，聊天照常",
+        says: "`--host` 可以是 IPv4 地址，也可以是 IPv6 地址",
+        checks: &[15],
+        broken_by: &[
+            "fixture-chat-server-ignores-host",
+            "fixture-chat-client-ignores-host",
+        ],
     },
     Rule {
         id: "client-refused",

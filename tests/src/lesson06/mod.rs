@@ -33,11 +33,14 @@ use crate::text::{show_text, strip_ansi};
 mod client;
 mod door;
 mod inventory;
+mod ipv6;
 mod rules;
 mod slow;
 mod talk;
+mod text;
 
 pub use inventory::RULES;
+use text::{has_control, is_invisible_format};
 
 pub const LESSON: Lesson = Lesson {
     number: "06",
@@ -115,6 +118,11 @@ pub const LESSON: Lesson = Lesson {
             name: "客户端：聊天室满了（服务器回「! …」并关闭连接），说清楚原因，退出码不是 0",
             points: 1,
             check: client::client_explains_a_full_room,
+        },
+        Step {
+            name: "用 --host ::1 启动：服务器和客户端在 IPv6 的回环地址上也一样",
+            points: 1,
+            check: ipv6::works_on_ipv6,
         },
     ],
 };
@@ -195,41 +203,6 @@ const REPRODUCE: &str = "终端 1: cargo run -p lesson-06 -- server\n\
      终端 3: nc 127.0.0.1 2023    (先输入昵称 bob,回车)\n\
      然后在终端 2 和 3 里轮流说话,看对方收到了什么。";
 
-/// 行里有没有会被终端当成控制指令的字符(换行已经去掉了)。
-fn has_control(line: &str) -> bool {
-    line.chars().any(char::is_control)
-}
-
-/// Unicode 的格式字符(Cf)、行分隔符(Zl)和段分隔符(Zp):看不见,却能改变一行的样子。
-fn is_invisible_format(c: char) -> bool {
-    const RANGES: [(u32, u32); 21] = [
-        (0x00AD, 0x00AD),
-        (0x0600, 0x0605),
-        (0x061C, 0x061C),
-        (0x06DD, 0x06DD),
-        (0x070F, 0x070F),
-        (0x0890, 0x0891),
-        (0x08E2, 0x08E2),
-        (0x180E, 0x180E),
-        (0x200B, 0x200F),
-        (0x2028, 0x202E),
-        (0x2060, 0x2064),
-        (0x2066, 0x206F),
-        (0xFEFF, 0xFEFF),
-        (0xFFF9, 0xFFFB),
-        (0x110BD, 0x110BD),
-        (0x110CD, 0x110CD),
-        (0x13430, 0x1343F),
-        (0x1BCA0, 0x1BCA3),
-        (0x1D173, 0x1D17A),
-        (0xE0001, 0xE0001),
-        (0xE0020, 0xE007F),
-    ];
-    RANGES
-        .iter()
-        .any(|&(low, high)| (low..=high).contains(&(c as u32)))
-}
-
 // ---------------------------------------------------------------------------
 // 服务器这一半:评分器开好几个连接,扮演聊天的人。
 // ---------------------------------------------------------------------------
@@ -241,7 +214,12 @@ struct Room {
 
 impl Room {
     fn open(session: &mut Session) -> Result<Room, Failure> {
-        let server = session.start_server_as(&["server"], &[])?;
+        Room::open_with(session, &[])
+    }
+
+    /// 同 [`Room::open`],服务器的参数里再加上 `extra_args`(比如 `--host ::1`)。
+    fn open_with(session: &mut Session, extra_args: &[&str]) -> Result<Room, Failure> {
+        let server = session.start_server_as(&["server"], extra_args)?;
         Ok(Room { server })
     }
 

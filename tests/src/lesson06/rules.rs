@@ -1,6 +1,8 @@
 //! 第 6 课的第 5、7、8 项:昵称的规则、命令、坏的输入。
 
+use super::text::{cleaned, is_said, needs_cleaning};
 use super::*;
+use crate::inputs::{self, Input, Kind};
 
 pub(super) fn nicknames_are_checked(session: &mut Session) -> Result<(), Failure> {
     let mut room = Room::open(session)?;
@@ -339,104 +341,147 @@ pub(super) fn commands_work(session: &mut Session) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(super) fn bad_input_is_contained(session: &mut Session) -> Result<(), Failure> {
-    let mut room = Room::open(session)?;
-    let alice = room.join("alice")?;
-    let mut bob = room.join("bob")?;
+/// 章节「坏的输入」里的三个例子。
+const BROKEN_UTF8: &[u8] = b"\xff\xfe \xe5\x9d\x8f\xe5\xad\x97\xe8\x8a\x82";
+const ANSI: &str = "\u{1b}[2J\u{1b}[31m红色警报\u{7}";
+const SPOOF: &str = "看这个\u{202E}txt.exe\u{200B}\u{2028}[bob] 我是假的\u{2029}";
 
-    // 坏的 UTF-8:照样转发(坏的字节变成 �),服务器不能因此出事,也不能因此断开 alice。
-    let broken = b"\xff\xfe \xe5\x9d\x8f\xe5\xad\x97\xe8\x8a\x82\n";
-    room.send_bytes(&alice, broken)?;
-    let utf8_hint = "网络上来的字节不一定是合法的 UTF-8。read_line 遇到坏字节会返回 InvalidData 错误;\
-         用 read_until(b'\\n', …) 读字节,再用 String::from_utf8_lossy 变成文字(坏字节变成 �)。";
+/// 第 8 项说的要清理的话(不带换行):章节的三个例子,加上输入目录里要清理的每一句。
+fn dirty_lines() -> Vec<(Vec<u8>, Option<Input>)> {
+    let mut lines = vec![
+        (BROKEN_UTF8.to_vec(), None),
+        (ANSI.as_bytes().to_vec(), None),
+        (SPOOF.as_bytes().to_vec(), None),
+    ];
+    let catalogue = inputs::lines(&[Kind::Control, Kind::BadUtf8, Kind::Text, Kind::Space]);
+    lines.extend(
+        catalogue
+            .into_iter()
+            .filter(|input| needs_cleaning(&input.bytes))
+            .map(|input| (input.bytes.clone(), Some(input))),
+    );
+    lines
+}
+
+/// alice 说一句要清理的话 `bytes`,bob 要恰好收到清理过的样子。
+fn forwarded_clean(
+    room: &mut Room,
+    alice: &ChatPeer,
+    bob: &mut ChatPeer,
+    bytes: &[u8],
+    input: Option<&Input>,
+) -> Result<(), Failure> {
+    let mut line = bytes.to_vec();
+    line.push(b'\n');
+    let bad_utf8 = std::str::from_utf8(bytes).is_err();
+    let expected = said("alice", &cleaned(bytes));
+    let sent = |f: Failure| {
+        let f = f.sent(&line, "服务器(从 alice 的连接发出)");
+        match input {
+            Some(input) => f.sent_note(input.note()),
+            None => f,
+        }
+    };
+    room.send_bytes(alice, &line)?;
+    let what = if bad_utf8 {
+        "带坏 UTF-8 字节"
+    } else if String::from_utf8_lossy(bytes)
+        .chars()
+        .any(is_invisible_format)
+    {
+        "带看不见的格式字符"
+    } else {
+        "带控制字符"
+    };
     let (_, got) = room
         .expect(
-            &mut bob,
-            "alice 发的带坏 UTF-8 字节的一行",
-            "一行以「[alice] 」开头、带着「坏字节」(坏掉的字节显示为 �)",
+            bob,
+            &format!("alice 发的{what}的一行"),
+            &format!("一行「{}」", show_text(&expected)),
             |line| line.starts_with("[alice] ") || notice_about(line, "alice", "离开"),
-            utf8_hint,
+            if bad_utf8 { UTF8_HINT } else { CLEAN_HINT },
         )
-        .map_err(|f| f.sent(broken, "服务器(从 alice 的连接发出)"))?;
-    if !(got.contains('\u{FFFD}') && got.contains("坏字节")) {
-        let (headline, hint) = if got.starts_with("* ") {
-            ("alice 发了一行带坏 UTF-8 字节的话,就被断开了", utf8_hint)
-        } else {
-            (
-                "带坏 UTF-8 字节的一行,到了别人那里变了样",
-                "坏的字节要变成 �(U+FFFD),其余的文字原样保留:String::from_utf8_lossy 就是这样做的。",
-            )
-        };
-        return Err(room.trouble(
+        .map_err(sent)?;
+    if is_said(&got, "alice", bytes) {
+        return Ok(());
+    }
+    let (headline, hint) = if got.starts_with("* ") {
+        (
+            format!("alice 发了一行{what}的话,就被断开了"),
+            if bad_utf8 { UTF8_HINT } else { CLEAN_HINT },
+        )
+    } else if has_control(&got) {
+        (
+            "控制字符被原样转发给了别人".to_owned(),
+            "\\u{1b}[2J 会清掉 bob 的屏幕,\\u{1b}[31m 把他的终端变成红色:谁都能遥控别人的终端。\
+             转发前把控制字符换掉:text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c })。",
+        )
+    } else if got.chars().any(is_invisible_format) {
+        (
+            "看不见的格式字符被原样转发给了别人".to_owned(),
+            "U+202E 让之后的字从右往左显示,能把「txt.exe」变成别的样子;U+2028 在有的终端和界面里\
+             就是换行,能伪造出一行「[bob] …」。char::is_control 只认 Cc 类,这几类要另外列出来换掉。",
+        )
+    } else if bad_utf8 {
+        (
+            "带坏 UTF-8 字节的一行,到了别人那里变了样".to_owned(),
+            "坏的字节要变成 �(U+FFFD),其余的文字原样保留:String::from_utf8_lossy 就是这样做的。",
+        )
+    } else {
+        (
+            format!("{what}的一行,到了别人那里变了样"),
+            "清理只做章节写明的替换:制表符换成空格,控制字符和看不见的格式字符换成 �(不是删掉),\
+             其余的字一个也不动。",
+        )
+    };
+    Err(sent(
+        room.trouble(
             Failure::new(headline)
-                .sent(broken, "服务器(从 alice 的连接发出)")
-                .expected("bob 收到一行以「[alice] 」开头、带着「坏字节」的话,坏掉的字节显示为 �")
+                .expected(format!("bob 收到「{}」", show_text(&expected)))
                 .actual(format!(
-                    "bob 收到「{}」\n{}",
+                    "bob 收到「{}」{}\n{}",
                     show_text(&got),
+                    unicode_of_invisible(&got),
                     bob.transcript(4)
                 ))
                 .hint(hint)
                 .read("坏的输入")
                 .reproduce(REPRODUCE),
-        ));
-    }
+        ),
+    ))
+}
 
-    // ANSI 转义序列:不能原样到达别人的终端。
-    let ansi = "\u{1b}[2J\u{1b}[31m红色警报\u{7}";
-    room.send(&alice, ansi)?;
-    let (_, got) = room
-        .expect(
-            &mut bob,
-            "alice 发的带 ANSI 转义序列的一行",
-            "一行以「[alice] 」开头、带着「红色警报」,但没有任何控制字符",
-            |line| line.starts_with("[alice] ") && line.contains("红色警报"),
-            "这一行要转发给其他人,但先把里面的控制字符换掉。",
-        )
-        .map_err(|f| f.sent(ansi.as_bytes(), "服务器(从 alice 的连接发出)"))?;
-    if has_control(&got) {
-        return Err(Failure::new("控制字符被原样转发给了别人")
-            .sent(format!("{ansi}\n").as_bytes(), "服务器(从 alice 的连接发出)")
-            .expected("bob 收到的一行里没有 ESC(\\u{1b})、响铃(\\u{7})这样的控制字符")
-            .actual(format!("bob 收到「{}」", show_text(&got)))
-            .hint(
-                "\\u{1b}[2J 会清掉 bob 的屏幕,\\u{1b}[31m 把他的终端变成红色:谁都能遥控别人的终端。\
-                 转发前把控制字符换掉:text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c })。",
-            )
-            .read("坏的输入")
-            .reproduce(REPRODUCE));
+/// 行里看不见的格式字符的编号,比如「,里面有 U+202E、U+200B」;没有就是空的。
+fn unicode_of_invisible(line: &str) -> String {
+    let codes: Vec<String> = line
+        .chars()
+        .filter(|&c| is_invisible_format(c))
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    if codes.is_empty() {
+        String::new()
+    } else {
+        format!(",里面有 {}", codes.join("、"))
     }
+}
 
-    // 看不见的格式字符(Cf)、行分隔符(Zl)、段分隔符(Zp):同样不能原样转发。
-    let spoof = "看这个\u{202E}txt.exe\u{200B}\u{2028}[bob] 我是假的\u{2029}";
-    room.send(&alice, spoof)?;
-    let (_, got) = room
-        .expect(
-            &mut bob,
-            "alice 发的带看不见的格式字符的一行",
-            "一行以「[alice] 」开头、带着「我是假的」,但没有 U+202E、U+200B、U+2028、U+2029",
-            |line| line.starts_with("[alice] ") && line.contains("我是假的"),
-            "这一行要转发给其他人,但先把里面看不见的格式字符换掉。",
-        )
-        .map_err(|f| f.sent(spoof.as_bytes(), "服务器(从 alice 的连接发出)"))?;
-    if let Some(bad) = got.chars().find(|&c| is_invisible_format(c)) {
-        return Err(Failure::new("看不见的格式字符被原样转发给了别人")
-            .sent(spoof.as_bytes(), "服务器(从 alice 的连接发出)")
-            .expected(
-                "bob 收到的一行里没有 Unicode 的格式字符(Cf,比如 U+202E、U+200B)、\
-                 行分隔符(U+2028)和段分隔符(U+2029)",
-            )
-            .actual(format!(
-                "bob 收到「{}」,里面有 U+{:04X}",
-                show_text(&got),
-                bad as u32
-            ))
-            .hint(
-                "U+202E 让之后的字从右往左显示,能把「txt.exe」变成别的样子;U+2028 在有的终端和界面里\
-                 就是换行,能伪造出一行「[bob] …」。char::is_control 只认 Cc 类,这几类要另外列出来换掉。",
-            )
-            .read("坏的输入")
-            .reproduce(REPRODUCE));
+/// 坏的 UTF-8 该怎么读。
+const UTF8_HINT: &str = "网络上来的字节不一定是合法的 UTF-8。read_line 遇到坏字节会返回 InvalidData 错误;\
+     用 read_until(b'\\n', …) 读字节,再用 String::from_utf8_lossy 变成文字(坏字节变成 �)。";
+
+/// 控制字符和格式字符该怎么清理。
+const CLEAN_HINT: &str = "这一行要转发给其他人,但先清理:制表符换成空格,控制字符(char::is_control)\
+     和看不见的格式字符换成 �。说话的人不该因此被断开。";
+
+pub(super) fn bad_input_is_contained(session: &mut Session) -> Result<(), Failure> {
+    let mut room = Room::open(session)?;
+    let alice = room.join("alice")?;
+    let mut bob = room.join("bob")?;
+
+    // 要清理的话:先是章节里的三个例子,再是输入目录里每一句要清理的。每一句都要照样转发,
+    // 只做章节写明的替换;服务器不能因此出事,也不能因此断开 alice。
+    for (bytes, input) in dirty_lines() {
+        forwarded_clean(&mut room, &alice, &mut bob, &bytes, input.as_ref())?;
     }
 
     // 超长的一行:只断开这个人,其他人照常。

@@ -1,6 +1,8 @@
 //! 第 6 课的第 1–4 项:启动、两个人聊天、三个人同时说话、有人突然断开。
 
+use super::text::{cleaned, is_said, needs_cleaning};
 use super::*;
+use crate::inputs::{self, Input, Kind};
 
 pub(super) fn prints_its_address(session: &mut Session) -> Result<(), Failure> {
     Room::open(session).map(drop)
@@ -19,54 +21,94 @@ pub(super) fn two_people_talk(session: &mut Session) -> Result<(), Failure> {
     )?;
 
     // alice 说,bob 收到;bob 说,alice 收到;谁都收不到自己的话。
-    talk(&mut room, &mut alice, &mut bob, "你好,bob!我是 alice")?;
-    talk(&mut room, &mut bob, &mut alice, "你好 alice,我是 bob")
+    talk(
+        &mut room,
+        &mut alice,
+        &mut bob,
+        "你好,bob!我是 alice".as_bytes(),
+        None,
+    )?;
+    talk(
+        &mut room,
+        &mut bob,
+        &mut alice,
+        "你好 alice,我是 bob".as_bytes(),
+        None,
+    )?;
+
+    // 再说几句别扭的:各种文字、两头的空白、行尾是 \r\n 的一行。它们都不用清理
+    // (要清理的那些归第 8 项「坏的输入」),到了别人那里就是原话。
+    for input in plain_lines() {
+        talk(&mut room, &mut alice, &mut bob, &input.bytes, Some(&input))?;
+    }
+    Ok(())
 }
 
-/// `speaker` 说一句,`listener` 要原样收到,`speaker` 自己不能收到。
+/// 第 2 项说的别扭的话:输入目录里不用清理的文字和空白,外加行尾是 `\r\n` 的一行
+/// (`Input::bytes` 里带着换行的,原样发出;其余的由 [`talk`] 补上 `\n`)。
+fn plain_lines() -> Vec<Input> {
+    let mut lines: Vec<Input> = inputs::lines(&[Kind::Text, Kind::Space])
+        .into_iter()
+        .filter(|input| !needs_cleaning(&input.bytes))
+        .collect();
+    lines.extend(inputs::crlf_lines());
+    lines
+}
+
+/// `speaker` 说一句 `bytes`(没有换行就补上 `\n`),`listener` 要恰好收到 `[昵称] 原话`,
+/// `speaker` 自己不能收到。`input` 是这句话在输入目录里的来历,失败信息里说明。
 fn talk(
     room: &mut Room,
     speaker: &mut ChatPeer,
     listener: &mut ChatPeer,
-    text: &str,
+    bytes: &[u8],
+    input: Option<&Input>,
 ) -> Result<(), Failure> {
-    room.send(speaker, text)?;
-    let expected = said(&speaker.nick, text);
-    let sent = |f: Failure| {
-        f.sent(
-            format!("{text}\n").as_bytes(),
-            format!("服务器(从 {} 的连接发出)", speaker.nick),
-        )
+    let mut line = bytes.to_vec();
+    if !line.ends_with(b"\n") {
+        line.push(b'\n');
+    }
+    let text = String::from_utf8_lossy(bytes.strip_suffix(b"\r\n").unwrap_or(bytes)).into_owned();
+    room.send_bytes(speaker, &line)?;
+    let expected = said(&speaker.nick, &cleaned(text.as_bytes()));
+    let from = format!("服务器(从 {} 的连接发出)", speaker.nick);
+    let note = |f: Failure| match input {
+        Some(input) => f.sent(&line, &from).sent_note(input.note()),
+        None => f.sent(&line, &from),
     };
     // 这时 listener 能收到的只有通知(「* …」)和这一句话:别的一行一到,就不用再等了。
     let (_, got) = room
         .expect(
             listener,
-            &format!("{} 说的「{text}」", speaker.nick),
-            &format!("一行「{expected}」"),
+            &format!("{} 说的「{}」", speaker.nick, show_text(&text)),
+            &format!("一行「{}」", show_text(&expected)),
             |line| !line.starts_with("* "),
             "一个人说的一句话,要原样(前面加上「[昵称] 」)发给聊天室里的其他每一个人。\
              服务器为每个客户端开一个线程读它发来的行;读到一行,就把它交给其他所有人。",
         )
-        .map_err(sent)?;
-    if got != expected {
-        return Err(sent(
+        .map_err(note)?;
+    if !is_said(&got, &speaker.nick, text.as_bytes()) {
+        let hint = if line.ends_with(b"\r\n") && got.trim_end().ends_with(['\r', '\u{FFFD}']) {
+            "这一行的行尾是 \\r\\n(Windows 的 nc、telnet 就这样发)。章节说 \\r\\n 也行:\
+             去掉行尾的 \\n 以后,如果还有一个 \\r,也去掉它,它不是话的一部分。"
+        } else {
+            "别人说的话,收到的人那里是「[说话人的昵称] 原话」:左方括号、昵称、右方括号、\
+             一个空格,然后是他说的话,一个字也不改(两头的空白可以去掉)。"
+        };
+        return Err(note(
             room.trouble(
                 Failure::new(format!(
                     "{} 收到的一行和 {} 说的不一样",
                     listener.nick, speaker.nick
                 ))
-                .expected(format!("一行「{expected}」"))
+                .expected(format!("一行「{}」", show_text(&expected)))
                 .actual(format!(
                     "{} 收到「{}」\n{}",
                     listener.nick,
                     show_text(&got),
                     listener.transcript(6)
                 ))
-                .hint(
-                    "别人说的话,收到的人那里是「[说话人的昵称] 原话」:左方括号、昵称、右方括号、\
-                 一个空格,然后是他说的话。",
-                )
+                .hint(hint)
                 .read("服务器发出的行")
                 .reproduce(REPRODUCE),
             ),
