@@ -1,6 +1,9 @@
 //! 第 6 课的第 10–14 项:客户端。评分器扮演服务器,替学员在键盘上打字。
 
 use super::*;
+use crate::grader::ErrorExit;
+use crate::tcp::RefusingPort;
+use predicates::prelude::*;
 
 /// 评分器扮演的聊天室服务器,和连上它的被测客户端。
 struct FakeRoom {
@@ -17,22 +20,25 @@ const IGNORES_HOST: &str = "客户端没有用 --host:连到了另一个地址";
 impl FakeRoom {
     /// 启动被测客户端 `client --port P --nick 小红`,让它连上评分器。
     fn start(session: &mut Session, nick: &str) -> Result<FakeRoom, Failure> {
-        FakeRoom::start_on(session, TcpFakeServer::bind(), None, &[], nick)
+        FakeRoom::start_on(session, TcpFakeServer::bind(), None, &[], Some(nick))
     }
 
     /// 同 [`FakeRoom::start`],评分器在 `server` 上扮演服务器(`twin` 见 [`FakeRoom::twin`]),
-    /// 客户端的参数里再加上 `host_args`(比如 `--host ::1`)。
+    /// 客户端的参数里再加上 `host_args`(比如 `--host ::1`);`nick` 是 None 时不给 `--nick`。
     fn start_on(
         session: &mut Session,
         server: TcpFakeServer,
         twin: Option<TcpFakeServer>,
         host_args: &[&str],
-        nick: &str,
+        nick: Option<&str>,
     ) -> Result<FakeRoom, Failure> {
         let port = server.addr().port().to_string();
         let mut args = vec!["client"];
         args.extend_from_slice(host_args);
-        args.extend_from_slice(&["--port", &port, "--nick", nick]);
+        args.extend_from_slice(&["--port", &port]);
+        if let Some(nick) = nick {
+            args.extend_from_slice(&["--nick", nick]);
+        }
         let client = session.spawn_interactive("客户端", &args)?;
         let command = format!("{} {}", session.name(), args.join(" "));
         Ok(FakeRoom {
@@ -243,13 +249,61 @@ fn joins(mut room: FakeRoom, nick: &str) -> Result<(FakeRoom, ChatPeer), Failure
 
 pub(super) fn client_sends_what_is_typed(session: &mut Session) -> Result<(), Failure> {
     let (room, conn) = client_joins(session, "小红")?;
+    sends_what_is_typed(room, conn)?;
+    nick_typed_at_the_prompt(session)
+}
+
+/// 不给 `--nick`:连上以后,键盘上打的第一行就是昵称。
+///
+/// 评分器一启动客户端就替学员打好昵称(它在 stdin 里等着):先连上再读键盘的客户端,
+/// 和先读键盘再连的客户端,都拿得到它。
+fn nick_typed_at_the_prompt(session: &mut Session) -> Result<(), Failure> {
+    let nick = "小蓝";
+    let mut room = FakeRoom::start_on(session, TcpFakeServer::bind(), None, &[], None)?;
+    room.type_line(nick)?;
+    let mut conn = match room.accept(STARTUP) {
+        Ok(conn) => conn,
+        Err(_) if room.client.exited().is_some() => {
+            let status = room.client.exited();
+            return Err(room
+                .failure("不给 --nick,客户端就退出了")
+                .expected(format!(
+                    "客户端连上评分器扮演的服务器 {},把键盘上打的第一行「{nick}」当作昵称发过来",
+                    room.server.addr()
+                ))
+                .actual(describe_exit(status))
+                .hint(
+                    "--nick 是可以不给的:不给的话,连上以后键盘上打的第一行就是昵称,\
+                     原样作为一行发给服务器(服务器的问话「* 欢迎来到聊天室!请输入你的昵称」就是在等它)。",
+                )
+                .read("命令行参数"));
+        }
+        Err(failure) => return Err(failure),
+    };
+    room.say(&conn, "* 欢迎来到聊天室!请输入你的昵称")?;
+    room.expect_line(
+        &mut conn,
+        nick,
+        "不给 --nick 时,客户端报的昵称不是键盘上打的第一行",
+        "不给 --nick 的话,键盘上打的第一行就是昵称:原样作为一行发给服务器,前后不加别的。",
+    )?;
+    room.say(
+        &conn,
+        &format!("* 你好,{nick}!现在在线 2 人: 小明, {nick}。输入 /help 查看命令"),
+    )?;
     sends_what_is_typed(room, conn)
 }
 
 /// 用 `--host ::1` 的客户端:连上 [::1]:端口,进门,把打的一行发出去(第 15 项)。
 pub(super) fn client_on_ipv6(session: &mut Session) -> Result<(), Failure> {
     let (server, twin) = TcpFakeServer::bind_ipv6_with_ipv4_twin();
-    let room = FakeRoom::start_on(session, server, Some(twin), &["--host", "::1"], "小红")?;
+    let room = FakeRoom::start_on(
+        session,
+        server,
+        Some(twin),
+        &["--host", "::1"],
+        Some("小红"),
+    )?;
     let (room, conn) = joins(room, "小红")?;
     sends_what_is_typed(room, conn)
 }
@@ -402,6 +456,7 @@ pub(super) fn client_reconnects(session: &mut Session) -> Result<(), Failure> {
 }
 
 pub(super) fn client_explains_a_full_room(session: &mut Session) -> Result<(), Failure> {
+    explains_a_refused_connection(session)?;
     let mut room = FakeRoom::start(session, "小红")?;
     let conn = room.accept(STARTUP)?;
     let full = "! 聊天室已满,请稍后再来";
@@ -448,6 +503,39 @@ pub(super) fn client_explains_a_full_room(session: &mut Session) -> Result<(), F
             .hint(hint)
             .read("门口：满员、不报昵称的人和用光的文件描述符")),
     }
+}
+
+/// 第一次就连不上(端口没人监听):像第 5 课一样报错退出,不要重试。
+///
+/// 重试的客户端(哪怕等得再有节制)永远不会自己退出;评分器等它 `EXIT` 秒。
+fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
+    // 这个端口被评分器占着却不监听:连接它一定被拒绝,也不会有别的程序抢走它。
+    let refusing = RefusingPort::bind();
+    let port = refusing.addr().port().to_string();
+    let args = ["client", "--port", port.as_str(), "--nick", "小红"];
+    let run = session.run_to_end("客户端", &args, scaled(EXIT));
+    drop(refusing);
+    let failure = Failure::new("第一次就连不上时,客户端没有好好地报错退出")
+        .ran(format!("{} {}", session.name(), args.join(" ")))
+        .expected(format!(
+            "stderr 里有一句说明,带着连不上的地址(127.0.0.1:{port});以非 0 退出码退出;不 panic、不重试"
+        ))
+        .actual(run.describe())
+        .reproduce("不启动服务器,直接运行客户端:\ncargo run -p lesson-06 -- client --nick 小红")
+        .read("断线重连");
+    run.expect_error_exit(
+        &failure,
+        ErrorExit {
+            hung: "第一次就连不上,多半是地址写错了或者服务器没开,重试也没有用:像第 5 课一样报错退出。\
+                   只有连上过、后来断了,才去重连。",
+            panicked: "程序 panic 了。服务器没开是再常见不过的情况,不是 bug:不要 unwrap() connect 的结果,\
+                       用 with_context 带上地址,返回错误。",
+            succeeded: "连不上是一个错误:run 返回 Err,main 据此返回非 0 的退出码(ExitCode::FAILURE)。",
+            explains: predicate::str::contains(port.as_str()),
+            unexplained: "说明里要有连的是哪个地址(含端口),用户才知道该检查什么:服务器开了吗?端口对吗?\
+                          connect 出错时用 with_context(|| format!(\"连不上聊天服务器 {addr}\")) 带上它。",
+        },
+    )
 }
 
 pub(super) fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure> {

@@ -273,6 +273,20 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: "client-prompt",
+        rule: "不给 `--nick`：连上以后，键盘上打的第一行就是昵称",
+        says: "昵称；不给的话，连上以后打的第一行就是昵称",
+        checks: &[10],
+        broken_by: &["fixture-chat-client-nick-required"],
+    },
+    Rule {
+        id: "client-first-refused",
+        rule: "第一次就连不上：报错退出（说明里有地址），退出码不是 0，不重试",
+        says: "第一次就连不上，多半是地址写错了或者服务器没开：像第 5 课一样报错退出，不要重试。",
+        checks: &[14],
+        broken_by: &["fixture-chat-client-retries-first"],
+    },
+    Rule {
         id: "client-refused",
         rule: "服务器的第一句话是「! …」（比如满员）：客户端说出原因，以非 0 的退出码退出",
         says: "等到的是 `! …`，或者连接被关了、一直等不到，都是错误",

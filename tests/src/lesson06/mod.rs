@@ -95,7 +95,7 @@ pub const LESSON: Lesson = Lesson {
             check: door::the_door_is_guarded,
         },
         Step {
-            name: "客户端：连上后报昵称，把键盘上打的一行发出去",
+            name: "客户端：连上后报昵称（--nick 给的，或者不给时打的第一行），把键盘上打的一行发出去",
             points: 1,
             check: client::client_sends_what_is_typed,
         },
@@ -115,7 +115,7 @@ pub const LESSON: Lesson = Lesson {
             check: client::client_quits_cleanly,
         },
         Step {
-            name: "客户端：聊天室满了（服务器回「! …」并关闭连接），说清楚原因，退出码不是 0",
+            name: "客户端：第一次就连不上、或者聊天室满了（服务器回「! …」并关闭连接），说清楚原因，退出码不是 0",
             points: 1,
             check: client::client_explains_a_full_room,
         },
