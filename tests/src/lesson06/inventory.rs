@@ -33,6 +33,16 @@ pub const RULES: &[Rule] = &[
         broken_by: &["fixture-chat-server-colon"],
     },
     Rule {
+        id: "log",
+        rule: "每有人进来、离开，服务器打印一行日志，带着他的昵称和在线人数；改名也打印一行，带着旧昵称和新昵称",
+        says: "之后每有人进来、离开，打印一行，带上他的昵称和在线人数；改名也打印一行，带上旧昵称和新昵称。",
+        checks: &[2, 4, 7],
+        broken_by: &[
+            "fixture-chat-server-log-no-count",
+            "fixture-chat-server-no-rename-log",
+        ],
+    },
+    Rule {
         id: "crlf",
         rule: "行尾是 `\\r\\n` 的一行和 `\\n` 的一样：`\\r` 不算在话里",
         says: "行尾是 `\\n`（`\\r\\n` 也行）",

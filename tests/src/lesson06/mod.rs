@@ -132,6 +132,25 @@ pub fn said(nick: &str, text: &str) -> String {
     format!("[{nick}] {text}")
 }
 
+/// 中文后面紧跟英文昵称时,中间空一格:「没有收到 dave 离开的通知」。
+fn space_before(what: &str) -> &'static str {
+    if what.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        " "
+    } else {
+        ""
+    }
+}
+
+/// 日志的一行 `line` 是不是带着 `words` 里的每个词,以及(`count` 是 Some 时)这个数:
+/// 数是一串连着的数字,「12」里没有「1」。
+fn logs(line: &str, words: &[&str], count: Option<usize>) -> bool {
+    words.iter().all(|word| line.contains(word))
+        && count.is_none_or(|count| {
+            line.split(|c: char| !c.is_ascii_digit())
+                .any(|number| number == count.to_string())
+        })
+}
+
 /// 等不到进入的通知时的提示:没有发通知,或者发了、却不是评分器认得的样子。
 const JOIN_HINT: &str = "有人报上昵称、进了聊天室以后,要告诉已经在里面的每一个人:一行以「* 」开头,\
      带着他的昵称和「进入」,比如「* bob 进入了聊天室」。如果你发了通知,看看它是不是少了开头的「* 」、\
@@ -330,12 +349,7 @@ impl Room {
                 format!("等了 {} 秒,连接还开着", scaled(REPLY).as_secs())
             }
         };
-        // 「没有收到」后面紧跟英文昵称时,中间空一格:「没有收到 dave 离开的通知」。
-        let space = if what.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            " "
-        } else {
-            ""
-        };
+        let space = space_before(what);
         self.trouble(
             Failure::new(format!("{} 没有收到{space}{what}", peer.nick))
                 .expected(expected)
@@ -343,6 +357,44 @@ impl Room {
                 .hint(hint)
                 .reproduce(REPRODUCE),
         )
+    }
+
+    /// 服务器的日志(stdout 里地址那一行之后)要有一行带着 `words` 里的每个词;`count` 是 Some 时,
+    /// 那一行里还要有这个数(在线人数)。章节:每有人进来、离开,打印一行,带上他的昵称和在线人数;
+    /// 改名也打印一行,带上旧昵称和新昵称。措辞随意。
+    fn expect_log(
+        &mut self,
+        what: &str,
+        words: &[&str],
+        count: Option<usize>,
+    ) -> Result<(), Failure> {
+        let found = |out: &str| out.lines().skip(1).any(|line| logs(line, words, count));
+        if self
+            .server
+            .program
+            .wait_stdout_until(deadline(REPLY), found)
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let mut wanted = format!("一行带着「{}」", words.join("」和「"));
+        if let Some(count) = count {
+            wanted.push_str(&format!("和在线人数 {count}"));
+        }
+        Err(self.trouble(
+            Failure::new(format!("服务器的日志里没有{}{what}", space_before(what)))
+                .expected(format!("服务器的 stdout 里(地址那一行之后)有{wanted}"))
+                .actual(format!(
+                    "{} 秒内没有出现这样的一行(服务器的输出见下面)",
+                    scaled(REPLY).as_secs()
+                ))
+                .hint(
+                    "每有人进来、离开,服务器打印一行日志,带上他的昵称和现在的在线人数,\
+                     比如「bob 进入了聊天室(在线 2 人)」;改名也打印一行,带上旧昵称和新昵称。\
+                     在线人数就是加进(或删掉)以后名单的长度,在同一次加锁里读出来。",
+                )
+                .read("命令行参数"),
+        ))
     }
 
     /// 发一个 `/list` 当屏障,返回 `/list` 的回复之前收到的行。

@@ -190,6 +190,7 @@ pub(super) fn commands_work(session: &mut Session) -> Result<(), Failure> {
         |line| line.starts_with("* ") && line.contains("alice ") && line.contains("alicia"),
         "改名以后要告诉其他人:「* 旧昵称 改名为 新昵称」。",
     )?;
+    room.expect_log("alice 改名为 alicia 的一行", &["alice", "alicia"], None)?;
     room.send(&bob, "/nick carol")?;
     room.expect(
         &mut bob,

@@ -19,6 +19,8 @@ pub(super) fn two_people_talk(session: &mut Session) -> Result<(), Failure> {
         |line| notice_about(line, "bob", "进入"),
         JOIN_HINT,
     )?;
+    room.expect_log("alice 进来时的一行", &["alice"], Some(1))?;
+    room.expect_log("bob 进来时的一行", &["bob"], Some(2))?;
 
     // alice 说,bob 收到;bob 说,alice 收到;谁都收不到自己的话。
     talk(
@@ -392,6 +394,8 @@ pub(super) fn vanishing_clients_are_removed(session: &mut Session) -> Result<(),
                  {LEAVE_WORDING}"
             ),
         )?;
+        // 他进来时有 3 个人,走了以后剩 2 个。
+        room.expect_log(&format!("{nick} 离开时的一行"), &[nick], Some(2))?;
     }
 
     let text = "人都走了吗?";
