@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::grader::ErrorExit;
+use crate::inputs::{self, Kind};
 use crate::tcp::RefusingPort;
 use predicates::prelude::*;
 
@@ -101,19 +102,54 @@ impl FakeRoom {
                 .expected(format!("一行「{}」", show_text(expected)))
                 .actual(format!("收到「{}」", show_text(&line)))
                 .hint(hint)),
-            Err(missed) => {
-                let ending = match missed.ending {
-                    ReadEnding::Closed => "客户端关闭了连接".to_owned(),
-                    ReadEnding::Error(err) => err,
-                    _ => format!("{} 秒内什么也没收到", scaled(REPLY).as_secs()),
-                };
-                Err(self
-                    .failure("没有收到客户端发来的一行")
-                    .expected(format!("一行「{}」", show_text(expected)))
-                    .actual(format!("{ending};客户端{}", self.describe_client()))
-                    .hint(hint))
-            }
+            Err(missed) => Err(self.no_line(missed, expected, hint)),
         }
+    }
+
+    /// 等不到客户端发来的一行(本该是 `expected`)时的失败。
+    fn no_line(&mut self, missed: Missed, expected: &str, hint: &str) -> Failure {
+        let ending = match missed.ending {
+            ReadEnding::Closed => "客户端关闭了连接".to_owned(),
+            ReadEnding::Error(err) => err,
+            _ => format!("{} 秒内什么也没收到", scaled(REPLY).as_secs()),
+        };
+        self.failure("没有收到客户端发来的一行")
+            .expected(format!("一行「{}」", show_text(expected)))
+            .actual(format!("{ending};客户端{}", self.describe_client()))
+            .hint(hint)
+    }
+
+    /// 等客户端发来打的那一行 `typed`:原样,或者去掉了一头、两头的空白。
+    fn expect_typed(&mut self, conn: &mut ChatPeer, typed: &str) -> Result<(), Failure> {
+        let client = &mut self.client;
+        let got = conn.wait_for(deadline(REPLY), || client.exited().is_none(), |_| true);
+        let line = match got {
+            Ok((_, line)) => line,
+            Err(missed) => {
+                let still_there = matches!(missed.ending, ReadEnding::GaveUp | ReadEnding::Found)
+                    && self.client.exited().is_none();
+                let hint = if still_there {
+                    NOT_SENT_HINT
+                } else {
+                    "客户端要一直读键盘,把每一行原样发给服务器,直到 Ctrl-D 或 /quit。"
+                };
+                return Err(self.no_line(missed, typed, hint));
+            }
+        };
+        if [typed, typed.trim(), typed.trim_start(), typed.trim_end()].contains(&line.as_str()) {
+            return Ok(());
+        }
+        let hint = if line.is_empty() {
+            "客户端多发了一个空行:多半是 read_line 读到的一行本来就带着换行,又用 writeln! 加了一个。\
+             先 trim_end_matches(['\\r', '\\n']),或者用 lines() 读。"
+        } else {
+            TYPED_HINT
+        };
+        Err(self
+            .failure(TYPED_WRONG)
+            .expected(format!("一行「{}」", show_text(typed)))
+            .actual(format!("收到「{}」", show_text(&line)))
+            .hint(hint))
     }
 
     /// 替学员打一行字。
@@ -311,16 +347,31 @@ pub(super) fn client_on_ipv6(session: &mut Session) -> Result<(), Failure> {
 }
 
 /// 替学员打一行字,客户端要把它原样发给服务器。
+///
+/// 先是一句普通的话,再是输入目录里的各种文字和空白:每一行都要原样到,一行不多
+/// (两头的空白可以去掉,服务器反正也会去掉)。多出来的空行,会在下一行的位置被发现。
 fn sends_what_is_typed(mut room: FakeRoom, mut conn: ChatPeer) -> Result<(), Failure> {
     room.type_line("大家好,我是小红")?;
-    room.expect_line(
-        &mut conn,
-        "大家好,我是小红",
-        "客户端发出的一行和键盘上打的不一样",
-        "键盘(stdin)上打的每一行,都要原样作为一行发给服务器:读一行 stdin,\
-         write_all 到连接上,别忘了换行。前面不要加昵称:服务器转发时会替你加上「[昵称] 」。",
-    )
+    room.expect_line(&mut conn, "大家好,我是小红", TYPED_WRONG, TYPED_HINT)?;
+    for input in inputs::messages(&[Kind::Text, Kind::Space], true) {
+        let typed = input.lossy();
+        room.type_line(&typed)?;
+        room.expect_typed(&mut conn, &typed)
+            .map_err(|f| f.sent_note(input.note()))?;
+    }
+    Ok(())
 }
+
+/// 客户端还在、连接也开着,打的一行却一直没发出来:评分器分不清是哪一种,几种都说。
+const NOT_SENT_HINT: &str = "客户端还在运行,却没有把打的这一行发出来。可能是:它只有一个线程,\
+     发完上一行就卡在「读服务器」上,顾不上读键盘(服务器不会把你的话发回给你,它等不到);\
+     要开两个线程:一个读键盘、发送,一个读连接、打印。也可能是发送用了 BufWriter 却没有 flush,\
+     或者要读完整个 stdin 才开始发。";
+
+/// 客户端发出的一行和打的不一样时的标题和提示。
+const TYPED_WRONG: &str = "客户端发出的一行和键盘上打的不一样";
+const TYPED_HINT: &str = "键盘(stdin)上打的每一行,都要原样作为一行发给服务器:读一行 stdin,\
+     write_all 到连接上,别忘了换行。前面不要加昵称:服务器转发时会替你加上「[昵称] 」。";
 
 pub(super) fn client_prints_while_idle(session: &mut Session) -> Result<(), Failure> {
     let (mut room, conn) = client_joins(session, "小红")?;

@@ -235,14 +235,20 @@ pub const RULES: &[Rule] = &[
         rule: "键盘上打的每一行（包括命令）原样作为一行发给服务器",
         says: "键盘上打的每一行（包括 `/nick`、`/quit` 这样的命令）都原样作为一行发给服务器",
         checks: &[10, 12, 13],
-        broken_by: &["fixture-chat-client-prefixes-nick"],
+        broken_by: &[
+            "fixture-chat-client-prefixes-nick",
+            "fixture-chat-client-double-newline",
+        ],
     },
     Rule {
         id: "two-threads",
         rule: "客户端两个线程：不打字的时候，服务器发来的每一行也马上打印出来",
         says: "所以客户端开两个线程",
-        checks: &[11],
-        broken_by: &["fixture-chat-client-one-thread"],
+        checks: &[10, 11],
+        broken_by: &[
+            "fixture-chat-client-one-thread",
+            "fixture-chat-client-waits-for-reply",
+        ],
     },
     Rule {
         id: "no-colour",
