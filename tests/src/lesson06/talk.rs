@@ -43,6 +43,22 @@ pub(super) fn two_people_talk(session: &mut Session) -> Result<(), Failure> {
     for input in plain_lines() {
         talk(&mut room, &mut alice, &mut bob, &input.bytes, Some(&input))?;
     }
+    // 屏障:alice 说的每一句,bob 都恰好收到一次;多出来的(重复的、空的)在 /list 的回复之前出现。
+    let before = room.barrier(&mut bob)?;
+    if let Some(extra) = before.iter().find(|line| !line.starts_with("* ")) {
+        return Err(room.trouble(
+            Failure::new("bob 收到了多余的一行")
+                .expected("alice 说的每一句,bob 恰好收到一次,一行不多")
+                .actual(format!(
+                    "多出来一行「{}」\n{}",
+                    show_text(extra),
+                    bob.transcript(8)
+                ))
+                .hint("每一行只广播一次;转发时整行一次写出去,不要另外再写一个换行或空行。")
+                .read("消息和命令")
+                .reproduce(REPRODUCE),
+        ));
+    }
     Ok(())
 }
 
