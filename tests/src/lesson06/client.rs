@@ -133,7 +133,9 @@ impl FakeRoom {
                 } else {
                     "客户端要一直读键盘,把每一行原样发给服务器,直到 Ctrl-D 或 /quit。"
                 };
-                return Err(self.no_line(missed, typed, hint));
+                return Err(self
+                    .no_line(missed, typed, hint)
+                    .read("第 10 步：读键盘、发送"));
             }
         };
         if [typed, typed.trim(), typed.trim_start(), typed.trim_end()].contains(&line.as_str()) {
@@ -149,7 +151,8 @@ impl FakeRoom {
             .failure(TYPED_WRONG)
             .expected(format!("一行「{}」", show_text(typed)))
             .actual(format!("收到「{}」", show_text(&line)))
-            .hint(hint))
+            .hint(hint)
+            .read("第 10 步：读键盘、发送"))
     }
 
     /// 替学员打一行字。
