@@ -82,7 +82,7 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     //   - 颜色:io::stdout().is_terminal() 并且没有设置 NO_COLOR 时才要颜色,
     //     用 colored::control::set_override(要不要) 告诉 colored。
     //   - resolve(host, port) 得到地址,TcpStream::connect_timeout(&server, CONNECT_TIMEOUT) 连上;
-    //     第一次就连不上,用 with_context 说清楚(多半是服务器没开),返回错误。
+    //     第一次就连不上,用 with_context 说清楚连的是哪个地址(多半是服务器没开),返回错误,不要重试。
     //   - let (reader, greeting) = greeted(&stream)?;(最多等 WELCOME_TIMEOUT;满员、不说话都是错误)
     //   - 建一个 Arc<Link>(stream 先是 None),用 attach(&link, stream) 把连接放进去(会报上昵称)。
     //   - 打印一行「* 已连上 …,Ctrl-D 退出」,再打印 paint(&greeting)。

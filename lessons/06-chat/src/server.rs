@@ -492,7 +492,7 @@ fn handle_client(stream: TcpStream, id: u64, room: &Room, seat: Seat) {
     //     用 choose_nick(第 6 步)问到昵称;问到了,就用 chat(第 7 步)和他聊,直到他离开。
     //     chat 返回 Err(比如一行太长)时,警告一行(带上 peer),接着往下做离开的事。
     //   - 离开时:room.leave(id) 返回 Some((昵称, 人数)) 的话(他还在房间里),看 outbox.too_slow():
-    //     是的话说「跟不上消息,已被请出聊天室」,否则「离开了聊天室」;打印日志,
+    //     是的话说「跟不上消息,已被请出聊天室」,否则「离开了聊天室」;打印一行日志,带上昵称和剩下的人数,
     //     再告诉其他人:room.broadcast(id, "* 昵称 离开了聊天室")(或者「* 昵称 跟不上消息,已被请出聊天室」)。
     //   - 最后 outbox.close(),再 join 写线程:写线程写完信箱里剩下的行就关闭连接、结束。
     todo!("第 4 步:服务编号为 {id} 的客户端")
@@ -562,7 +562,7 @@ fn choose_nick(
     //     Err(比如超时)→ 回一行「! 原因」,返回 None。
     //   - check_nick(昵称.trim()) 不通过:回一行「! 原因」,接着等下一行。
     //   - room.join(id, 昵称, outbox):Err(重名)→ 回一行「! 原因」,接着等;
-    //     Ok(在线人数)→ 打印日志(join 已经把欢迎语放进了他的信箱)。
+    //     Ok(在线人数)→ 打印一行日志,带上昵称和在线人数(join 已经把欢迎语放进了他的信箱)。
     //   - 进来了:reader.get_mut().deadline = None(聊天没有时限),
     //     room.broadcast(id, "* 昵称 进入了聊天室"),返回 Some(昵称)。
     todo!("第 6 步:问编号为 {id} 的客户端要昵称")
@@ -589,7 +589,7 @@ fn chat(reader: &mut BufReader<Timed<'_>>, id: u64, mut nick: String, room: &Roo
     //       Command::Say(text) → 攒起来:"[昵称] " + clean(text) + "\n"   (不发回给自己)
     //       Command::List → room.tell(id, "* 在线 N 人: a, b")
     //       Command::Nick(new) → check_nick 和 room.rename;成功时告诉自己「* 你现在叫 new」,
-    //                             告诉别人「* old 改名为 new」,并更新 nick
+    //                             告诉别人「* old 改名为 new」,打印一行日志(带上 old 和 new),并更新 nick
     //       Command::Msg { to, text } → room.find(to),只 tell 他一个「[昵称 悄悄对你说] 内容」
     //       Command::Help → room.tell(id, &format!("* {HELP}"))(通知都以「* 」开头,HELP 本身没有)
     //       Command::Quit → tell「* 再见!」然后返回

@@ -73,7 +73,8 @@ impl FakeRoom {
                 .hint(
                     "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
                      --host 是 ::1 时,要连 [::1]:端口。用 (host.as_str(), port) 解析出地址再连接。",
-                ));
+                )
+                .read("命令行参数"));
         }
         match accepted {
             Some(conn) => Ok(ChatPeer::new(conn, "评分器扮演的服务器")),
@@ -578,7 +579,7 @@ fn explains_a_refused_connection(session: &mut Session) -> Result<(), Failure> {
         ))
         .actual(run.describe())
         .reproduce("不启动服务器,直接运行客户端:\ncargo run -p lesson-06 -- client --nick 小红")
-        .read("断线重连");
+        .read("第 9 步：连上服务器");
     run.expect_error_exit(
         &failure,
         ErrorExit {
