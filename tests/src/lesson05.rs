@@ -26,7 +26,7 @@ use crate::lesson02::{CLIENT_TIMEOUT, after_reply};
 use crate::program::Program;
 use crate::rules::Rule;
 use crate::tcp::{
-    ReadEnding, RefusingPort, TcpClient, TcpFakeServer, Unanswered, describe_io_error,
+    IGNORES_HOST, ReadEnding, RefusingPort, TcpClient, TcpFakeServer, Unanswered, describe_io_error,
 };
 use crate::text::{Printed, find_printed, mentions_timeout, shell_quote, show_bytes};
 
@@ -245,9 +245,6 @@ fn accept_message(
     accept_message_or_twin(session, server, None, client, message)
 }
 
-/// 连接连到了 --host 以外的地址(评分器占着的孪生端口)时的标题。
-const IGNORES_HOST: &str = "客户端没有用 --host:连到了另一个地址";
-
 /// 同 [`accept_message`];`twin` 占着服务器在另一类地址上的同一个端口
 /// (见 [`TcpFakeServer::bind_ipv6_with_ipv4_twin`]):有人连到那里,说明客户端没有用 --host。
 fn accept_message_or_twin(
@@ -267,25 +264,14 @@ fn accept_message_or_twin(
             ))
             .reproduce(reproduce_with(session, message))
     };
-    let mut strayed = None;
-    let accepted = server.accept(deadline(REPLY), || {
-        if strayed.is_none() {
-            strayed = twin.and_then(TcpFakeServer::try_accept);
+    let accepted = match server.accept_or_stray(twin, deadline(REPLY), || client.exited().is_none())
+    {
+        Ok(accepted) => accepted,
+        Err(from) => {
+            let twin = twin.expect("只有看着孪生端口时,才会有人连错地方");
+            return Err(server.strayed(twin, from, failure(IGNORES_HOST)));
         }
-        strayed.is_none() && client.exited().is_none()
-    });
-    if let (None, Some(from), Some(twin)) = (&accepted, strayed, twin) {
-        return Err(failure(IGNORES_HOST)
-            .actual(format!(
-                "{} 没有人连;评分器占着的 {} 却有人连上来了(从 {from} 连来)",
-                server.addr(),
-                twin.addr()
-            ))
-            .hint(
-                "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
-                 --host 是 ::1 时,要连 [::1]:端口。用 (host.as_str(), port) 解析出地址再连接。",
-            ));
-    }
+    };
     let Some(connection) = accepted else {
         return Err(match client.exited() {
             Some(status) => failure("客户端还没连上服务器就退出了")

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockRef, Socket, Type};
 
+use crate::failure::Failure;
 use crate::grader::scaled;
 use crate::udp::{AFTER_EXIT, is_timeout};
 
@@ -265,6 +266,42 @@ impl TcpFakeServer {
         panic!("评分器试了 {TRIES} 次,也没能同时占住 ::1 和 127.0.0.1 上的同一个 TCP 端口");
     }
 
+    /// 同 [`TcpFakeServer::accept`],同时看着孪生的监听套接字 `twin`
+    /// (见 [`TcpFakeServer::bind_ipv6_with_ipv4_twin`]):有人连到那里,马上返回他从哪里连来。
+    pub fn accept_or_stray(
+        &self,
+        twin: Option<&TcpFakeServer>,
+        deadline: Instant,
+        mut alive: impl FnMut() -> bool,
+    ) -> Result<Option<TcpClient>, SocketAddr> {
+        let mut strayed = None;
+        let accepted = self.accept(deadline, || {
+            if strayed.is_none() {
+                strayed = twin.and_then(TcpFakeServer::try_accept);
+            }
+            strayed.is_none() && alive()
+        });
+        match (accepted, strayed) {
+            (None, Some(from)) => Err(from),
+            (accepted, _) => Ok(accepted),
+        }
+    }
+
+    /// 客户端连到了孪生的 `twin` 上(从 `from` 连来):在 `failure` 上写明「实际」和提示。
+    pub fn strayed(&self, twin: &TcpFakeServer, from: SocketAddr, failure: Failure) -> Failure {
+        failure
+            .headline(IGNORES_HOST)
+            .actual(format!(
+                "{} 没有人连;评分器占着的 {} 却有人连上来了(从 {from} 连来)",
+                self.addr(),
+                twin.addr()
+            ))
+            .hint(
+                "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
+                 --host 是 ::1 时,要连 [::1]:端口。用 (host.as_str(), port) 解析出地址再连接。",
+            )
+    }
+
     /// 已经连上来、排着队的一个连接(不等):它从哪里连来。只用于孪生的监听套接字。
     pub fn try_accept(&self) -> Option<SocketAddr> {
         self.listener.accept().ok().map(|(_, from)| from)
@@ -379,6 +416,9 @@ impl RefusingPort {
             .expect("已绑定的套接字一定有地址")
     }
 }
+
+/// 客户端没有用 `--host`、连到了评分器占着的孪生端口上时的标题(第 5、6 课)。
+pub const IGNORES_HOST: &str = "客户端没有用 --host:连到了另一个地址";
 
 /// 一个连上去不会有任何应答的地址,就像连一台被防火墙挡住、或者已经关机的机器:
 /// 连接请求发出去,既等不到接通,也等不到拒绝,连接的一方只能等到自己的超时。

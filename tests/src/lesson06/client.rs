@@ -3,7 +3,7 @@
 use super::*;
 use crate::grader::ErrorExit;
 use crate::inputs::{self, Kind};
-use crate::tcp::RefusingPort;
+use crate::tcp::{IGNORES_HOST, RefusingPort};
 use predicates::prelude::*;
 
 /// 评分器扮演的聊天室服务器,和连上它的被测客户端。
@@ -14,9 +14,6 @@ struct FakeRoom {
     client: Program,
     command: String,
 }
-
-/// 客户端连到了评分器占着的孪生端口上。
-const IGNORES_HOST: &str = "客户端没有用 --host:连到了另一个地址";
 
 impl FakeRoom {
     /// 启动被测客户端 `client --port P --nick 小红`,让它连上评分器。
@@ -54,28 +51,20 @@ impl FakeRoom {
     fn accept(&mut self, limit: Duration) -> Result<ChatPeer, Failure> {
         let client = &mut self.client;
         let twin = self.twin.as_ref();
-        let mut strayed = None;
-        let accepted = self.server.accept(deadline(limit), || {
-            if strayed.is_none() {
-                strayed = twin.and_then(TcpFakeServer::try_accept);
+        let accepted = match self
+            .server
+            .accept_or_stray(twin, deadline(limit), || client.exited().is_none())
+        {
+            Ok(accepted) => accepted,
+            Err(from) => {
+                let twin = twin.expect("只有看着孪生端口时,才会有人连错地方");
+                let failure = self
+                    .failure(IGNORES_HOST)
+                    .expected(format!("客户端连上 {}", self.server.addr()))
+                    .read("命令行参数");
+                return Err(self.server.strayed(twin, from, failure));
             }
-            strayed.is_none() && client.exited().is_none()
-        });
-        if let (None, Some(from), Some(twin)) = (&accepted, strayed, &self.twin) {
-            return Err(self
-                .failure(IGNORES_HOST)
-                .expected(format!("客户端连上 {}", self.server.addr()))
-                .actual(format!(
-                    "{} 没有人连;评分器占着的 {} 却有人连上来了(从 {from} 连来)",
-                    self.server.addr(),
-                    twin.addr()
-                ))
-                .hint(
-                    "服务器的地址要由 --host 和 --port 组成,不要写死 127.0.0.1:\
-                     --host 是 ::1 时,要连 [::1]:端口。用 (host.as_str(), port) 解析出地址再连接。",
-                )
-                .read("命令行参数"));
-        }
+        };
         match accepted {
             Some(conn) => Ok(ChatPeer::new(conn, "评分器扮演的服务器")),
             None => Err(self
