@@ -140,7 +140,7 @@ const HELLO: &str = "你好,世界";
 fn reproduce(name: &str, text: &str) -> String {
     format!(
         "终端 1: cargo run -p {name}\n\
-         终端 2: printf '{text}' | nc -u -w1 127.0.0.1 7852\n\
+         终端 2: printf '{text}' | cargo run -q -p course -- nc -u -w 1 127.0.0.1 7852\n\
          (nc 会把服务器的回复打印出来。)"
     )
 }
@@ -298,7 +298,7 @@ fn survives_invalid_utf8(session: &mut Session) -> Result<(), Failure> {
     let peer = UdpPeer::bind();
     let payload = b"\xff\xfe hi \xe4\xbd";
     let reproduce = format!(
-        "终端 1: cargo run -p {}\n终端 2: printf '\\377\\376 hi' | nc -u -w1 127.0.0.1 7852",
+        "终端 1: cargo run -p {}\n终端 2: printf '\\377\\376 hi' | cargo run -q -p course -- nc -u -w 1 127.0.0.1 7852",
         session.name()
     );
     expect_echo(&mut server, &peer, payload, &reproduce)?;
@@ -379,7 +379,7 @@ pub(crate) fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
     let peer = UdpPeer::bind_to(inputs::IPV6_LOOPBACK);
     let reproduce = format!(
         "终端 1: cargo run -p {} -- --host ::1\n\
-         终端 2: printf '{HELLO}' | nc -6 -u -w1 ::1 7852",
+         终端 2: printf '{HELLO}' | cargo run -q -p course -- nc -u -w 1 ::1 7852",
         session.name()
     );
     expect_echo(&mut server, &peer, HELLO.as_bytes(), &reproduce)

@@ -124,8 +124,8 @@ pub const RULES: &[Rule] = &[
 fn reproduce(name: &str) -> String {
     format!(
         "终端 1: cargo run -p {name}\n\
-         终端 2: nc -u 127.0.0.1 7852      (每输入一行回车,都应该被原样发回)\n\
-         终端 3: nc -u 127.0.0.1 7852      (再开一个客户端,两边交替输入)"
+         终端 2: cargo run -q -p course -- nc -u 127.0.0.1 7852      (每输入一行回车,都应该被原样发回)\n\
+         终端 3: cargo run -q -p course -- nc -u 127.0.0.1 7852      (再开一个客户端,两边交替输入)"
     )
 }
 
@@ -363,7 +363,7 @@ fn survives_empty_and_invalid_datagrams(session: &mut Session) -> Result<(), Fai
         "终端 1: cargo run -p {}\n\
          终端 2: python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
          s.settimeout(2); s.sendto(b'', ('127.0.0.1', 7852)); print(s.recvfrom(100))\"      (空数据报)\n\
-         终端 2: printf '\\377\\376' | nc -u -w1 127.0.0.1 7852      (坏的 UTF-8)",
+         终端 2: printf '\\377\\376' | cargo run -q -p course -- nc -u -w 1 127.0.0.1 7852      (坏的 UTF-8)",
         session.name()
     );
     // 三个数据报一起发出:跳过空数据报的服务器会先回复后面的两个,评分器马上就能看出来。
@@ -400,7 +400,7 @@ fn escapes_control_characters_in_the_log(session: &mut Session) -> Result<(), Fa
     let peer = UdpPeer::bind();
     let reproduce = format!(
         "终端 1: cargo run -p {}\n\
-         终端 2: printf '第一行\\n第二行' | nc -u -w1 127.0.0.1 7852\n\
+         终端 2: printf '第一行\\n第二行' | cargo run -q -p course -- nc -u -w 1 127.0.0.1 7852\n\
          (服务器的日志里,这个数据报应该只占一行:第一行\\n第二行)",
         session.name()
     );

@@ -209,7 +209,7 @@ pub fn reply_line(client: SocketAddr, text: &str) -> String {
 fn reproduce(name: &str, input: &str) -> String {
     format!(
         "终端 1: cargo run -p {name}\n\
-         终端 2: {input} | nc 127.0.0.1 8998\n\
+         终端 2: {input} | cargo run -q -p course -- nc 127.0.0.1 8998\n\
          (nc 会打印服务器的回复;服务器关闭连接后 nc 就退出。)"
     )
 }
@@ -490,7 +490,7 @@ fn eof_ends_a_message(session: &mut Session) -> Result<(), Failure> {
     let start = |(message, note)| Ok((message, note, session.start_server(&[])?));
     let reproduce = format!(
         "终端 1: cargo run -p {}\n\
-         终端 2: printf '没有换行的消息' | nc -N 127.0.0.1 8998\n\
+         终端 2: printf '没有换行的消息' | cargo run -q -p course -- nc 127.0.0.1 8998\n\
          (-N:输入结束后关闭发送方向,服务器就会读到 EOF。)",
         session.name()
     );
@@ -540,7 +540,7 @@ fn writes_all_of_a_long_reply(session: &mut Session) -> Result<(), Failure> {
         "回复要包含完整的消息。",
         &format!(
             "终端 1: cargo run -p {}\n\
-             终端 2: python3 -c \"print('x' * 60000)\" | nc 127.0.0.1 8998 | wc -c",
+             终端 2: python3 -c \"print('x' * 60000)\" | cargo run -q -p course -- nc 127.0.0.1 8998 | wc -c",
             session.name()
         ),
     )
@@ -559,8 +559,8 @@ fn a_silent_client_does_not_block_others(session: &mut Session) -> Result<(), Fa
     let dropped = silent.watch_close(before, Instant::now() + latest + scaled(LATE));
     let reproduce = format!(
         "终端 1: cargo run -p {} -- --timeout 1\n\
-         终端 2: nc 127.0.0.1 8998          (连上以后什么也不输入)\n\
-         终端 3: printf '我不沉默\\n' | nc 127.0.0.1 8998",
+         终端 2: cargo run -q -p course -- nc 127.0.0.1 8998          (连上以后什么也不输入)\n\
+         终端 3: printf '我不沉默\\n' | cargo run -q -p course -- nc 127.0.0.1 8998",
         session.name()
     );
     let talker = connect(&mut server)?;
@@ -662,9 +662,9 @@ fn survives_bad_input_and_abrupt_clients(session: &mut Session) -> Result<(), Fa
     let mut server = session.start_server(&[])?;
     let reproduce = format!(
         "终端 1: cargo run -p {name}\n\
-         终端 2: printf '\\377\\376\\n' | nc 127.0.0.1 8998      (坏的 UTF-8)\n\
-         终端 2: nc -z 127.0.0.1 8998                          (连上就走)\n\
-         终端 2: printf '我还在这里\\n' | nc 127.0.0.1 8998",
+         终端 2: printf '\\377\\376\\n' | cargo run -q -p course -- nc 127.0.0.1 8998      (坏的 UTF-8)\n\
+         终端 2: printf '' | cargo run -q -p course -- nc 127.0.0.1 8998              (连上就走)\n\
+         终端 2: printf '我还在这里\\n' | cargo run -q -p course -- nc 127.0.0.1 8998",
         name = session.name()
     );
 
@@ -773,8 +773,8 @@ fn enforces_the_line_limit(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
     let reproduce = format!(
         "终端 1: cargo run -p {}\n\
-         终端 2: python3 -c \"print('x' * 65536)\" | nc 127.0.0.1 8998 | wc -c      (恰好 65536 字节:有回复)\n\
-         终端 2: python3 -c \"print('x' * 65537)\" | nc 127.0.0.1 8998 | wc -c      (多 1 个字节:没有回复,连接被断开)",
+         终端 2: python3 -c \"print('x' * 65536)\" | cargo run -q -p course -- nc 127.0.0.1 8998 | wc -c      (恰好 65536 字节:有回复)\n\
+         终端 2: python3 -c \"print('x' * 65537)\" | cargo run -q -p course -- nc 127.0.0.1 8998 | wc -c      (多 1 个字节:没有回复,连接被断开)",
         session.name()
     );
 
@@ -868,7 +868,7 @@ fn works_on_ipv6(session: &mut Session) -> Result<(), Failure> {
     }
     let reproduce = format!(
         "终端 1: cargo run -p {} -- --host ::1\n\
-         终端 2: printf '你好,世界\\n' | nc -6 ::1 8998",
+         终端 2: printf '你好,世界\\n' | cargo run -q -p course -- nc ::1 8998",
         session.name()
     );
     // 回复里的客户端地址是 IPv6 的样子:[::1]:端口。
@@ -879,7 +879,7 @@ fn a_trickling_client_is_cut_off(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&["--timeout", "1"])?;
     let reproduce = format!(
         "终端 1: cargo run -p {} -- --timeout 1\n\
-         终端 2: (for c in 我 在 慢 慢 地 说 话; do printf \"$c\"; sleep 0.3; done; echo) | nc 127.0.0.1 8998\n\
+         终端 2: (for c in 我 在 慢 慢 地 说 话; do printf \"$c\"; sleep 0.3; done; echo) | cargo run -q -p course -- nc 127.0.0.1 8998\n\
          (服务器应该在 1 秒左右断开它,不回复)",
         session.name()
     );

@@ -218,7 +218,7 @@ fn reproduce(session: &Session) -> String {
 
 fn reproduce_with(session: &Session, message: &str) -> String {
     format!(
-        "终端 1: nc -l 127.0.0.1 8998      (你来扮演服务器:看客户端发来什么,再输入一行回复)\n\
+        "终端 1: cargo run -q -p course -- nc -l 127.0.0.1 8998      (你来扮演服务器:看客户端发来什么,再输入一行回复)\n\
          终端 2: cargo run -p {} -- --message {}\n\
          也可以用第 4 课的参考答案当服务器:cargo run -p solution-04",
         session.name(),
@@ -696,7 +696,7 @@ fn gives_up_on_a_silent_server(session: &mut Session) -> Result<(), Failure> {
         ))
         .actual(run.describe())
         .reproduce(format!(
-            "终端 1: nc -l 127.0.0.1 8998      (什么也不输入)\n终端 2: cargo run -p {} -- --timeout 1",
+            "终端 1: cargo run -q -p course -- nc -l 127.0.0.1 8998      (什么也不输入)\n终端 2: cargo run -p {} -- --timeout 1",
             session.name()
         ))
         .read("服务器不回答");
@@ -852,7 +852,7 @@ fn explains_a_server_that_closes_without_replying(session: &mut Session) -> Resu
              以非 0 退出码退出;不 panic",
         )
         .reproduce(
-            "终端 1: nc -l 127.0.0.1 8998      (客户端发来一行以后,按 Ctrl+C 关掉 nc)\n\
+            "终端 1: cargo run -q -p course -- nc -l 127.0.0.1 8998      (客户端发来一行以后,按 Ctrl+C 关掉 nc)\n\
              终端 2: cargo run -p lesson-05",
         )
         .read("读到哪里为止");

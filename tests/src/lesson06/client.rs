@@ -237,11 +237,11 @@ impl FakeRoom {
         let reproduce = if self.twin.is_some() {
             "终端 1: cargo run -p lesson-06 -- server --host ::1\n\
              终端 2: cargo run -p lesson-06 -- client --host ::1 --nick 小红\n\
-             终端 3: nc -6 ::1 2023    (先输入昵称 小明,回车,然后说话)"
+             终端 3: cargo run -q -p course -- nc ::1 2023    (先输入昵称 小明,回车,然后说话)"
         } else {
             "终端 1: cargo run -p lesson-06 -- server\n\
              终端 2: cargo run -p lesson-06 -- client --nick 小红\n\
-             终端 3: nc 127.0.0.1 2023    (先输入昵称 小明,回车,然后说话)"
+             终端 3: cargo run -q -p course -- nc 127.0.0.1 2023    (先输入昵称 小明,回车,然后说话)"
         };
         Failure::new(headline)
             .ran(&self.command)

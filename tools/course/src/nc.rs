@@ -4,6 +4,7 @@
 //! cargo run -q -p course -- nc 127.0.0.1 8998                    TCP:键盘上打的字发过去,回复打印出来
 //! cargo run -q -p course -- nc -u 127.0.0.1 7852                 UDP:每一行(连同 \n)是一个数据报
 //! printf '你好' | cargo run -q -p course -- nc -u -w 1 127.0.0.1 7852    输入结束后再等 1 秒回复
+//! cargo run -q -p course -- nc -l 127.0.0.1 8998                 TCP:你来扮演服务器,等一个客户端连上来
 //! ```
 //!
 //! 失败信息里的「手动重现」都用它:Windows 没有 nc,macOS 的 nc 和 Linux 的选项又不一样。
@@ -14,6 +15,8 @@
 //! - TCP:输入结束(Ctrl-D;Windows 上是 Ctrl-Z 再回车)时关闭发送方向,就像 `nc -N`,
 //!   然后继续读,直到服务器关闭连接;
 //! - `-w 秒数`:输入结束以后,这么久什么也没收到,就说一声然后退出;
+//! - `-l`:不去连别人,而是在 HOST PORT 上监听,接受一个客户端;之后和连出去时一样收发,
+//!   客户端关闭连接时退出(测第 5 课的客户端时,你来扮演服务器);
 //! - 在 Windows 的控制台里打字时,回车发出去的是 `\n`(不是控制台读到的 `\r\n`),和别的系统一样。
 //!
 //! 设计:一个线程把 stdin 发出去,一个线程收,两者都把发生的事放进同一个通道;主线程按顺序
@@ -22,7 +25,8 @@
 
 use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::net::{
-    IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket,
+    IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs,
+    UdpSocket,
 };
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -35,16 +39,21 @@ use anyhow::{Context, Result, anyhow, bail};
 const MAX_DATAGRAM: usize = 65_535;
 
 /// `course nc --help` 的格式。
-pub const HELP: &str = "{about}\n\n用法: cargo run -q -p course -- nc [-u] [-w SECONDS] HOST PORT\n\n\
+pub const HELP: &str = "{about}\n\n用法: cargo run -q -p course -- nc [-u | -l] [-w SECONDS] HOST PORT\n\n\
     参数:\n{positionals}\n\n选项:\n{options}\n\n\
     收到的控制字符显示成 \\r、\\x1b、\\0,坏的 UTF-8 显示成 \\xff。\n\
-    TCP:输入结束(Ctrl-D;Windows 上是 Ctrl-Z 再回车)时关闭发送方向,继续读到服务器关闭连接。";
+    TCP:输入结束(Ctrl-D;Windows 上是 Ctrl-Z 再回车)时关闭发送方向,继续读到服务器关闭连接。\n\
+    -l:在 HOST PORT 上监听,只接受一个客户端(端口写 0 就由系统挑一个,地址打印在 stderr 上)。";
 
 #[derive(clap::Args)]
 pub struct NcArgs {
     /// 用 UDP:stdin 的每一行(连同换行符)作为一个数据报发出去
     #[arg(short = 'u')]
     udp: bool,
+
+    /// 扮演服务器:在 HOST PORT 上监听 TCP 连接,接受一个客户端,和它收发,它关闭连接时退出
+    #[arg(short = 'l', conflicts_with = "udp")]
+    listen: bool,
 
     /// 输入结束以后,这么多秒什么也没收到就退出(不写就一直等:TCP 等服务器关闭连接,UDP 等到 Ctrl-C)
     #[arg(short = 'w', value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -82,6 +91,8 @@ pub fn run(args: &NcArgs) -> Result<ExitCode> {
     let (events, inbox) = mpsc::channel();
     let protocol = if args.udp {
         start_udp(&addrs, events)?
+    } else if args.listen {
+        start_listening(&addrs, events)?
     } else {
         start_tcp(&addrs, events)?
     };
@@ -121,8 +132,46 @@ fn start_tcp(addrs: &[SocketAddr], events: Sender<Event>) -> Result<Protocol> {
             _ => anyhow!("无法连接 {addr}: {err}"),
         });
     };
-    let addr = stream.peer_addr().context("读不到对方的地址")?;
+    start_stream(stream, events)
+}
 
+/// `-l`:在第一个能绑定的地址上监听,等一个客户端连上来;之后和连出去的一样。
+///
+/// 只接受一个:nc 是手动试一试的工具,一次和一个人说话。地址打印在 stderr 上,
+/// 端口写 0 时,从这里知道系统挑了哪个端口。
+fn start_listening(addrs: &[SocketAddr], events: Sender<Event>) -> Result<Protocol> {
+    let mut last_error = None;
+    let mut listener = None;
+    for &addr in addrs {
+        match TcpListener::bind(addr) {
+            Ok(bound) => {
+                listener = Some(bound);
+                break;
+            }
+            Err(err) => last_error = Some((addr, err)),
+        }
+    }
+    let Some(listener) = listener else {
+        let Some((addr, err)) = last_error else {
+            bail!("这个主机名没有对应任何地址");
+        };
+        return Err(match err.kind() {
+            io::ErrorKind::AddrInUse => {
+                anyhow!("无法在 {addr} 上监听:这个端口已经有程序在用了(你的服务器还开着吗?)({err})")
+            }
+            _ => anyhow!("无法在 {addr} 上监听: {err}"),
+        });
+    };
+    let addr = listener.local_addr().context("读不到监听的地址")?;
+    eprintln!("正在监听 {addr},等一个客户端连上来……");
+    let (stream, peer) = listener.accept().context("接受连接时出错")?;
+    eprintln!("{peer} 连上来了");
+    start_stream(stream, events)
+}
+
+/// 连接建立以后:收和发各交给一个线程。
+fn start_stream(stream: TcpStream, events: Sender<Event>) -> Result<Protocol> {
+    let addr = stream.peer_addr().context("读不到对方的地址")?;
     let reading = stream.try_clone().context("无法复制套接字")?;
     let done = events.clone();
     thread::spawn(move || receive_stream(reading, &done));

@@ -4,7 +4,7 @@
 //! stdin,带期限地等它退出,检查它打印了什么、退出码是什么。服务器和 nc 都在期限后被结束。
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -39,6 +39,8 @@ fn solution(package: &str) -> PathBuf {
                 "solution-03",
                 "-p",
                 "solution-04",
+                "-p",
+                "solution-06",
             ])
             .arg("--target-dir")
             .arg(&target)
@@ -272,4 +274,271 @@ fn udp_to_a_port_nobody_reads_is_explained_in_chinese() {
         "stderr: {}",
         run.stderr
     );
+}
+
+/// `-l`:扮演服务器。在端口 0 上监听,地址打印在 stderr 上;客户端连上来以后,
+/// 它发来的字节打印在 stdout 上(控制字符看得见),stdin 上打的一行发给它;它关闭连接时以 0 退出。
+#[test]
+fn listen_accepts_one_client_and_talks_with_it() {
+    let course = Path::new(COURSE);
+    let mut nc = Program::spawn_interactive(course, &["nc", "-l", "127.0.0.1", "0"])
+        .expect("无法运行 course nc -l");
+    let deadline = Instant::now() + LIMIT;
+    nc.wait_output_until(deadline, |text| find_socket_addr(text).is_some())
+        .expect("nc -l 没有在 stderr 上打印监听的地址");
+    let addr = find_socket_addr(&nc.output().stderr()).expect("stderr 里有地址");
+
+    let mut client = TcpStream::connect(addr).expect("连不上 nc -l");
+    client.write_all(b"hi\r\n").expect("发不出去");
+    nc.wait_stdout_until(deadline, |out| out == "hi\\r\n")
+        .unwrap_or_else(|_| panic!("stdout: {:?}", nc.output().stdout()));
+    nc.type_line("回复").expect("打不了字");
+    let mut reply = [0u8; 7];
+    client
+        .set_read_timeout(Some(LIMIT))
+        .and_then(|()| client.read_exact(&mut reply))
+        .expect("没收到 nc -l 发来的一行");
+    assert_eq!(&reply, "回复\n".as_bytes());
+
+    drop(client);
+    let status = nc
+        .wait_exit(deadline)
+        .expect("客户端关闭连接后 nc -l 应该退出");
+    assert!(status.success(), "stderr: {}", nc.output().stderr());
+    assert!(
+        nc.output().stderr().contains("连上来了"),
+        "stderr: {}",
+        nc.output().stderr()
+    );
+}
+
+/// `-l` 和 `-u` 不能一起用:UDP 没有「连上来」的客户端。参数错误以 2 退出,用中文说明。
+#[test]
+fn listen_and_udp_do_not_go_together() {
+    let run = nc(&["-l", "-u", "127.0.0.1", "0"], b"");
+    assert_eq!(run.code, Some(2), "stderr: {}", run.stderr);
+    assert!(!run.stderr.contains("error:"), "stderr: {}", run.stderr);
+}
+
+/// 失败信息里「手动重现」的每一条 `course nc` 命令,照印出来的样子都能运行。
+///
+/// 命令从评分器的源码(tests/src)里找:每一行「终端 N: …」里用到 `cargo run -q -p course -- nc`
+/// 的,都在 bash 里跑一遍。和印出来的只差三处:端口换成这次用 `--port 0` 启动的参考答案的端口
+/// (`-l` 的换成 0),`cargo run -q -p course --` 换成已经编译好的 course,格式占位符(`{text}` 这样)
+/// 填上一句话。要打字的命令(没有管道喂它),替学员打一行再按 Ctrl-D。
+///
+/// 「能运行」是指:course nc 认得它的参数(不以 2 退出、不印用法)、在期限内结束,
+/// 而且和服务器真的说上了话(`-l` 收到了客户端的一行;UDP 不加 -w 会一直等到 Ctrl-C,
+/// 收到回复以后由这里结束)。
+#[test]
+fn every_reproduce_command_with_course_nc_runs_as_printed() {
+    let commands = reproduce_commands();
+    assert!(
+        commands.len() >= 20,
+        "只在评分器的源码里找到 {} 条用 course nc 的命令,是不是找的办法坏了?",
+        commands.len()
+    );
+    let has_ipv6 = UdpSocket::bind("[::1]:0").is_ok();
+    println!(
+        "评分器源码里有 {} 条用 course nc 的手动重现命令",
+        commands.len()
+    );
+    let problems: Vec<String> = thread::scope(|scope| {
+        let runs: Vec<_> = commands
+            .iter()
+            .filter(|command| has_ipv6 || !command.line.contains("::1"))
+            .map(|command| scope.spawn(move || run_reproduce(command)))
+            .collect();
+        runs.into_iter()
+            .filter_map(|run| run.join().expect("运行命令的线程"))
+            .collect()
+    });
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}
+
+/// 评分器源码里的一条手动重现命令。
+struct Reproduce {
+    /// 在哪个文件里(用来决定启动哪一课的参考答案)。
+    file: String,
+    /// 「终端 N:」后面的命令,去掉了行尾的说明,Rust 的转义已经还原。
+    line: String,
+}
+
+/// 在 tests/src 的每个 .rs 文件里找「终端 N: …course -- nc…」。
+fn reproduce_commands() -> Vec<Reproduce> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/src");
+    let mut files = vec![root];
+    let mut found = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(&path).expect("读得了 tests/src");
+            files.extend(entries.map(|e| e.expect("目录项").path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("读得了源码");
+        for piece in source.lines().flat_map(|line| line.split("\\n")) {
+            let Some(start) = piece.find("终端 ") else {
+                continue;
+            };
+            let Some((_, command)) = piece[start..].split_once(": ") else {
+                continue;
+            };
+            let bare = command
+                .replace("course -- nc", "")
+                .split(|c: char| c.is_whitespace() || c == '|')
+                .any(|word| word == "nc");
+            assert!(
+                !bare,
+                "{}: 手动重现里用了系统的 nc(Windows 没有它,macOS 的选项又不一样),\
+                 改用 cargo run -q -p course -- nc:{command}",
+                path.display()
+            );
+            if !command.contains("course -- nc") {
+                continue;
+            }
+            found.push(Reproduce {
+                file: path.display().to_string(),
+                line: unescape(without_note(command)),
+            });
+        }
+    }
+    found
+}
+
+/// 去掉命令后面的说明(两个以上空格再接「(」)和 Rust 字符串的结尾(`\`、`",`、`")`)。
+fn without_note(command: &str) -> &str {
+    let mut end = command.len();
+    if let Some(i) = command.find("  ") {
+        end = i;
+    }
+    let command = command[..end].trim_end();
+    let command = command.trim_end_matches('\\');
+    command
+        .strip_suffix("\",")
+        .or_else(|| command.strip_suffix("\")"))
+        .or_else(|| command.strip_suffix('"'))
+        .unwrap_or(command)
+        .trim_end()
+}
+
+/// 还原 Rust 字符串里的 `\\` 和 `\"`。
+fn unescape(command: &str) -> String {
+    command
+        .replace("\\\\", "\u{0}")
+        .replace("\\\"", "\"")
+        .replace('\u{0}', "\\")
+}
+
+/// 照印出来的样子运行一条命令;有问题时返回说明。
+fn run_reproduce(command: &Reproduce) -> Option<String> {
+    let listen = command.line.contains("nc -l ");
+    let udp = command.line.contains("nc -u ");
+    let waits = command.line.contains(" -w ");
+    let typed = !command.line.contains("| cargo run -q -p course -- nc");
+    let ipv6 = command.line.contains("::1");
+
+    let mut line = command.line.clone();
+    for (placeholder, filled) in [
+        ("{text}", "你好"),
+        ("{HELLO}", "你好"),
+        ("{input}", "printf '你好\\n'"),
+    ] {
+        line = line.replace(placeholder, filled);
+    }
+    if line.contains('{') {
+        return Some(format!(
+            "{}: 不知道怎么填「{line}」里的占位符",
+            command.file
+        ));
+    }
+    let course = format!("'{COURSE}'");
+    line = line.replace("cargo run -q -p course --", &course);
+
+    // 对面:参考答案的服务器(`-l` 时 nc 自己是服务器,对面是这里的一个客户端)。
+    let mut server = None;
+    let port = if listen {
+        "0".to_owned()
+    } else {
+        let (package, mut args): (&str, Vec<&str>) = if command.file.contains("lesson01") {
+            ("solution-01", vec![])
+        } else if command.file.contains("lesson03") {
+            ("solution-03", vec![])
+        } else if command.file.contains("lesson04") {
+            ("solution-04", vec![])
+        } else if command.file.contains("lesson06") {
+            ("solution-06", vec!["server"])
+        } else {
+            return Some(format!("{}: 不知道该启动哪个服务器", command.file));
+        };
+        args.extend(["--port", "0"]);
+        if ipv6 {
+            args.extend(["--host", "::1"]);
+        }
+        let program = Program::spawn(&solution(package), &args).expect("无法启动参考答案");
+        let first = program
+            .first_line(Instant::now() + LIMIT)
+            .expect("参考答案没有打印地址");
+        let addr = find_socket_addr(&first).expect("第一行里有地址");
+        server = Some(program);
+        addr.port().to_string()
+    };
+    for printed in ["7852", "8998", "2023"] {
+        line = line.replace(&format!(" {printed}"), &format!(" {port}"));
+    }
+
+    let mut shell =
+        Program::spawn_interactive(Path::new("bash"), &["-c", &line]).expect("无法运行 bash");
+    let deadline = Instant::now() + LIMIT;
+    let mut talked = true;
+    if listen {
+        let output = shell.output();
+        let heard = shell
+            .wait_output_until(deadline, |text| find_socket_addr(text).is_some())
+            .ok()
+            .and_then(|()| find_socket_addr(&output.stderr()))
+            .and_then(|addr| TcpStream::connect(addr).ok())
+            .and_then(|mut client| client.write_all("你好\n".as_bytes()).ok());
+        talked = heard.is_some()
+            && shell
+                .wait_stdout_until(deadline, |out| out.contains("你好"))
+                .is_ok();
+    }
+    if typed {
+        let _ = shell.type_line("你好");
+        if udp && !waits {
+            // UDP 不加 -w 时 nc 一直等到 Ctrl-C:收到回复就够了。
+            talked = shell
+                .wait_stdout_until(deadline, |out| out.contains("你好"))
+                .is_ok();
+            shell.stop();
+        }
+        shell.close_stdin();
+    }
+    let status = shell.wait_exit(deadline);
+    if let Some(server) = &mut server {
+        server.stop();
+    }
+    let output = shell.output();
+    let stderr = output.stderr();
+    let problem = if stderr.contains("用法") || status.and_then(|s| s.code()) == Some(2) {
+        Some("course nc 不认得它的参数")
+    } else if status.is_none() {
+        Some("在期限内没有结束")
+    } else if !talked {
+        Some("没有和对面说上话")
+    } else {
+        None
+    };
+    problem.map(|why| {
+        format!(
+            "{}: {why}\n    印出来的:{}\n    运行的:{line}\n    stdout:{:?}\n    stderr:{:?}",
+            command.file,
+            command.line,
+            output.stdout(),
+            stderr
+        )
+    })
 }

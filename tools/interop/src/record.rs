@@ -161,7 +161,7 @@ impl Running {
     }
 }
 
-/// 聊天室里的另一个人:一个普通的 TCP 连接,就像用 `nc` 连上去一样。它打的字、收到的每一行都记下来。
+/// 聊天室里的另一个人:一个普通的 TCP 连接,就像用 `course nc` 连上去一样。它打的字、收到的每一行都记下来。
 pub(crate) struct Peer {
     stream: TcpStream,
     reader: BufReader<TcpStream>,
@@ -243,7 +243,11 @@ impl Peer {
         }
         Ok(Shown {
             role: "另一个人".to_owned(),
-            command: format!("nc {} {}", self.addr.ip(), self.addr.port()),
+            command: format!(
+                "cargo run -q -p course -- nc {} {}",
+                self.addr.ip(),
+                self.addr.port()
+            ),
             typed: self.typed,
             typed_eof: false,
             stdout: String::new(),
