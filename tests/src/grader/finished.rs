@@ -52,6 +52,14 @@ impl Finished {
         } else if self.status.success() {
             rules.succeeded
         } else if !rules.explains.eval(&self.stderr) {
+            if self.stderr.contains("os error 10060") {
+                // Windows 的读超时(WSAETIMEDOUT)原样出现在 stderr 里:程序没认出它是超时。
+                return Err(failure.clone().hint(format!(
+                    "stderr 里的 os error 10060 就是 Windows 上的读超时(ErrorKind::TimedOut;\
+                     Linux 和 macOS 上是 WouldBlock):你的程序没有把它认成超时。{}",
+                    rules.unexplained
+                )));
+            }
             rules.unexplained
         } else {
             return Ok(());
