@@ -290,6 +290,9 @@ fn keeps_serving(session: &mut Session) -> Result<(), Failure> {
 
 fn replies_to_each_sender(session: &mut Session) -> Result<(), Failure> {
     let mut server = session.start_server(&[])?;
+    if cfg!(windows) {
+        a_client_leaves_before_its_reply(&mut server);
+    }
     let (a, b) = (UdpPeer::bind(), UdpPeer::bind());
     let (from_a, from_b) = ("我是客户端 A".as_bytes(), "我是客户端 B".as_bytes());
     // 先让两个客户端都发出去,再去收:服务器必须按每个数据报自己的来源地址回复。
@@ -328,6 +331,25 @@ fn replies_to_each_sender(session: &mut Session) -> Result<(), Failure> {
         &reproduce,
     )?;
     expect_still_running(&mut server, session.name())
+}
+
+/// Windows 上:一个客户端发完就走了(关掉了套接字),服务器的回复没人收,对方的系统回「端口不可达」,
+/// Windows 把它变成服务器下一次 `recv_from` 的 ConnectionReset(os error 10054)。
+/// 服务器要把它当成那一个客户端的问题,接着服务别人(课本「在 Windows 上学这门课」);
+/// 把它当成致命错误退出的服务器,接下来的两个客户端就等不到回复,失败信息里的 stderr 和提示
+/// (10054)说明原因。
+///
+/// Linux 和 macOS 上,没有 connect 的 UDP 套接字收不到这种错误,这一步什么也考不到;而刚放开的
+/// 端口可能马上被同时运行的别的检查用上,收到这里的回复。所以只在 Windows 上做。
+fn a_client_leaves_before_its_reply(server: &mut Server) {
+    let gone = UdpPeer::bind();
+    let gone_addr = gone.addr().to_string();
+    gone.send_to_running("我马上就走".as_bytes(), server.addr, &mut server.program);
+    drop(gone);
+    // 等服务器记下这个数据报(它的日志里有发送方地址);没记下也无妨,接下来的两个客户端照样检查。
+    let _ = server
+        .program
+        .wait_stdout_until(deadline(REPLY), |out| out.contains(&gone_addr));
 }
 
 fn keeps_datagram_boundaries(session: &mut Session) -> Result<(), Failure> {
