@@ -7,12 +7,14 @@
 //! cargo run -p course -- hint 01         分级提示,一次比一次具体
 //! cargo run -p course -- reset 01        把第 1 课恢复成最初的骨架(不需要 git)
 //! cargo run -p course -- interop 04      互通实验:教程风格的 Python 程序和 Rust 程序互相对话
+//! cargo run -p course -- book --serve    读课本:构建、建中文搜索索引,在 http://127.0.0.1:3000/ 打开
 //! cargo run -p course -- grade --submission 学员的仓库 --format csv    老师评分
 //! cargo run -p course -- grade --class 全班的提交                      老师给全班评分(沙箱、成绩册、逐项分析)
 //! cargo run -p course -- dev check       课程作者:检查整个课程的约定
 //! cargo run -q -p course -- nc 127.0.0.1 8998    手动试一试:哪个系统上都一样的 nc
 //! ```
 
+mod book;
 mod dev;
 mod files;
 mod grade;
@@ -104,6 +106,9 @@ enum Command {
         #[arg(long)]
         mine: bool,
     },
+    /// 读课本:构建课本、建中文搜索索引;--serve 在本机提供它,--open 再用浏览器打开
+    #[command(help_template = book::HELP)]
+    Book(book::BookArgs),
     /// 老师:给每一课的每一项打分,算出总分
     #[command(help_template = OPTIONS_HELP)]
     Grade(grade::GradeArgs),
@@ -140,6 +145,7 @@ fn run(command: Option<Command>) -> Result<ExitCode> {
         Some(Command::Hint { lesson, step, yes }) => learner::hint(&repo()?, &lesson, step, yes),
         Some(Command::Reset { lesson, yes }) => learner::reset(&repo()?, &lesson, yes),
         Some(Command::Interop { lesson, mine }) => interop::run(&repo()?, lesson.as_deref(), mine),
+        Some(Command::Book(args)) => book::run(&repo()?, &args),
         Some(Command::Grade(args)) => grade::run(&args),
         Some(Command::Dev(command)) => dev::run(&repo()?, command),
         // nc 只是收发数据的小工具,在哪里都能用,不需要课程仓库。
