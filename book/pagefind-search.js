@@ -2,7 +2,7 @@
 //
 // mdBook 自带的搜索按空格和标点切词:一整段中文成了一个「词」,于是搜不到 套接字、广播、超时
 // (mdBook 上游的 #1081、#2393)。所以我们关掉它,改用 Pagefind:构建完书以后,
-// `pagefind --site …` 给生成的 HTML 建索引(extended 版用 ICU 给中文分词,见 book/build.sh)。
+// `pagefind --site …` 给生成的 HTML 建索引(extended 版用 ICU 给中文分词,见 tools/course/src/book/build.rs)。
 // 全部是静态文件,离线可用。
 //
 // Pagefind 自带的搜索框直接用它的排序,可它对中文太「宽」:浏览器把「重连」切成「重」「连」,
@@ -238,8 +238,8 @@
       module = pagefind ?? (await load());
     } catch {
       status.textContent =
-        "搜索索引还没有生成:在仓库根目录运行 `bash book/build.sh --serve`(它构建书、建索引," +
-        "再打开 http://127.0.0.1:3000)。`mdbook serve` 重新构建时会清掉索引。";
+        "搜索索引还没有生成:在仓库根目录运行 `cargo run -p course -- book --open`(它构建书、建索引," +
+        "再在浏览器里打开 http://127.0.0.1:3000/)。`mdbook serve` 重新构建时会清掉索引。";
       return;
     }
     const response = await module.search(query);

@@ -173,3 +173,50 @@ fn the_last_hint_level_asks_once_and_the_rerun_line_keeps_the_step() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("提示 3/3") && !out.contains("--yes"), "{out}");
 }
+
+/// README 和课本里写的每一条 `cargo run -p course -- …` 命令,course 都认得:子命令存在,
+/// 选项也都对。做法是在命令后面加上 `--help` 运行:认不得的子命令或选项让它以退出码 2 失败,
+/// 认得的只打印帮助。(README 说 `course book --open`,course 就得真有这个命令。)
+#[test]
+fn every_course_command_in_the_readme_and_the_book_is_accepted() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("book/src")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    const START: &str = "-p course -- ";
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for file in &files {
+        let doc = std::fs::read_to_string(file).unwrap();
+        for (at, _) in doc.match_indices(START) {
+            // 命令到行内代码的反引号、注释、管道、引号、括号或者行尾为止;代码块里,命令后面
+            // 隔着几个空格的是说明文字。
+            let rest = &doc[at + START.len()..];
+            let end = rest
+                .find(['`', '#', '|', '\'', ';', '(', '（', '\n'])
+                .unwrap_or(rest.len());
+            let end = rest[..end].find("  ").unwrap_or(end);
+            let mut args: Vec<&str> = rest[..end].split_whitespace().collect();
+            if args.is_empty() {
+                continue;
+            }
+            args.push("--help");
+            let out = course(&args);
+            if out.status.code() != Some(0) {
+                problems.push(format!(
+                    "{}: course {}\n{}",
+                    file.display(),
+                    args.join(" "),
+                    text(&out.stderr)
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "只找到 {checked} 条 course 命令");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
