@@ -15,7 +15,12 @@ use crate::files::{TempDir, copy_dir};
 
 /// 构建好的书在哪里(book.toml 里有两个渲染器,所以 mdBook 把 HTML 放在 book/book/html)。
 pub fn output(book: &Path) -> PathBuf {
-    book.join("book").join("html")
+    book.join(output_in_book())
+}
+
+/// 同一个目录,相对于课本的目录 book/(工具都在 book/ 里运行)。
+fn output_in_book() -> PathBuf {
+    Path::new("book").join("html")
 }
 
 /// 工具没装时说的话:README「读课本」一节里装它的那条命令。
@@ -55,7 +60,10 @@ pub fn build(book: &Path) -> Result<()> {
                 .with_context(|| format!("无法删除 {}", entry.path().display()))?;
         }
     }
+    // 输出目录写成相对于 book/ 的路径:Windows 上,仓库根目录的规范路径是 `\\?\C:\…`
+    // 这种写法,不必让每个工具都认得它。
     let site = copy.0.to_string_lossy().into_owned();
+    let index = output_in_book().join("pagefind");
     let index = index.to_string_lossy().into_owned();
     let selector = "#mdbook-content main";
     tool(
