@@ -854,3 +854,64 @@ fn the_chapters_check_tables_use_the_graders_names() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// mdBook 给标题生成的锚点:小写,空格变成 `-`,只留字母、数字(包括汉字)、`-` 和 `_`。
+fn heading_slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// 书里每个带 `#锚点` 的链接(本页的,或者别的 .md 的),目标页上都真有这个标题。
+/// linkcheck 只查文件在不在,不查锚点:答案挪到自己的一页以后,指向旧标题的链接就悄悄失效了。
+#[test]
+fn every_link_to_a_section_finds_its_heading() {
+    let chapters = chapters();
+    let slugs_of = |name: &str| -> Option<Vec<String>> {
+        let (_, text) = chapters
+            .iter()
+            .find(|(path, _)| path.file_name().is_some_and(|f| f == name))?;
+        Some(
+            text.lines()
+                .filter(|l| l.starts_with('#'))
+                .map(|l| heading_slug(l.trim_start_matches('#')))
+                .collect(),
+        )
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (path, text) in &chapters {
+        let page = path.file_name().expect("章节有文件名").to_string_lossy();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let Some((file, fragment)) = rest[..end].split_once('#') else {
+                continue;
+            };
+            if file.contains("://") || !(file.is_empty() || file.ends_with(".md")) {
+                continue;
+            }
+            let target = if file.is_empty() { page.as_ref() } else { file };
+            checked += 1;
+            match slugs_of(target) {
+                None => problems.push(format!("{page}:链接指向不存在的 {target}")),
+                Some(slugs) if !slugs.iter().any(|s| s == fragment) => {
+                    problems.push(format!("{page}:{target} 里没有标题对应锚点 #{fragment}"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "只找到 {checked} 个带锚点的链接,找的办法坏了?"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
