@@ -207,3 +207,115 @@ fn the_client_backs_off_from_a_server_that_closes_at_once() {
     // 三四次。机器再忙,正确的客户端也只会敲得更少,不会更多。
     assert!(knocks <= 2, "1 秒里重连了 {knocks} 次");
 }
+
+/// issue 12 缺陷 2:一言不发的连接把文件描述符用光了。这时 accept 一次又一次地失败:
+/// 服务器歇一会儿再试(不空转),警告每 5 秒最多一行(不刷屏);里面的人照常聊天;
+/// 一言不发的连接报昵称超时被断开以后,新来的人进得了门。
+///
+/// 用 `ulimit -n 32` 启动服务器:它最多能开 28 个连接(0、1、2 和监听的套接字各占一个)。
+#[cfg(unix)]
+#[test]
+fn silent_connections_that_use_up_the_fds_lock_nobody_out() {
+    use harness::program::Program;
+    use std::path::Path;
+
+    /// 一言不发的连接:比服务器能开的连接多,多出的那些在监听队列里排队。
+    const SILENT: usize = 40;
+    let started = Instant::now();
+    let server = Program::spawn(
+        Path::new("sh"),
+        &[
+            "-c",
+            r#"ulimit -n 32 && exec "$0" "$@""#,
+            PROGRAM,
+            "server",
+            "--port",
+            "0",
+            "--nick-timeout",
+            "1",
+        ],
+    )
+    .expect("能用 sh 启动 solution-06");
+    let first = server
+        .first_line(started + PATIENCE)
+        .unwrap_or_else(|err| panic!("没等到服务器的第一行({err:?}):{}", server.output().stderr()));
+    let addr: SocketAddr = first
+        .split_whitespace()
+        .last()
+        .and_then(|a| a.parse().ok())
+        .expect("第一行的最后是地址");
+
+    let mut alice = Peer::join(addr, "alice");
+    let mut bob = Peer::join(addr, "bob");
+    let silent: Vec<TcpStream> = (0..SILENT)
+        .map(|_| TcpStream::connect_timeout(&addr, PATIENCE).expect("在监听队列里也算连上"))
+        .collect();
+    let failing = "接受连接失败";
+    server
+        .wait_output_until(Instant::now() + PATIENCE, |out| out.contains(failing))
+        .unwrap_or_else(|err| {
+            panic!(
+                "{SILENT} 个连接也没有用光 32 个文件描述符?没等到「{failing}」的警告({err:?})。\
+                 stderr:\n{}",
+                server.output().stderr()
+            )
+        });
+    let cpu_before = cpu_time(server.id());
+    let exhausted = Instant::now();
+
+    // 文件描述符用光的时候,里面的人照常聊天。
+    alice.say("你好,世界");
+    bob.wait_for(|l| l == "[alice] 你好,世界");
+    bob.say("还在");
+    alice.wait_for(|l| l == "[bob] 还在");
+
+    // 新来的人:排在一言不发的连接后面。它们报昵称超时(1 秒)被断开,空出的位子让他进门。
+    let carol = Peer::join(addr, "carol");
+    alice.wait_for(|l| l.starts_with("* carol"));
+    let window = exhausted.elapsed();
+    let cpu = cpu_time(server.id())
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+
+    // 节流:任何一段时间 T 里最多 1 + T/(5 秒) 行。不节流的话,每 100 毫秒就是一行。
+    let output = server.output();
+    let warnings = output.stderr().matches(failing).count();
+    let allowed = 1 + started.elapsed().as_secs() / 5;
+    assert!(
+        warnings as u64 <= allowed && output.dropped().1 == 0,
+        "{:?} 里打印了 {warnings} 行「{failing}」(最多 {allowed} 行)",
+        started.elapsed()
+    );
+    // 歇一会儿再试:accept 一直失败的这段时间里,服务器几乎不占 CPU(实测 10 毫秒上下)。
+    // 空转的话,它占满一个核心(机器再忙,实测也在一半以上)。
+    if let Some(cpu) = cpu {
+        assert!(
+            cpu < window / 4,
+            "accept 一直失败的 {window:?} 里,服务器用了 {cpu:?} 的 CPU:它在空转"
+        );
+    }
+    drop((carol, silent));
+}
+
+/// 进程用过的 CPU 时间(用户态加内核态),从 /proc 读;读不到(不是 Linux)时返回 None。
+#[cfg(unix)]
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // 第 2 项是括号里的程序名(里面可能有空格),从最后一个「)」之后数:utime、stime 是第 14、15 项。
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // 一「tick」是 1/CLK_TCK 秒;Linux 上它几乎总是 100。
+    let per_second = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .filter(|&hz| hz > 0)
+        .unwrap_or(100);
+    Some(Duration::from_millis(ticks * 1000 / per_second))
+}
