@@ -31,6 +31,18 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 
+/// 往 stdout 打印一行,和 println! 一样;但 stdout 被关掉了也不会 panic。
+///
+/// 比如 `… | head -n 1`:head 读完第一行就走了,之后再写 stdout 会失败(Rust 程序忽略 SIGPIPE,
+/// 写一个没人读的管道是一个错误),而 println! 遇到错误就 panic,退出码变成 101。没人看的输出
+/// 丢掉就是了:收没收到回复,退出码照样说得清清楚楚。服务器的 log! 也是这样(课本第 6 课「日志写不出去」)。
+macro_rules! show {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// 回复最多 65507 字节(IPv4 上一个 UDP 数据报的上限)。缓冲区小了,多出的部分会被悄悄丢掉。
 const MAX_DATAGRAM: usize = 65_507;
 
@@ -85,7 +97,7 @@ fn run(args: &Args) -> Result<()> {
 
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let reply = receive(&socket, &mut buf, server, timeout)?;
-    println!("服务器回复: {}", String::from_utf8_lossy(reply));
+    show!("服务器回复: {}", String::from_utf8_lossy(reply));
     Ok(())
 }
 // ANCHOR_END: run
@@ -128,7 +140,8 @@ fn open_socket(server: SocketAddr, timeout: Duration) -> Result<UdpSocket> {
 fn send(socket: &UdpSocket, message: &[u8], server: SocketAddr) -> Result<()> {
     // TODO: 第 2 步:用 send_to 把 message 作为「一个」数据报发给 server。
     //   - 发 message 本身:不要加换行。
-    //   - 发完打印一行,例如「已向 127.0.0.1:7852 发送 13 字节」。
+    //   - 发完打印一行,例如「已向 127.0.0.1:7852 发送 13 字节」。用 show!(…) 打印:它和 println!
+    //     一样,只是 stdout 被关掉了(比如 `… | head -n 1`)也不会 panic。
     //   - 出错时用 with_context 说明是发给谁失败了。
     todo!("第 2 步:把消息发给 {server}")
 }

@@ -32,6 +32,18 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 
+/// 往 stdout 打印一行,和 println! 一样;但 stdout 被关掉了也不会 panic。
+///
+/// 比如 `… | head -n 1`:head 读完第一行就走了,之后再写 stdout 会失败(Rust 程序忽略 SIGPIPE,
+/// 写一个没人读的管道是一个错误),而 println! 遇到错误就 panic,退出码变成 101。没人看的输出
+/// 丢掉就是了:收没收到回复,退出码照样说得清清楚楚。服务器的 log! 也是这样(课本第 6 课「日志写不出去」)。
+macro_rules! show {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// 回复最多读这么多字节:服务器再不讲理,也不能让我们无限地占用内存。
 const MAX_REPLY: u64 = 64 * 1024;
 
@@ -82,7 +94,7 @@ fn run(args: &Args) -> Result<()> {
     let stream = connect(server, timeout)?;
     send_line(&stream, &args.message)?;
     let reply = read_reply(&stream, server, timeout)?;
-    println!("服务器回复: {}", String::from_utf8_lossy(&reply));
+    show!("服务器回复: {}", String::from_utf8_lossy(&reply));
     Ok(())
 }
 // ANCHOR_END: run

@@ -31,6 +31,18 @@ const EOF_KEYS: &str = if cfg!(windows) {
     "Ctrl-D"
 };
 
+/// 往 stdout 打印一行,和 println! 一样;但 stdout 被关掉了也不会 panic。
+///
+/// 比如 `solution-06 client | head -n 1`:head 读完一行就走了,之后再写 stdout 会失败
+/// (Rust 程序忽略 SIGPIPE,写失败是一个错误),而 println! 遇到错误就 panic:收消息的线程一死,
+/// 断线以后就再也没人重连。没人看的输出丢掉就是了,客户端在网络上照常收发,
+/// 和服务器的 log! 一样(课本第 6 课「日志写不出去」)。
+macro_rules! show {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stdout(), $($arg)*);
+    }};
+}
+
 /// 连接最多等这么久。
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
@@ -85,7 +97,8 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
     //     第一次就连不上,用 with_context 说清楚连的是哪个地址(多半是服务器没开),返回错误,不要重试。
     //   - let (reader, greeting) = greeted(&stream)?;(最多等 WELCOME_TIMEOUT;满员、不说话都是错误)
     //   - 建一个 Arc<Link>(stream 先是 None),用 attach(&link, stream) 把连接放进去(会报上昵称)。
-    //   - 打印一行「* 已连上 …,Ctrl-D 退出」,再打印 paint(&greeting)。
+    //   - 打印一行「* 已连上 …,Ctrl-D 退出」,再打印 paint(&greeting)。这一课的客户端都用 show!(…)
+    //     打印:它和 println! 一样,只是 stdout 被关掉了也不会 panic(课本「日志写不出去」)。
     //   - 开一个线程跑 receive_forever(&link, reader)(第 11 步),主线程跑 type_and_send(第 10 步),
     //     然后返回 Ok(())。
     todo!("第 9 步:连上 {host}:{port} 的聊天室")
@@ -182,7 +195,7 @@ fn print_lines(reader: &mut BufReader<TcpStream>) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&bytes);
-                println!("{}", paint(&clean(text.trim_end_matches(['\r', '\n']))));
+                show!("{}", paint(&clean(text.trim_end_matches(['\r', '\n']))));
             }
         }
     }

@@ -93,7 +93,7 @@ pub fn bind(host: &str, port: u16) -> Result<TcpListener> {
     //   - 和第 4 课一样:TcpListener::bind((host, port)),失败时用 with_context 说明是哪个地址。
     //   - 第一行输出必须含有 listener.local_addr() 的结果,例如
     //     「聊天服务器已启动,正在监听 127.0.0.1:2023」(评分时 port 是 0)。
-    //   - 用 log!(…) 打印:它和 println! 一样,只是 stdout 被关掉了也不会 panic(课本「日志」)。
+    //   - 用 log!(…) 打印:它和 println! 一样,只是 stdout 被关掉了也不会 panic(课本「日志写不出去」)。
     todo!("第 1 步:在 {host}:{port} 上绑定聊天服务器,并打印实际地址")
 }
 // ANCHOR_END: bind
@@ -136,11 +136,19 @@ struct Throttle {
 
 impl Throttle {
     fn due(&mut self) -> Option<String> {
-        if self.last.is_some_and(|last| last.elapsed() < LOG_EVERY) {
+        self.due_at(Instant::now())
+    }
+
+    /// 同 [`Throttle::due`],只是「现在」由调用者给出(测试用它模拟时间的流逝)。
+    fn due_at(&mut self, now: Instant) -> Option<String> {
+        if self
+            .last
+            .is_some_and(|last| now.saturating_duration_since(last) < LOG_EVERY)
+        {
             self.skipped += 1;
             return None;
         }
-        self.last = Some(Instant::now());
+        self.last = Some(now);
         let also = match std::mem::take(&mut self.skipped) {
             0 => String::new(),
             n => format!("(之前 {LOG_EVERY:?} 里还有 {n} 次)"),
@@ -726,6 +734,28 @@ mod tests {
             taken: since,
             writing: false,
         }
+    }
+
+    /// 一秒失败十次,5 秒里只打印一行警告;下一行带上这期间没打印的次数,然后从头数。
+    #[test]
+    fn the_throttle_prints_once_per_period_and_counts_the_rest() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut throttle = Throttle::default();
+        assert_eq!(throttle.due_at(at(0)).as_deref(), Some(""), "第一次要打印");
+        // 每 100 毫秒失败一次(服务器每次 accept 失败以后歇 100 毫秒):5 秒之内都不打印。
+        for ms in (100..5000).step_by(100) {
+            assert_eq!(throttle.due_at(at(ms)), None, "{ms} 毫秒时又打印了");
+        }
+        let second = throttle.due_at(at(5000)).expect("过了 5 秒要再打印一行");
+        assert!(
+            second.contains("49 次"),
+            "要说出其间没打印的 49 次: {second}"
+        );
+        // 计数从头开始,时间也从这一行算起。
+        assert_eq!(throttle.due_at(at(9900)), None);
+        let third = throttle.due_at(at(10_000)).expect("又过了 5 秒");
+        assert!(third.contains(" 1 次"), "{third}");
     }
 
     /// 安静了很久的信箱收到第一封信:写线程的耐心从现在算起,而不是从它上一次取信算起。

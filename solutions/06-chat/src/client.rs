@@ -28,6 +28,18 @@ const EOF_KEYS: &str = if cfg!(windows) {
     "Ctrl-D"
 };
 
+/// 往 stdout 打印一行,和 println! 一样;但 stdout 被关掉了也不会 panic。
+///
+/// 比如 `solution-06 client | head -n 1`:head 读完一行就走了,之后再写 stdout 会失败
+/// (Rust 程序忽略 SIGPIPE,写失败是一个错误),而 println! 遇到错误就 panic:收消息的线程一死,
+/// 断线以后就再也没人重连。没人看的输出丢掉就是了,客户端在网络上照常收发,
+/// 和服务器的 log! 一样(课本第 6 课「日志写不出去」)。
+macro_rules! show {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stdout(), $($arg)*);
+    }};
+}
+
 /// 连接最多等这么久。
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// 第一次重连前等多久;之后每次翻倍,直到 [`MAX_BACKOFF`]。
@@ -94,8 +106,8 @@ pub fn run(host: &str, port: u16, nick: Option<String>) -> Result<()> {
         quitting: AtomicBool::new(false),
     });
     attach(&link, stream)?;
-    println!("* 已连上 {server}。输入文字回车发送,/help 查看命令,{EOF_KEYS} 退出");
-    println!("{}", paint(&greeting));
+    show!("* 已连上 {server}。输入文字回车发送,/help 查看命令,{EOF_KEYS} 退出");
+    show!("{}", paint(&greeting));
 
     let receiver = Arc::clone(&link);
     thread::Builder::new()
@@ -182,7 +194,7 @@ fn type_and_send(link: &Link) {
             }
         }
         if let Err(err) = link.send(line) {
-            println!(
+            show!(
                 "{}",
                 format!("! 这一行没有发出去({err}),重连以后再试").red()
             );
@@ -211,7 +223,7 @@ fn receive_forever(link: &Link, mut reader: BufReader<TcpStream>) {
         if link.quitting.load(Ordering::SeqCst) {
             return;
         }
-        println!(
+        show!(
             "{}",
             format!("* 与服务器的连接断开了,正在重连……({EOF_KEYS} 退出)").yellow()
         );
@@ -237,7 +249,7 @@ fn print_lines(reader: &mut BufReader<TcpStream>) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&bytes);
-                println!("{}", paint(&clean(text.trim_end_matches(['\r', '\n']))));
+                show!("{}", paint(&clean(text.trim_end_matches(['\r', '\n']))));
             }
         }
     }
@@ -262,11 +274,11 @@ fn reconnect(link: &Link, wait: &mut Duration) -> Option<BufReader<TcpStream>> {
             });
         match attempt {
             Ok((reader, greeting)) => {
-                println!("{}", "* 已重新连上服务器".yellow());
-                println!("{}", paint(&greeting));
+                show!("{}", "* 已重新连上服务器".yellow());
+                show!("{}", paint(&greeting));
                 return Some(reader);
             }
-            Err(err) => println!("{}", format!("* 重连失败:{err:#}").yellow()),
+            Err(err) => show!("{}", format!("* 重连失败:{err:#}").yellow()),
         }
     }
     // ANCHOR_END: step-12
