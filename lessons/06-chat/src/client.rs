@@ -169,7 +169,8 @@ fn type_and_send(link: &Link) {
     //   - link.send(line) 失败(断线中):打印一行「! 这一行没有发出去……」。
     //   - 发的是 /quit 就跳出循环。
     //   - 循环结束后:link.quitting.store(true, …) 告诉收消息的线程别再重连,
-    //     再把 link.stream() 里的连接 take 出来 shutdown。
+    //     再把 link.stream() 里的连接 take 出来 shutdown,然后返回。不要 join 收消息的线程:
+    //     Windows 上 shutdown 叫不醒卡在 read 上的线程,它要等到服务器关了连接才醒。
     todo!("第 10 步:读键盘并发送")
 }
 // ANCHOR_END: type_and_send

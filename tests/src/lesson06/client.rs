@@ -614,8 +614,9 @@ pub(super) fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure>
                 ("Ctrl-D", true) => (
                     "按下 Ctrl-D 以后,客户端一直等到服务器关了连接才退出",
                     "主线程读到 EOF 以后,在等收消息的线程(join),而那个线程还卡在读连接上,\
-                     直到服务器关了连接才醒。先关闭连接(shutdown),或者干脆不等它:\
-                     主线程从 main 返回,整个进程就结束了。",
+                     直到服务器关了连接才醒。不要等它:告诉它「是用户要走」,关闭连接(shutdown),\
+                     主线程从 main 返回,整个进程就结束了。先 shutdown 再 join 也不行:\
+                     Windows 上 shutdown 叫不醒卡在 read 上的线程。",
                 ),
                 ("Ctrl-D", false) => (
                     "按下 Ctrl-D 以后,客户端没有干净地退出",
@@ -625,8 +626,9 @@ pub(super) fn client_quits_cleanly(session: &mut Session) -> Result<(), Failure>
                 ),
                 (_, true) => (
                     "输入 /quit 以后,客户端一直等到服务器关了连接才退出",
-                    "发出 /quit 以后,客户端就该退出(退出码 0),不要等服务器关连接:\
-                     先关闭连接(shutdown),主线程从 main 返回。",
+                    "发出 /quit 以后,客户端就该退出(退出码 0),不要等服务器关连接,\
+                     也不要等收消息的线程(join):关闭连接(shutdown),主线程从 main 返回。\
+                     Windows 上 shutdown 叫不醒卡在 read 上的线程,先 shutdown 再 join 一样会挂住。",
                 ),
                 (_, false) => (
                     "输入 /quit 以后,客户端没有干净地退出",
