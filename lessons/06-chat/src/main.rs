@@ -17,8 +17,8 @@
 //!   其他人收到 `* 昵称 跟不上消息,已被请出聊天室`;人满了(`--max-clients`,默认 1000),
 //!   新来的人收到 `! 聊天室已满…`;连上以后 `--nick-timeout` 秒(默认 60)内要报上昵称。
 //!
-//! 课本:book/src/06-chat.md。协议的解析(`protocol.rs`)已经写好了;完成 `server.rs`
-//! 里的第 1–8 步和 `client.rs` 里的第 9–12 步,然后评分:
+//! 课本:book/src/06-chat.md。协议的解析(`protocol.rs`)和房间(`server/room.rs`)已经写好了;
+//! 完成 `server.rs` 和 `server/` 里的第 1–8 步、`client.rs` 里的第 9–12 步,然后评分:
 //!
 //! ```text
 //! cargo test -p lesson-06
