@@ -30,7 +30,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-/// 最大的 UDP 数据报(IPv4)。
 /// 打印一行日志,和 println! 一样;但 stdout 被关掉了(比如 `… | head -n 1` 读完一行就走了)
 /// 也不会 panic。Rust 程序忽略 SIGPIPE,写一个没人读的管道是一个错误,println! 遇到错误就
 /// panic;服务器的日志写不出去,不能连累它的客户端(课本第 6 课「日志写不出去」)。
@@ -49,6 +48,7 @@ macro_rules! warn {
     }};
 }
 
+/// 最大的 UDP 数据报(IPv4)。
 const MAX_DATAGRAM: usize = 65_507;
 
 /// 第 3 课:永不停歇的 UDP 回声服务器。把每个数据报原样回给它的发送方。

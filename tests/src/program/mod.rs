@@ -294,7 +294,7 @@ impl Process {
 
 /// 有期限地读一个子进程 stdout 的第一行,然后关掉读的那一头(就像 `| head -n 1`)。
 ///
-/// 在另一个线程里读:读完,那个线程连同管道的读端一起结束;期限到了还没读到,返回 None
+/// 在另一个线程里读:读完先关掉读端,再把这一行交回来;期限到了还没读到,返回 None
 /// (那个线程会在子进程结束、管道关闭时结束)。参考答案的「stdout 被关掉」测试用它。
 pub fn first_line_then_close(
     stdout: std::process::ChildStdout,
@@ -304,6 +304,8 @@ pub fn first_line_then_close(
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut first = String::new();
+        // 读端在交出这一行之前就关掉(BufReader 在这条语句结束时被丢弃):调用方拿到第一行时,
+        // 管道一定已经关了,接下来程序往 stdout 写,一定写进一个关掉的管道。
         let read = std::io::BufReader::new(stdout).read_line(&mut first);
         if matches!(read, Ok(n) if n > 0) {
             let _ = tx.send(first);
