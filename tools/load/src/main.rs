@@ -129,6 +129,11 @@ struct ChatArgs {
     /// 每句话大约多少字节(不超过 1000)
     #[arg(long, default_value_t = 64, hide_default_value = true)]
     size: usize,
+
+    /// 把服务器固定在 CPU 0、负载工具固定在 CPU 1(Linux,用 taskset):两边不再抢同一个核,
+    /// 量出来的是服务器自己一个核能做到的延迟(要 --server,机器至少有 2 个核)
+    #[arg(long, requires = "server")]
+    pin: bool,
 }
 
 #[derive(clap::Args)]
@@ -198,7 +203,7 @@ fn run_udp(args: &UdpArgs) -> Result<()> {
     // 服务器要一直活到测完:Program 被 drop 时会结束它。
     let (_server, addr) = match (&args.server, args.addr) {
         (Some(path), _) => {
-            let (program, addr) = start_server(path, &[])?;
+            let (program, addr) = start_server(path, &[], false)?;
             (Some(program), addr)
         }
         (None, Some(addr)) => (None, addr),
@@ -248,6 +253,9 @@ fn run_chat(args: &ChatArgs) -> Result<()> {
         "--clients 每一档要在 2 到 5000 之间"
     );
     ensure!(args.rate >= 1, "--rate 至少是 1");
+    if args.pin {
+        pin_myself()?;
+    }
     // 每一档都用一个新启动的服务器,上一档留下的东西不会影响下一档。
     say!(
         "聊天室,每秒一共说 {} 句,每句约 {} 字节,每档 {} 秒",
@@ -298,7 +306,7 @@ fn measure(
     path: &Path,
     leading: &[&str],
 ) -> Result<chat::ChatRound> {
-    let (program, addr) = start_server(path, leading)?;
+    let (program, addr) = start_server(path, leading, args.pin)?;
     let round = chat::chat_round(
         addr,
         clients,
@@ -315,21 +323,33 @@ fn measure(
 }
 
 fn run_soak(args: &SoakArgs) -> Result<()> {
-    let (server, addr) = start_server(&args.server, &["server"])?;
+    let (server, addr) = start_server(&args.server, &["server"], false)?;
     chat::soak(addr, args.cycles, server.id())
 }
 
 /// 启动服务器(`leading` 是放在 `--port 0` 前面的子命令),读出它第一行打印的地址。
-/// 以 `.py` 结尾的程序用 python3 运行。
-fn start_server(path: &Path, leading: &[&str]) -> Result<(Program, SocketAddr)> {
-    let mut args = leading.to_vec();
-    args.extend(["--port", "0"]);
+/// 以 `.py` 结尾的程序用 python3 运行。`pinned` 时经 `taskset -c 0` 启动:taskset 设好
+/// CPU 再 exec 这个程序,进程号不变,/proc 里的统计照样是服务器自己的。
+fn start_server(path: &Path, leading: &[&str], pinned: bool) -> Result<(Program, SocketAddr)> {
     let script = path.to_string_lossy().into_owned();
-    let program = if script.ends_with(".py") {
-        args.insert(0, &script);
-        Program::spawn(Path::new("python3"), &args)
-    } else {
-        Program::spawn(path, &args)
+    let mut args: Vec<&str> = Vec::new();
+    if pinned {
+        args.extend(["-c", SERVER_CPU]);
+    }
+    if script.ends_with(".py") {
+        if pinned {
+            args.push("python3");
+        }
+        args.push(&script);
+    } else if pinned {
+        args.push(&script);
+    }
+    args.extend_from_slice(leading);
+    args.extend(["--port", "0"]);
+    let program = match (pinned, script.ends_with(".py")) {
+        (true, _) => Program::spawn(Path::new("taskset"), &args),
+        (false, true) => Program::spawn(Path::new("python3"), &args),
+        (false, false) => Program::spawn(path, &args),
     }
     .with_context(|| format!("无法启动 {}", path.display()))?;
     let line = program
@@ -433,4 +453,29 @@ fn show(d: Option<Duration>) -> String {
         Some(d) if d < Duration::from_millis(1) => format!("{}µs", d.as_micros()),
         Some(d) => format!("{:.1}ms", d.as_secs_f64() * 1000.0),
     }
+}
+
+/// `--pin` 时服务器和负载工具各用哪个 CPU。
+const SERVER_CPU: &str = "0";
+const LOAD_CPU: &str = "1";
+
+/// `--pin`:把负载工具自己固定在 [`LOAD_CPU`] 上。要在开任何线程之前做:
+/// `taskset -p` 只改主线程,之后开的线程都从它继承。
+fn pin_myself() -> Result<()> {
+    ensure!(
+        std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2,
+        "--pin 要至少 2 个 CPU"
+    );
+    let pid = std::process::id().to_string();
+    let status = std::process::Command::new("taskset")
+        .args(["-p", "-c", LOAD_CPU, &pid])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("--pin 要用 taskset(Linux 的 util-linux 里有)")?;
+    ensure!(
+        status.success(),
+        "taskset 没能把负载工具固定在 CPU {LOAD_CPU} 上"
+    );
+    say!("服务器固定在 CPU {SERVER_CPU},负载工具固定在 CPU {LOAD_CPU}");
+    Ok(())
 }
