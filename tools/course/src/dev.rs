@@ -375,7 +375,7 @@ fn graded(
 
 fn solutions_as_exercises(repo: &Repo, target: &Path) -> Result<()> {
     let work = TempDir::new("dev")?;
-    copy_course(&repo.root, &work.0)?;
+    copy_course(&repo.root, &work.0, &[])?;
     let copy = Repo::at(&work.0);
     // 单独的 target 目录:不要让这里编出来的 lesson-NN 覆盖真正骨架的程序。
     let target = target.join("solutions-as-exercises");

@@ -30,24 +30,39 @@ impl Drop for TempDir {
     }
 }
 
-/// 复制课程仓库,不要编译产物、git 和学习进度这些东西。
-pub fn copy_course(from: &Path, to: &Path) -> Result<()> {
-    const SKIP: [&str; 5] = ["target", ".git", ".course", "node_modules", "book"];
+/// 编译课程用得到的东西:工作区的清单和锁文件、工作区的成员(`lessons/`、`solutions/`、
+/// `tests/`、`tools/`),以及 cargo 和工具链的配置(有的话)。
+///
+/// 学员的代码就在这份副本里编译,副本里的一切它都读得到(`include_str!("../../../…")`),
+/// 所以只复制编译要用的,别的一概不要:书、CI 脚本,尤其是老师放在仓库里的全班提交和
+/// 以前的成绩册。
+pub const COURSE_PARTS: [&str; 9] = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "lessons",
+    "solutions",
+    "tests",
+    "tools",
+    ".cargo",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+];
+
+/// 复制课程仓库里编译要用的部分([`COURSE_PARTS`]),不要编译产物(`target/`),
+/// 也不要 `except` 里的目录(全班的提交、评分的输出:老师可能把它们放在仓库里的任何地方)。
+pub fn copy_course(from: &Path, to: &Path, except: &[PathBuf]) -> Result<()> {
+    let except: Vec<PathBuf> = except
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
     fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        if SKIP.contains(&name.as_str()) {
-            continue;
-        }
+    for part in COURSE_PARTS {
+        let path = from.join(part);
         if path.is_dir() {
-            copy_dir(&path, &to.join(&name))?;
-        } else {
-            fs::copy(&path, to.join(&name))?;
+            copy_tree(&path, &to.join(part), &except)?;
+        } else if path.is_file() {
+            fs::copy(&path, to.join(part))
+                .with_context(|| format!("无法复制 {}", path.display()))?;
         }
     }
     Ok(())
@@ -58,6 +73,11 @@ pub fn copy_course(from: &Path, to: &Path) -> Result<()> {
 /// 符号链接一律跳过:学员交来的目录里,`src/main.rs -> ~/.ssh/id_rsa` 这样的链接
 /// 会让复制把老师的文件带进提交,编译错误再把它的内容打印出来。
 pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    copy_tree(from, to, &[])
+}
+
+/// [`copy_dir`],另外跳过 `except` 里的目录(已经是 canonicalize 过的路径)。
+fn copy_tree(from: &Path, to: &Path, except: &[PathBuf]) -> Result<()> {
     fs::create_dir_all(to)?;
     for entry in fs::read_dir(from).with_context(|| format!("读不到 {}", from.display()))? {
         let entry = entry?;
@@ -65,10 +85,12 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         let kind = entry.file_type()?;
         let dest = to.join(entry.file_name());
         if kind.is_dir() {
-            if entry.file_name() == "target" {
+            if entry.file_name() == "target"
+                || (!except.is_empty() && path.canonicalize().is_ok_and(|p| except.contains(&p)))
+            {
                 continue;
             }
-            copy_dir(&path, &dest)?;
+            copy_tree(&path, &dest, except)?;
         } else if kind.is_file() {
             fs::copy(&path, &dest).with_context(|| format!("无法复制 {}", path.display()))?;
         }
@@ -109,4 +131,104 @@ pub fn sync_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files_under(dir: &Path) -> Vec<String> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                found.extend(
+                    files_under(&path)
+                        .into_iter()
+                        .map(|f| format!("{name}/{f}")),
+                );
+            } else {
+                found.push(name);
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// 课程的副本里只有编译要用的部分:仓库根目录下别的东西(书、全班的提交、以前的成绩册)
+    /// 不在里面;放在 lessons/、tools/ 里的全班提交和输出目录也不在里面。
+    #[test]
+    fn the_course_copy_has_only_what_the_build_needs() {
+        let repo = TempDir::new("copy-from").unwrap();
+        let root = &repo.0;
+        for file in [
+            "Cargo.toml",
+            "Cargo.lock",
+            "README.md",
+            "book/src/intro.md",
+            "submissions/bob/lessons/01-udp-server/src/main.rs",
+            "grades/gradebook.csv",
+            "lessons/01-udp-server/src/main.rs",
+            "lessons/01-udp-server/target/debug/lesson-01",
+            "lessons/submissions/carol.zip",
+            "solutions/01-udp-server/src/main.rs",
+            "tests/src/lib.rs",
+            "tools/course/src/main.rs",
+            "tools/grades/feedback/bob.txt",
+        ] {
+            let path = root.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, file).unwrap();
+        }
+        let copy = TempDir::new("copy-to").unwrap();
+        copy_course(
+            root,
+            &copy.0,
+            &[
+                root.join("lessons/submissions"),
+                root.join("tools/grades"),
+                root.join("not-created-yet"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            files_under(&copy.0),
+            [
+                "Cargo.lock",
+                "Cargo.toml",
+                "lessons/01-udp-server/src/main.rs",
+                "solutions/01-udp-server/src/main.rs",
+                "tests/src/lib.rs",
+                "tools/course/src/main.rs",
+            ]
+        );
+    }
+
+    /// 工作区的每一个成员、每一个路径依赖都在副本要复制的目录里:加了别处的成员,
+    /// 副本就编译不了。
+    #[test]
+    fn every_workspace_member_and_path_dependency_is_copied() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let members = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("members = ["))
+            .expect("根目录的 Cargo.toml 里有 members");
+        let mut paths: Vec<&str> = members.split('"').skip(1).step_by(2).collect();
+        paths.extend(
+            manifest
+                .split("path = \"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next()),
+        );
+        assert!(paths.len() >= 4 && paths.contains(&"tests"), "{paths:?}");
+        for path in paths {
+            let top = path.split('/').next().unwrap();
+            assert!(
+                COURSE_PARTS.contains(&top),
+                "{path} 不在 COURSE_PARTS 里:课程的副本里会少了它"
+            );
+        }
+    }
 }

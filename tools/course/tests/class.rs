@@ -48,14 +48,23 @@ fn solution_submission(to: &Path) {
 }
 
 fn grade(args: &[&str], home: Option<&Path>) -> Output {
+    grade_in(&repo(), args, home)
+}
+
+/// 在 `course_dir`(一个课程仓库)里运行 `course grade 参数…`,要求它成功。
+fn grade_in(course_dir: &Path, args: &[&str], home: Option<&Path>) -> Output {
     let mut command = Command::new(COURSE);
     // 两份提交同时评,旁边还有恶意提交在抢 CPU:放宽评分器的期限,这里检查的是沙箱,
     // 不是学员程序的时序(在 2 核的机器上,第 5 课「连接一直没有应答」的 2.5 秒上限偶尔会被挤掉)。
     command
         .arg("grade")
         .args(args)
-        .current_dir(repo())
+        .current_dir(course_dir)
         .env("COURSE_TIMEOUT_SCALE", "3");
+    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        // 别的课程仓库(见 classmates_work_…)也用这个仓库的 target/:原版依赖只编译一次。
+        command.env("CARGO_TARGET_DIR", repo().join("target"));
+    }
     if let Some(home) = home {
         command.env("HOME", home);
     }
@@ -72,19 +81,22 @@ fn grade(args: &[&str], home: Option<&Path>) -> Output {
 /// gradebook.csv → 学员 → (状态, 总分);满分写成 `"满分"`,这样断言不必跟着分值表改。
 fn gradebook(out: &Path) -> BTreeMap<String, (String, String)> {
     let text = fs::read_to_string(out.join("gradebook.csv")).unwrap();
-    text.lines()
-        .skip(1)
+    let mut lines = text.lines();
+    // 学员,状态,每一课的得分,总分,满分,说明(说明里可能有逗号,放在最后)。
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (total, max) = (column("total"), column("max"));
+    lines
         .map(|line| {
-            // 学员,状态,六课的得分,总分,满分,说明(说明里可能有逗号,放在最后)。
-            let fields: Vec<&str> = line.splitn(11, ',').collect();
-            let total = if fields[8] == fields[9] {
+            let fields: Vec<&str> = line.splitn(header.len(), ',').collect();
+            let earned = if fields[total] == fields[max] {
                 "满分"
             } else {
-                fields[8]
+                fields[total]
             };
             (
                 fields[0].to_owned(),
-                (fields[1].to_owned(), total.to_owned()),
+                (fields[1].to_owned(), earned.to_owned()),
             )
         })
         .collect()
@@ -142,11 +154,22 @@ fn hostile_submissions_are_contained_and_reported_and_harm_nobody_else() {
     {
         copy_tree(&entry.path(), &class.join(entry.file_name()));
     }
-    // 「老师的家目录」,里面有一把私钥;course 运行时 HOME 指向这里。
+    // 「老师的家目录」,在沙箱外,里面有一把私钥;course 运行时 HOME 指向这里。
     let home = dir.join("home");
     fs::create_dir_all(home.join(".ssh")).unwrap();
+    let home = home.canonicalize().unwrap();
+    let key = home.join(".ssh/id_ed25519");
     let secret = format!("TEACHER-SECRET-{}", std::process::id());
-    fs::write(home.join(".ssh/id_ed25519"), &secret).unwrap();
+    fs::write(&key, &secret).unwrap();
+    // include-outside 用 include_str! 读的私钥,换成这把真实存在的(原样是 /root/.ssh/…)。
+    let include = class.join("include-outside/lessons/01-udp-server/src/main.rs");
+    let original = fs::read_to_string(&include).unwrap();
+    let aimed = original.replace("/root/.ssh/id_ed25519", key.to_str().unwrap());
+    assert_ne!(
+        aimed, original,
+        "include-outside 里应该有 /root/.ssh/id_ed25519"
+    );
+    fs::write(&include, aimed).unwrap();
     // 金丝雀:老师机器回环上的一个服务,在沙箱外。
     let canary = TcpListener::bind("127.0.0.1:0").unwrap();
     let canary_port = canary.local_addr().unwrap().port();
@@ -188,6 +211,7 @@ fn hostile_submissions_are_contained_and_reported_and_harm_nobody_else() {
         "big-file",
         "flood-stdout",
         "ignore-sigterm",
+        "include-classmates",
         "include-outside",
         "loopback-canary",
         "read-ssh",
@@ -200,6 +224,12 @@ fn hostile_submissions_are_contained_and_reported_and_harm_nobody_else() {
         report.contains(&format!("127.0.0.1:{canary_port}")),
         "诱饵应该记下了连金丝雀端口的企图"
     );
+    for path in ["/etc/passwd", key.to_str().unwrap()] {
+        assert!(
+            report.contains(&format!("编译时想读提交以外的文件 {path}")),
+            "include-outside 想读 {path},应该被记下:\n{report}"
+        );
+    }
     assert!(
         canary.accept().is_err(),
         "金丝雀收到了连接:沙箱的网络没有隔离"
@@ -341,4 +371,81 @@ fn without_isolation_grading_still_works_and_says_the_sandbox_is_partial() {
     assert_eq!(book["alice"].0, "graded");
     // 文件大小上限不需要隔离也有效。
     assert_eq!(book["big-file"].0, "contained", "{book:?}");
+}
+
+/// 老师照课本那样在课程仓库里评分:全班的提交在 `submissions/`,上一次的成绩册在 `grades/`。
+/// 想在编译时把同学的作业和成绩册编进自己程序的提交(hostile/include-classmates)被拦下,
+/// 记为 contained;同学的作业和以前的成绩册里的内容不出现在这一次的任何输出里。
+#[test]
+#[ignore = "一分钟;由 .ci/run 运行"]
+fn a_submission_cannot_compile_in_classmates_work_or_earlier_grades() {
+    assert!(
+        bubblewrap_works(),
+        "这个检查需要能用的 bubblewrap(sudo apt-get install bubblewrap)"
+    );
+    let dir = workdir("classmates");
+    // 老师的课程仓库:这个仓库编译要用的部分。
+    let course = dir.join("course");
+    for part in ["lessons", "solutions", "tests", "tools"] {
+        copy_tree(&repo().join(part), &course.join(part));
+    }
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        fs::copy(repo().join(file), course.join(file)).unwrap();
+    }
+    let pid = std::process::id();
+    let classmate = format!("CLASSMATE-SECRET-{pid}");
+    let earlier = format!("EARLIER-GRADES-SECRET-{pid}");
+    let class = course.join("submissions");
+    solution_submission(&class.join("alice"));
+    let alice = class.join("alice/lessons/01-udp-server/src/main.rs");
+    let text = fs::read_to_string(&alice).unwrap();
+    fs::write(&alice, format!("{text}\n// {classmate}\n")).unwrap();
+    copy_tree(
+        &repo().join("tools/course/tests/hostile/include-classmates"),
+        &class.join("mallory"),
+    );
+    fs::create_dir_all(course.join("grades")).unwrap();
+    fs::write(
+        course.join("grades/gradebook.csv"),
+        format!("student,status,01,total,max,note\nalice,graded,11,11,11,{earlier}\n"),
+    )
+    .unwrap();
+
+    let output = grade_in(
+        &course,
+        &[
+            "--class",
+            "submissions",
+            "--out",
+            "grades",
+            "--lessons",
+            "01",
+            "--no-cache",
+        ],
+        None,
+    );
+    let out = course.join("grades");
+    let book = gradebook(&out);
+    assert_eq!(book["alice"], ("graded".to_owned(), "满分".to_owned()));
+    assert_eq!(book["mallory"].0, "contained", "{book:?}");
+    let report = fs::read_to_string(out.join("report.json")).unwrap();
+    for wanted in [
+        "编译时想读提交以外的文件 课程仓库里的 submissions/alice/lessons/01-udp-server/src/main.rs",
+        "编译时想读提交以外的文件 课程仓库里的 grades/gradebook.csv",
+    ] {
+        assert!(report.contains(wanted), "没有记下「{wanted}」:\n{report}");
+    }
+    let mut everything = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    for file in [
+        "gradebook.csv",
+        "report.json",
+        "report.html",
+        "feedback/alice.txt",
+        "feedback/mallory.txt",
+    ] {
+        everything += &fs::read_to_string(out.join(file)).unwrap();
+    }
+    assert!(!everything.contains(&classmate), "同学的作业出现在了输出里");
+    assert!(!everything.contains(&earlier), "以前的成绩册出现在了输出里");
 }

@@ -86,7 +86,10 @@ pub(super) fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
         None => eprintln!("全班 {} 人", entries.len()),
     }
     eprintln!("编译原版的依赖(只在第一次慢)……");
-    let seed = submission::prepare_seed(repo)?;
+    // 全班的提交和以前的成绩册可能就放在课程仓库里(`--class submissions --out grades`):
+    // 它们不能进每份提交编译用的课程副本,否则学员的代码能把别人的作业编进自己的程序。
+    let private = [class.to_path_buf(), args.out.clone()];
+    let seed = submission::prepare_seed(repo, &private)?;
     let grader = Grader {
         repo,
         sandbox: &sandbox,
@@ -98,6 +101,7 @@ pub(super) fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
         } else {
             Vec::new()
         },
+        private: &private,
     };
     let cache = Cache::new(repo, &sandbox, &lessons, &points, args.no_cache)?;
     let work = TempDir::new("class")?;

@@ -199,7 +199,9 @@ fn grade_one(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
     let points = Points::load(args.points.as_deref())?;
     let sandbox = sandbox::Sandbox::detect(!args.no_sandbox)?;
     eprintln!("沙箱:{}", sandbox.describe());
-    let seed = submission::prepare_seed(repo)?;
+    // 提交放在课程仓库里(`--submission submissions/alice`)时,别把它复制进课程副本。
+    let private: Vec<PathBuf> = args.submission.iter().cloned().collect();
+    let seed = submission::prepare_seed(repo, &private)?;
     let grader = submission::Grader {
         repo,
         sandbox: &sandbox,
@@ -211,6 +213,7 @@ fn grade_one(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
         } else {
             Vec::new()
         },
+        private: &private,
     };
     let source = args.submission.as_deref().unwrap_or(&repo.root);
     let scratch = TempDir::new("grade")?;

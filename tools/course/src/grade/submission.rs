@@ -38,6 +38,8 @@ pub(super) struct Grader<'a> {
     pub points: &'a Points,
     /// 老师机器上在回环上监听的端口(沙箱里放诱饵)。
     pub decoys: Vec<u16>,
+    /// 不能进课程副本的目录:全班的提交、评分的输出(见 [`copy_course`])。
+    pub private: &'a [PathBuf],
 }
 
 impl Grader<'_> {
@@ -58,7 +60,7 @@ impl Grader<'_> {
         fs::create_dir_all(&work)?;
 
         // 原版的一份副本,换上学员的 src/。
-        copy_course(&self.repo.root, &course)?;
+        copy_course(&self.repo.root, &course, self.private)?;
         let copy = Repo::at(&course);
         let mut missing = BTreeSet::new();
         for dirs in copy.lessons()? {
@@ -102,9 +104,10 @@ impl Grader<'_> {
             }
             if !run.status.is_some_and(|s| s.success()) {
                 let errors = stable(&run.stderr);
-                for path in outside_reads(&errors, &course) {
+                let own = find_lesson(&course.join("lessons"), lesson.number);
+                for path in outside_reads(&errors, &course, own.as_deref()) {
                     grade.events.insert(format!(
-                        "编译时想读提交以外的文件 {path}(include_str! 之类),沙箱里读不到"
+                        "编译时想读提交以外的文件 {path}(include_str! 之类),评分时读不到"
                     ));
                 }
                 let first: Vec<&str> = errors.lines().take(12).collect();
@@ -276,18 +279,47 @@ fn messages(report: &serde_json::Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// 编译错误里「couldn't read `路径`」说的、在课程副本以外的路径。
-fn outside_reads(errors: &str, course: &Path) -> Vec<String> {
+/// 编译错误里「couldn't read `路径`」说的、在这一课自己的目录(`own`)以外的路径。
+///
+/// cargo 在课程副本(`course`)的根目录里运行 rustc,所以相对路径从那里算起,`..` 按字面
+/// 折叠:`lessons/01-udp-server/src/../../../submissions/bob.zip` 是副本里的
+/// `submissions/bob.zip`,想读的是别的学员的作业。副本里的路径写成相对于副本的样子
+/// (副本在临时目录里,它的绝对路径对老师没有意义)。读不到这一课自己目录里的文件
+/// (比如忘了交的数据文件)只是编译错误,不算。
+fn outside_reads(errors: &str, course: &Path, own: Option<&Path>) -> Vec<String> {
     let mut found = Vec::new();
     for part in errors.split("couldn't read `").skip(1) {
         let Some((path, _)) = part.split_once('`') else {
             continue;
         };
-        if !Path::new(path).starts_with(course) && !found.iter().any(|p| p == path) {
-            found.push(path.to_owned());
+        let full = fold_dots(&course.join(path));
+        if own.is_some_and(|own| full.starts_with(own)) {
+            continue;
+        }
+        let shown = match full.strip_prefix(course) {
+            Ok(inside) => format!("课程仓库里的 {}", inside.display()),
+            Err(_) => full.display().to_string(),
+        };
+        if !found.contains(&shown) {
+            found.push(shown);
         }
     }
     found
+}
+
+/// 按字面去掉路径里的 `.` 和 `..`(不看文件系统:文件多半并不存在)。
+fn fold_dots(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// 一个一次性的口令(不需要密码学强度:它只要求学员的程序事先猜不到)。
@@ -389,12 +421,13 @@ fn describe_status(status: Option<ExitStatus>) -> String {
 ///
 /// 在沙箱外、用原版的课程(各课都是原样的骨架)编译:这里没有学员的代码。
 /// 只有内容变了的文件才会被覆盖,所以第二次运行时 cargo 什么都不用重新编译。
-pub(super) fn prepare_seed(repo: &Repo) -> Result<PathBuf> {
+/// `private` 和 [`Grader::private`] 一样:不复制进来的目录。
+pub(super) fn prepare_seed(repo: &Repo, private: &[PathBuf]) -> Result<PathBuf> {
     let dir = repo.target_dir().join("course-grade").join("seed");
     let course = dir.join("course");
     let staging = dir.join("staging");
     let _ = fs::remove_dir_all(&staging);
-    copy_course(&repo.root, &staging)?;
+    copy_course(&repo.root, &staging, private)?;
     for dirs in Repo::at(&staging).lessons()? {
         write_skeleton(&dirs)?;
     }
@@ -544,4 +577,33 @@ fn graded_files(root: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     // 编译产物不算。
     files.retain(|path, _| !path.contains("/target/"));
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 相对路径从课程副本的根目录算起;跑出这一课的目录(别的学员的作业、成绩册、
+    /// 老师的家目录)才算想读提交以外的文件,读不到自己目录里的文件只是编译错误。
+    #[test]
+    fn reads_outside_the_lesson_are_named_and_reads_inside_are_not() {
+        let course = Path::new("/tmp/scratch/0/course");
+        let own = course.join("lessons/01-udp-server");
+        let errors = "\
+error: couldn't read `lessons/01-udp-server/src/../../../submissions/alice.zip`: No such file
+error: couldn't read `lessons/01-udp-server/src/../../../grades/gradebook.csv`: No such file
+error: couldn't read `/home/teacher/.ssh/id_ed25519`: No such file
+error: couldn't read `lessons/01-udp-server/src/data.txt`: No such file
+error: couldn't read `lessons/01-udp-server/src/../data/input.txt`: No such file
+error: couldn't read `/home/teacher/.ssh/id_ed25519`: No such file
+";
+        assert_eq!(
+            outside_reads(errors, course, Some(&own)),
+            [
+                "课程仓库里的 submissions/alice.zip",
+                "课程仓库里的 grades/gradebook.csv",
+                "/home/teacher/.ssh/id_ed25519",
+            ]
+        );
+    }
 }
