@@ -102,6 +102,18 @@ fn gradebook(out: &Path) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
+/// report.json → 学员 → 这个学员的全部结果(JSON)。
+fn report_students(out: &Path) -> BTreeMap<String, serde_json::Value> {
+    let text = fs::read_to_string(out.join("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    report["students"]
+        .as_array()
+        .expect("report.json 里有 students")
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_owned(), s.clone()))
+        .collect()
+}
+
 fn bubblewrap_works() -> bool {
     Command::new("bwrap")
         .args([
@@ -309,8 +321,9 @@ fn sharded_runs_merge_into_the_same_gradebook_as_one_run() {
         out
     };
     let whole = run("whole", &["--jobs", "2"]);
-    let one = run("one", &["--shard", "1/2"]);
-    let two = run("two", &["--shard", "2/2"]);
+    // 两台「机器」真的各评各的:不用缓存(否则它们只是读回了上面那次的结果)。
+    let one = run("one", &["--shard", "1/2", "--no-cache"]);
+    let two = run("two", &["--shard", "2/2", "--no-cache"]);
     let merged = dir.join("merged");
     grade(
         &[
@@ -327,6 +340,19 @@ fn sharded_runs_merge_into_the_same_gradebook_as_one_run() {
         fs::read_to_string(merged.join("gradebook.csv")).unwrap(),
         expected
     );
+    // 每个学员的每一项检查(状态、得分、失败的一句话原因)也一模一样,不只是总分。
+    let one_run = report_students(&whole);
+    let merged_students = report_students(&merged);
+    assert_eq!(
+        merged_students.keys().collect::<Vec<_>>(),
+        one_run.keys().collect::<Vec<_>>()
+    );
+    for (name, student) in &one_run {
+        assert_eq!(
+            &merged_students[name], student,
+            "{name} 分两台机器评,和一次评完的结果不一样"
+        );
+    }
     let book = gradebook(&whole);
     for name in ["alice", "dave", "erin"] {
         assert_eq!(book[name].0, "graded", "{name}: {book:?}");
