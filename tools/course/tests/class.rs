@@ -475,3 +475,65 @@ fn a_submission_cannot_compile_in_classmates_work_or_earlier_grades() {
     assert!(!everything.contains(&classmate), "同学的作业出现在了输出里");
     assert!(!everything.contains(&earlier), "以前的成绩册出现在了输出里");
 }
+
+/// 评过全班以后补交了一份:重新运行时,别人的结果都来自缓存,只有补交的那一份真的评了;
+/// 成绩册里别人的分数和上一次一样。
+#[test]
+#[ignore = "半分钟;由 .ci/run 运行"]
+fn after_a_late_submission_only_the_late_one_is_graded_again() {
+    let dir = workdir("late");
+    let class = dir.join("class");
+    solution_submission(&class.join("alice"));
+    fs::create_dir_all(class.join("bob/lessons")).unwrap();
+    let run = |name: &str| {
+        let out = dir.join(name);
+        let output = grade(
+            &[
+                "--class",
+                class.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--lessons",
+                "01,02",
+            ],
+            None,
+        );
+        (out, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (first, _) = run("first");
+
+    // 补交的一份:内容独一无二(以前的测试运行不可能缓存过它)。
+    solution_submission(&class.join("carol"));
+    let carol = class.join("carol/lessons/01-udp-server/src/main.rs");
+    let text = fs::read_to_string(&carol).unwrap();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    fs::write(&carol, format!("{text}\n// 补交于 {stamp}\n")).unwrap();
+    let (second, log) = run("second");
+
+    // 不是终端时,每评完一份打印一行:「[2/3] alice:已评分 21 分(…,来自缓存)」。
+    let line = |name: &str| {
+        log.lines()
+            .find(|l| l.contains(&format!("] {name}:")))
+            .unwrap_or_else(|| panic!("进度里没有 {name}:\n{log}"))
+            .to_owned()
+    };
+    for name in ["alice", "bob"] {
+        assert!(
+            line(name).contains("来自缓存"),
+            "{name} 应该来自缓存:\n{log}"
+        );
+    }
+    assert!(
+        !line("carol").contains("来自缓存"),
+        "carol 是补交的,应该真的评了:\n{log}"
+    );
+    let (before, after) = (gradebook(&first), gradebook(&second));
+    for name in ["alice", "bob"] {
+        assert_eq!(after[name], before[name]);
+    }
+    assert_eq!(after["carol"], ("graded".to_owned(), "满分".to_owned()));
+    assert_eq!(after["alice"], after["carol"]);
+}
