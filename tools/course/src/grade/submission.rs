@@ -606,4 +606,24 @@ error: couldn't read `/home/teacher/.ssh/id_ed25519`: No such file
             ]
         );
     }
+
+    /// 超过时限的命令被结束(连同它的子进程),结果记为超时:这就是成绩册里的 timed_out。
+    #[cfg(unix)]
+    #[test]
+    fn a_command_past_its_limit_is_killed_and_reported_as_timed_out() {
+        // 故障注入:一个永远不结束的「编译」,它的子进程也不结束。
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 & echo started; wait"]);
+        {
+            use std::os::unix::process::CommandExt as _;
+            command.process_group(0);
+        }
+        let started = std::time::Instant::now();
+        let run = run_bounded(command, Duration::from_millis(500), None).unwrap();
+        assert!(run.timed_out);
+        assert_eq!(run.stdout, "started\n");
+        // stdout 读到了结尾:后台的 sleep 也被结束了(它一直拿着 stdout;没被结束的话,
+        // 要等它自己 30 秒后退出)。
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
 }
