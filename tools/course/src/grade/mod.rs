@@ -3,7 +3,8 @@
 //! - `course grade --submission 目录`:给一份提交评分(见 [`submission`]);
 //! - `course grade --class 目录`:给全班评分,每份提交一个沙箱,并行,有缓存,
 //!   输出成绩册、报告和逐项分析(见 [`class`]);`--shard K/N` 只评其中一份,
-//!   `course grade merge` 把几台机器评的几份合起来(见 [`gradebook`])。
+//!   `course grade merge` 把几台机器评的几份合起来(见 [`merge`]);成绩册、报告和反馈
+//!   怎样写出来,见 [`gradebook`]。
 //!
 //! 学员的代码在沙箱里编译、运行(见 [`sandbox`]);评分器在沙箱里和它一起运行(见 [`inside`])。
 
@@ -22,6 +23,7 @@ mod html;
 mod inside;
 mod intake;
 mod limit;
+mod merge;
 mod report;
 mod sandbox;
 mod submission;
@@ -93,7 +95,7 @@ pub struct GradeArgs {
 #[derive(clap::Subcommand)]
 enum Action {
     /// 把几台机器分别评的几份(--shard K/N 的输出目录)合成一份成绩册
-    Merge(gradebook::MergeArgs),
+    Merge(merge::MergeArgs),
     /// (内部)设好资源上限,再运行一个命令
     #[command(name = "__limit", hide = true)]
     Limit(limit::LimitArgs),
@@ -172,7 +174,7 @@ pub fn run(args: &GradeArgs) -> Result<ExitCode> {
     }
     let repo = Repo::find()?;
     match &args.action {
-        Some(Action::Merge(merge)) => gradebook::merge(&repo, merge),
+        Some(Action::Merge(args)) => merge::merge(&repo, args),
         _ if args.class.is_some() => class::run(&repo, args),
         _ => grade_one(&repo, args),
     }
