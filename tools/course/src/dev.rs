@@ -13,7 +13,7 @@ use harness::Status;
 use crate::files::{TempDir, copy_course, copy_dir};
 use crate::grade::write_skeleton;
 use crate::repo::{LessonDirs, Repo};
-use crate::{hints, skeleton, todo_check};
+use crate::{github, hints, skeleton, todo_check};
 
 #[derive(Subcommand)]
 pub enum DevCommand {
@@ -190,7 +190,7 @@ fn check(repo: &Repo) -> Result<ExitCode> {
         );
         checks.record(
             "GitHub Classroom 的配置里有这一课,满分对",
-            classroom(repo, &dirs),
+            github::classroom(repo, &dirs),
         );
         checks.record(
             "未修改的骨架能编译,评分器在第 1 项判它失败",
@@ -211,6 +211,15 @@ fn check(repo: &Repo) -> Result<ExitCode> {
     checks.record(
         "每一课的练习换上参考答案后都通过",
         solutions_as_exercises(repo, &target),
+    );
+    say!("{}", "GitHub 的工作流".bold());
+    checks.record(
+        "要执行的命令里没有 ${{ … }}:输入经过 env: 传进去(防脚本注入)",
+        github::no_expressions_in_scripts(repo),
+    );
+    checks.record(
+        "给全班评分的工作流默认要求完整的沙箱,老师可以明确选择不要求",
+        github::grade_class_requires_the_sandbox(repo),
     );
     Ok(checks.verdict())
 }
@@ -321,30 +330,6 @@ pub(crate) fn hints_written(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
             missing.join("、")
         )
     }
-}
-
-/// `.github/classroom/classroom.yml` 里这一课的一项:命令评的是它,满分是各项分值之和。
-fn classroom(repo: &Repo, dirs: &LessonDirs) -> Result<()> {
-    let path = repo.root.join(".github/classroom/classroom.yml");
-    let text = fs::read_to_string(&path).with_context(|| format!("读不到 {}", path.display()))?;
-    let command = format!("--lessons {} --strict", dirs.lesson.number);
-    let at = text.find(&command).with_context(|| {
-        format!(
-            "{} 里没有评第 {} 课的命令(…{command})",
-            path.display(),
-            dirs.lesson.number
-        )
-    })?;
-    let score: u32 = text[at..]
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("max-score:"))
-        .and_then(|v| v.trim().parse().ok())
-        .context("那一项后面没有 max-score")?;
-    let total: u32 = dirs.lesson.steps.iter().map(|s| s.points).sum();
-    if score != total {
-        bail!("max-score 是 {score},可这一课各项的分值加起来是 {total}");
-    }
-    Ok(())
 }
 
 enum Expect {

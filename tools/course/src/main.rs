@@ -17,6 +17,7 @@
 mod book;
 mod dev;
 mod files;
+mod github;
 mod grade;
 mod hints;
 mod interop;

@@ -50,6 +50,42 @@ fn argument_errors_are_chinese_and_exit_with_2() {
     }
 }
 
+/// 没有 bubblewrap 的机器上(这里把它从 PATH 里拿掉),`--require-sandbox` 一份也不评,
+/// 以失败结束,说清楚为什么;不加它时照样评分(见 tests/class.rs)。
+#[test]
+fn require_sandbox_refuses_to_grade_without_isolation() {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("能运行 rustc");
+    let bin = std::path::PathBuf::from(text(&sysroot.stdout).trim()).join("bin");
+    let class = std::env::temp_dir().join(format!("course-cli-require-{}", std::process::id()));
+    let out_dir = class.join("grades");
+    std::fs::create_dir_all(class.join("submissions/alice/lessons")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_course"))
+        .args([
+            "grade",
+            "--class",
+            "submissions",
+            "--require-sandbox",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .current_dir(&class)
+        .env("PATH", &bin)
+        .env_remove("RUSTC")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("能运行 course");
+    let stderr = text(&out.stderr);
+    let graded = out_dir.exists();
+    let _ = std::fs::remove_dir_all(&class);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("沙箱:不完整"), "{stderr}");
+    assert!(stderr.contains("--require-sandbox"), "{stderr}");
+    assert!(!graded, "不该评分、写出成绩册:{stderr}");
+}
+
 /// `course help` 和 `course help hint` 就是帮助,退出码 0。
 #[test]
 fn help_as_a_command_shows_the_help() {

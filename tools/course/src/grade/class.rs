@@ -65,7 +65,7 @@ pub(super) fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
     if entries.is_empty() {
         bail!("{} 里没有要评的提交", class.display());
     }
-    let sandbox = Sandbox::detect(!args.no_sandbox)?;
+    let sandbox = super::detect_sandbox(args)?;
     let line = format!("沙箱:{}", sandbox.describe());
     if sandbox.isolated() {
         eprintln!("{line}");

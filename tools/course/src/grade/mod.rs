@@ -69,6 +69,10 @@ pub struct GradeArgs {
     #[arg(long)]
     no_sandbox: bool,
 
+    /// 沙箱不完整(没有 bubblewrap,或者它在这台机器上建不出沙箱)时不评分,直接失败;在 CI 的 runner 上用
+    #[arg(long, conflicts_with = "no_sandbox")]
+    require_sandbox: bool,
+
     /// 只评这几课,逗号分隔,比如 01,02(默认全部)
     #[arg(long, value_delimiter = ',')]
     lessons: Vec<String>,
@@ -180,6 +184,18 @@ pub fn run(args: &GradeArgs) -> Result<ExitCode> {
     }
 }
 
+/// 看看这台机器能做到什么样的沙箱;`--require-sandbox` 而沙箱不完整时,一份也不评。
+fn detect_sandbox(args: &GradeArgs) -> Result<sandbox::Sandbox> {
+    let sandbox = sandbox::Sandbox::detect(!args.no_sandbox)?;
+    if args.require_sandbox && !sandbox.isolated() {
+        bail!(
+            "沙箱:{}\n用了 --require-sandbox:沙箱不完整,一份提交也没有评",
+            sandbox.describe()
+        );
+    }
+    Ok(sandbox)
+}
+
 /// 要评的课(`--lessons`,默认全部)。
 fn selected_lessons(args: &GradeArgs) -> Result<Vec<&'static harness::Lesson>> {
     if args.lessons.is_empty() {
@@ -199,7 +215,7 @@ fn selected_lessons(args: &GradeArgs) -> Result<Vec<&'static harness::Lesson>> {
 /// 给一份提交(或本仓库自己的练习)评分。
 fn grade_one(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
     let points = Points::load(args.points.as_deref())?;
-    let sandbox = sandbox::Sandbox::detect(!args.no_sandbox)?;
+    let sandbox = detect_sandbox(args)?;
     eprintln!("沙箱:{}", sandbox.describe());
     // 提交放在课程仓库里(`--submission submissions/alice`)时,别把它复制进课程副本。
     let private: Vec<PathBuf> = args.submission.iter().cloned().collect();
