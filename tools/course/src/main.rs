@@ -58,8 +58,8 @@ struct Args {
 /// 有参数的子命令:参数和选项各占一段({positionals} 末尾没有换行,不分段的话 --step 会接在 <LESSON> 那一行后面)。
 const SUBCOMMAND_HELP: &str = "{about}\n\n参数:\n{positionals}\n\n选项:\n{options}";
 
-/// 只有选项的子命令。
-const OPTIONS_HELP: &str = "{about}\n\n选项:\n{options}";
+/// `course grade`:选项,以及它自己的子命令(merge)。
+const GRADE_HELP: &str = "{about}\n\n命令:\n{subcommands}\n\n选项:\n{options}";
 
 // 只解析一次,大小无关紧要;装箱只会让 match 更难读。
 #[allow(clippy::large_enum_variant)]
@@ -111,7 +111,7 @@ enum Command {
     #[command(help_template = book::HELP)]
     Book(book::BookArgs),
     /// 老师:给每一课的每一项打分,算出总分
-    #[command(help_template = OPTIONS_HELP)]
+    #[command(help_template = GRADE_HELP)]
     Grade(grade::GradeArgs),
     /// 课程作者的工具
     #[command(subcommand, help_template = "{about}\n\n命令:\n{subcommands}")]

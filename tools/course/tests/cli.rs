@@ -50,6 +50,31 @@ fn argument_errors_are_chinese_and_exit_with_2() {
     }
 }
 
+/// `grade --help` 和 `grade merge --help` 也是中文:没有 Usage/Arguments/Options,
+/// 也没有 `[default: grades]`;grade 的帮助里列出了 merge。
+#[test]
+fn grade_and_merge_help_are_chinese() {
+    let help = |args: &[&str]| {
+        let out = course(args);
+        let help = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}\n{help}");
+        assert_no_english(&help);
+        for english in ["Arguments:", "Options:", "Commands:", "[default"] {
+            assert!(
+                !help.contains(english),
+                "{args:?} 有英文「{english}」:\n{help}"
+            );
+        }
+        help
+    };
+    let grade = help(&["grade", "--help"]);
+    assert!(grade.contains("命令:\n  merge "), "{grade}");
+    assert!(grade.contains("默认 grades/"), "{grade}");
+    let merge = help(&["grade", "merge", "--help"]);
+    assert!(merge.contains("参数:\n  <PARTS>..."), "{merge}");
+    assert!(merge.contains("合并后的输出目录(默认 grades/)"), "{merge}");
+}
+
 /// 没有 bubblewrap 的机器上(这里把它从 PATH 里拿掉),`--require-sandbox` 一份也不评,
 /// 以失败结束,说清楚为什么;不加它时照样评分(见 tests/class.rs)。
 #[test]

@@ -17,8 +17,8 @@ pub struct MergeArgs {
     /// 各台机器的输出目录(里面有 report.json)
     #[arg(required = true)]
     parts: Vec<PathBuf>,
-    /// 合并后的输出目录
-    #[arg(long, default_value = "grades")]
+    /// 合并后的输出目录(默认 grades/)
+    #[arg(long, default_value = "grades", hide_default_value = true)]
     out: PathBuf,
 }
 

@@ -49,8 +49,8 @@ pub struct GradeArgs {
     #[arg(long)]
     class: Option<PathBuf>,
 
-    /// 全班评分的输出目录(gradebook.csv、report.json、report.html、feedback/)
-    #[arg(long, default_value = "grades")]
+    /// 全班评分的输出目录(gradebook.csv、report.json、report.html、feedback/),默认 grades/
+    #[arg(long, default_value = "grades", hide_default_value = true)]
     out: PathBuf,
 
     /// 同时评几份提交(默认是 CPU 核数)
@@ -99,6 +99,7 @@ pub struct GradeArgs {
 #[derive(clap::Subcommand)]
 enum Action {
     /// 把几台机器分别评的几份(--shard K/N 的输出目录)合成一份成绩册
+    #[command(help_template = crate::SUBCOMMAND_HELP)]
     Merge(merge::MergeArgs),
     /// (内部)设好资源上限,再运行一个命令
     #[command(name = "__limit", hide = true)]
