@@ -68,6 +68,45 @@ pub fn copy_course(from: &Path, to: &Path, except: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// 把 [`copy_course`] 会复制的一切(相对路径和内容,按固定的顺序)喂给 `hasher`:
+/// 评分的缓存用它,原版的骨架、评分器、参考答案里任何一个文件变了,缓存的结果就不再算数
+/// (没交的课是按原版骨架评的)。
+pub fn hash_course(
+    from: &Path,
+    except: &[PathBuf],
+    hasher: &mut impl std::hash::Hasher,
+) -> Result<()> {
+    use std::hash::Hash as _;
+    let except: Vec<PathBuf> = except
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut pending: Vec<PathBuf> = COURSE_PARTS.iter().map(|part| from.join(part)).collect();
+    pending.reverse();
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "target")
+                || path.canonicalize().is_ok_and(|p| except.contains(&p))
+            {
+                continue;
+            }
+            let mut entries: Vec<PathBuf> = fs::read_dir(&path)
+                .with_context(|| format!("读不到 {}", path.display()))?
+                .map(|entry| entry.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()?;
+            entries.sort();
+            entries.reverse();
+            pending.extend(entries);
+        } else if path.is_file() && !path.is_symlink() {
+            path.strip_prefix(from).unwrap_or(&path).hash(hasher);
+            fs::read(&path)
+                .with_context(|| format!("读不到 {}", path.display()))?
+                .hash(hasher);
+        }
+    }
+    Ok(())
+}
+
 /// 复制一个目录(不要其中的 `target/`)。
 ///
 /// 符号链接一律跳过:学员交来的目录里,`src/main.rs -> ~/.ssh/id_rsa` 这样的链接
@@ -154,6 +193,40 @@ mod tests {
         }
         found.sort();
         found
+    }
+
+    /// 缓存用的课程指纹:原版课程里任何一个会被复制的文件变了,它就变;
+    /// 不复制的东西(书、编译产物、全班的提交)怎么变,它都不变。
+    #[test]
+    fn the_course_hash_follows_exactly_what_is_copied() {
+        let repo = TempDir::new("hash").unwrap();
+        let root = &repo.0;
+        let write = |file: &str, text: &str| {
+            let path = root.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, text).unwrap();
+        };
+        let hash = || {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            hash_course(root, &[root.join("lessons/submissions")], &mut hasher).unwrap();
+            std::hash::Hasher::finish(&hasher)
+        };
+        write("Cargo.toml", "[workspace]");
+        write("lessons/01-udp-server/src/main.rs", "fn main() { todo!() }");
+        write("solutions/01-udp-server/skeleton.txt", "骨架");
+        let before = hash();
+        assert_eq!(hash(), before, "同样的文件,同样的指纹");
+
+        write("book/src/intro.md", "书");
+        write("lessons/01-udp-server/target/debug/lesson-01", "编译产物");
+        write("lessons/submissions/bob/src/main.rs", "全班的提交");
+        assert_eq!(hash(), before, "不复制的东西不算");
+
+        write("lessons/01-udp-server/src/main.rs", "fn main() {}");
+        let skeleton_changed = hash();
+        assert_ne!(skeleton_changed, before, "原版骨架变了");
+        write("solutions/01-udp-server/skeleton.txt", "新骨架");
+        assert_ne!(hash(), skeleton_changed, "骨架的模板变了");
     }
 
     /// 课程的副本里只有编译要用的部分:仓库根目录下别的东西(书、全班的提交、以前的成绩册)

@@ -103,7 +103,7 @@ pub(super) fn run(repo: &Repo, args: &GradeArgs) -> Result<ExitCode> {
         },
         private: &private,
     };
-    let cache = Cache::new(repo, &sandbox, &lessons, &points, args.no_cache)?;
+    let cache = Cache::new(repo, &sandbox, &lessons, &points, &private, args.no_cache)?;
     let work = TempDir::new("class")?;
 
     eprintln!("同时评 {jobs} 份\n");
@@ -208,7 +208,7 @@ fn grade_student(
 }
 
 /// 评分结果的缓存:`target/course-grade/cache/键.json`。键由课程(course 程序本身,
-/// 评分器就编译在里面)、要评的课、分值、沙箱的种类和提交的内容算出来。
+/// 评分器就编译在里面;以及原版课程的每个文件)、要评的课、分值、沙箱的种类和提交的内容算出来。
 struct Cache {
     dir: PathBuf,
     base: u64,
@@ -221,6 +221,7 @@ impl Cache {
         sandbox: &Sandbox,
         lessons: &[&'static harness::Lesson],
         points: &Points,
+        private: &[PathBuf],
         disabled: bool,
     ) -> Result<Cache> {
         let dir = repo.target_dir().join("course-grade").join("cache");
@@ -230,11 +231,8 @@ impl Cache {
         fs::read(&exe)
             .with_context(|| format!("读不到 {}", exe.display()))?
             .hash(&mut hasher);
-        for file in ["Cargo.lock", "Cargo.toml"] {
-            fs::read(repo.root.join(file))
-                .unwrap_or_default()
-                .hash(&mut hasher);
-        }
+        // 原版课程的每个文件:没交的课按原版骨架评,评分器和清单也在这里面。
+        crate::files::hash_course(&repo.root, private, &mut hasher)?;
         for lesson in lessons {
             lesson.number.hash(&mut hasher);
         }
