@@ -138,6 +138,45 @@ fn a_burst_never_removes_a_reader_who_reads() {
     }
 }
 
+/// 大房间里,一句话分给两个线程同时写(`Room::deliver`,收信人至少 256 个时):
+/// 每个人照样一行不少、按说的顺序收到。
+#[test]
+fn in_a_big_room_everyone_gets_every_line_in_order() {
+    const MEMBERS: usize = 300;
+    const LINES: usize = 50;
+    let server = start(&[]);
+    let alice = Peer::join(server.addr, "alice");
+    let listeners: Vec<Peer> = (1..MEMBERS)
+        .map(|i| Peer::join(server.addr, &format!("p{i}")))
+        .collect();
+    let readers: Vec<_> = listeners
+        .into_iter()
+        .map(|mut peer| {
+            thread::spawn(move || {
+                let mut heard = Vec::new();
+                while heard.len() < LINES {
+                    match peer.line() {
+                        Some(line) => {
+                            if let Some(n) = line.strip_prefix("[alice] 第") {
+                                heard.push(n.trim_end_matches('句').parse::<usize>().unwrap());
+                            }
+                        }
+                        None => break,
+                    }
+                }
+                heard
+            })
+        })
+        .collect();
+    for i in 0..LINES {
+        alice.say(&format!("第{i}句"));
+    }
+    let wanted: Vec<usize> = (0..LINES).collect();
+    for reader in readers {
+        assert_eq!(reader.join().unwrap(), wanted, "少收了,或者顺序乱了");
+    }
+}
+
 /// issue 12 缺陷 3:stdout 被关掉了(比如 `| head -n 1`),服务器照常服务:
 /// 进门有欢迎,说话有人收到,走了名字也能再用。
 #[test]

@@ -148,12 +148,37 @@ impl Room {
             .filter(|(id, _)| to(**id))
             .map(|(_, m)| Arc::clone(&m.outbox))
             .collect();
-        for outbox in outboxes {
-            outbox.post(&line, self.limits.write_timeout);
+        let post_all = |outboxes: &[Arc<Outbox>]| {
+            for outbox in outboxes {
+                outbox.post(&line, self.limits.write_timeout);
+            }
+        };
+        // 大房间:一句话要写给上千个人,一个线程挨个写,排在最后的人要等上千次写。
+        // 分成两半,另一半交给一个临时的线程同时写:有空闲的核,最后一个人就早一半收到。
+        // 开不了线程(系统的线程数到了上限)就自己全写,慢一点,但一个也不少。
+        if outboxes.len() < SPLIT_FANOUT {
+            post_all(&outboxes);
+            return;
         }
+        let (mine, theirs) = outboxes.split_at(outboxes.len() / 2);
+        std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .stack_size(FANOUT_STACK)
+                .spawn_scoped(scope, || post_all(theirs));
+            post_all(mine);
+            if helper.is_err() {
+                post_all(theirs);
+            }
+        });
     }
 }
 // ANCHOR_END: deliver
+
+/// 收信人至少这么多时,一句话分给两个线程同时写(见 [`Room::deliver`])。
+const SPLIT_FANOUT: usize = 256;
+
+/// 帮忙写的临时线程只调用 `post`,用不了多少栈。
+const FANOUT_STACK: usize = 64 * 1024;
 
 /// 一个连接占着的座位(见 [`Room::take_seat`]):连接的线程拿着它,线程结束时座位空出来。
 pub(super) struct Seat(Arc<Room>);
