@@ -31,6 +31,16 @@ pub(super) fn stable(text: &str) -> String {
     out
 }
 
+/// 一项检查的结果在一行里的记号:通过 ✓、没通过 ✗、这台机器上跳过 ○、没有运行 ·。
+pub(super) fn mark(status: &str) -> char {
+    match status {
+        "passed" => '✓',
+        "failed" => '✗',
+        "skipped" => '○',
+        _ => '·',
+    }
+}
+
 fn change_words(change: &str) -> &'static str {
     match change {
         "added" => "新加的",
@@ -47,16 +57,7 @@ pub(super) fn print_table(source: Option<&str>, grade: &SubmissionGrade) {
     say!("评分器:本仓库的原版(学员的 tests/ 和 Cargo.toml 一律不用)");
     say!("沙箱:{}\n", grade.sandbox);
     for grade in grades {
-        let marks: String = grade
-            .checks
-            .iter()
-            .map(|c| match c.status {
-                "passed" => '✓',
-                "failed" => '✗',
-                "skipped" => '○',
-                _ => '·',
-            })
-            .collect();
+        let marks: String = grade.checks.iter().map(|c| mark(c.status)).collect();
         let note = if grade.compile_error.is_some() {
             "  编译失败"
         } else if grade.missing {

@@ -28,12 +28,7 @@ pub(super) fn feedback(student: &Student) -> String {
         let marks: String = lesson
             .checks
             .iter()
-            .map(|c| match c.status {
-                "passed" => '✓',
-                "failed" => '✗',
-                "skipped" => '○',
-                _ => '·',
-            })
+            .map(|c| crate::grade::report::mark(c.status))
             .collect();
         let _ = writeln!(
             out,
