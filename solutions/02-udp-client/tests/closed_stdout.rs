@@ -1,7 +1,7 @@
 //! stdout 被关掉了(比如 `solution-02 | head -n 1`:head 读完「已向…发送」那一行就走了),
 //! 客户端照样收下回复,以退出码 0 退出。用 println! 的话,打印回复时 panic,退出码 101。
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -30,20 +30,9 @@ fn a_closed_stdout_never_changes_the_exit_code() {
         let _ = stderr.read_to_string(&mut text);
         let _ = exited.send(text);
     });
-    // 读完第一行,把管道交回这里关掉(和 `| head -n 1` 一样):回复到的时候,stdout 一定已经关了。
+    // 读完第一行就关掉读的那一头(和 `| head -n 1` 一样):回复到的时候,stdout 一定已经关了。
     let stdout = client.stdout.take().expect("piped");
-    let (line_tx, line_rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_ok_and(|n| n > 0) {
-            let _ = line_tx.send((line, reader));
-        }
-    });
-    let first = line_rx.recv_timeout(PATIENCE).map(|(line, reader)| {
-        drop(reader);
-        line
-    });
+    let first = harness::program::first_line_then_close(stdout, PATIENCE);
 
     let mut buf = [0u8; 64];
     let got = server.recv_from(&mut buf);
@@ -54,7 +43,7 @@ fn a_closed_stdout_never_changes_the_exit_code() {
     let _ = client.kill();
     let status = client.wait().expect("能等到退出码");
 
-    assert!(first.is_ok(), "客户端 {PATIENCE:?} 内没有打印第一行");
+    assert!(first.is_some(), "客户端 {PATIENCE:?} 内没有打印第一行");
     assert!(got.is_ok(), "没有收到客户端的数据报");
     let stderr = stderr.unwrap_or_else(|_| panic!("收到回复以后,客户端 {PATIENCE:?} 内没有退出"));
     assert!(

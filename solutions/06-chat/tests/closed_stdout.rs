@@ -69,22 +69,10 @@ impl Client {
     }
 }
 
-/// 读完 stdout 的第一行就关掉读的那一头,和 `| head -n 1` 一样。
-/// 读在另一个线程里(有期限);读到以后把管道交回这里关掉,所以返回时它一定已经关了。
+/// 读完 stdout 的第一行就关掉读的那一头,和 `| head -n 1` 一样(返回时管道一定已经关了)。
 fn first_line_then_close(stdout: ChildStdout) -> String {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_ok_and(|n| n > 0) {
-            let _ = tx.send((line, reader));
-        }
-    });
-    let (line, reader) = rx
-        .recv_timeout(PATIENCE)
-        .unwrap_or_else(|_| panic!("客户端 {PATIENCE:?} 内没有打印第一行"));
-    drop(reader);
-    line
+    harness::program::first_line_then_close(stdout, PATIENCE)
+        .unwrap_or_else(|| panic!("客户端 {PATIENCE:?} 内没有打印第一行"))
 }
 
 /// 评分器扮演的服务器这一头的一个连接。
