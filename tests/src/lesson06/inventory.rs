@@ -226,7 +226,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "client-nick",
         rule: "客户端等到服务器的第一句话，就把 --nick 的昵称原样作为一行发出去",
-        says: "报上昵称，就是把 `--nick` 给的昵称原样作为一行发出去，和用 `nc` 时手动输入的一样。",
+        says: "报上昵称，就是把 `--nick` 给的昵称原样作为一行发出去，和用 `course nc` 连上去时手动输入的一样。",
         checks: &[10],
         broken_by: &["fixture-chat-client-nick-command"],
     },
