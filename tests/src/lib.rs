@@ -23,6 +23,7 @@ pub mod park;
 pub mod program;
 pub mod report;
 pub mod rules;
+pub mod solutions;
 pub mod stall;
 pub mod status;
 pub mod tcp;

@@ -3,13 +3,14 @@
 //! 评分器能抓住前者,才能抓住学员的同类错误;放过后者,才不会冤枉写对了的学员。
 //!
 //! 所有的例子都在 `harness::fixtures::CASES` 表里(tests/src/fixtures/,一课一个文件;规则清单也引用它),
-//! 由一个测试同时运行(它们大多在等期限,
+//! 六个参考答案也作为「全部通过」的例子加进来(根目录的 `cargo test` 只在这里给它们评分,
+//! 见 `harness::solutions`)。它们由一个测试同时运行(大多在等期限,
 //! 并行跑才快),跑完一起报告:哪个没在该失败的地方失败、标题不对、信息里缺了什么,
 //! 以及每个例子用了多久。`COURSE_FIXTURE_RUNS=3` 让每个例子跑三遍,并确认三遍的信息
 //! 一字不差(端口号除外):同一个程序,每次都该得到同样的诊断。
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -19,14 +20,50 @@ use harness::{Lesson, Status, lesson01};
 
 use Expect::{Fails, Passes};
 
-/// 一个例子程序的路径:和这个测试程序在同一个 target 目录里(cargo 先编好了这个包的所有 bin)。
-fn program_path(name: &str) -> PathBuf {
+/// 例子程序所在的目录:和这个测试程序在同一个 target 目录里(cargo 先编好了这个包的所有 bin)。
+fn programs_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("测试程序知道自己在哪");
-    let dir = exe
-        .parent()
+    exe.parent()
         .and_then(Path::parent)
-        .expect("测试程序在 target/<profile>/deps 里");
-    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+        .expect("测试程序在 target/<profile>/deps 里")
+        .to_path_buf()
+}
+
+/// 一个例子程序(或者参考答案)的路径。
+fn program_path(name: &str) -> PathBuf {
+    harness::solutions::path_in(&programs_dir(), name)
+}
+
+/// 每一课的参考答案,作为「全部通过」的例子,和故意写错的例子同时评分。
+static SOLUTIONS: LazyLock<Vec<Case>> = LazyLock::new(|| {
+    harness::LESSONS
+        .iter()
+        .map(|lesson| Case {
+            program: harness::solutions::package(lesson).leak(),
+            mistake: "（正确）参考答案",
+            lesson,
+            skip: 0,
+            expect: Passes,
+            // 最慢的第 6 课单独评要 3 秒左右(第 6 项等一个 2 秒的写超时)。
+            within: Duration::from_secs(10),
+        })
+        .collect()
+});
+
+/// 参考答案编好了,就在例子程序旁边。
+///
+/// 根目录的 `cargo test` 不编译参考答案的包,所以先用 cargo 编一次(已经是最新的就很快)。
+/// 在 Wine 里没有 cargo:.ci/windows 的 (a) 已经把它们编进了同一个目录。
+fn reference_solutions_are_built() {
+    let dir = programs_dir();
+    if !under_wine() {
+        let target = dir.parent().expect("target/<profile> 的上一层是 target");
+        assert_eq!(harness::solutions::build(target), dir);
+    }
+    for lesson in harness::LESSONS {
+        let path = program_path(&harness::solutions::package(lesson));
+        assert!(path.exists(), "找不到参考答案 {}", path.display());
+    }
 }
 
 /// 几个线程同时出错或者同时写日志的程序:它们自己的输出(哪个线程先 panic、评分器断开
@@ -236,16 +273,18 @@ fn normalize(text: &str) -> String {
 /// 正确程序都全部通过;都在期限内。
 #[test]
 fn every_fixture_gets_its_verdict() {
+    reference_solutions_are_built();
+    let cases: Vec<&Case> = CASES.iter().copied().chain(SOLUTIONS.iter()).collect();
     let runs: usize = std::env::var("COURSE_FIXTURE_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1)
         .max(1);
-    let mut jobs: Vec<(usize, usize)> = (0..CASES.len())
+    let mut jobs: Vec<(usize, usize)> = (0..cases.len())
         .flat_map(|case| (0..runs).map(move |run| (case, run)))
         .collect();
     // 期限长的先开始:它们多半要等满期限,放到最后开始的话,整个自测就要多等它们一轮。
-    jobs.sort_by_key(|&(case, _)| std::cmp::Reverse(CASES[case].within));
+    jobs.sort_by_key(|&(case, _)| std::cmp::Reverse(cases[case].within));
     let results: Mutex<Vec<(usize, usize, Outcome)>> = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     thread::scope(|scope| {
@@ -264,7 +303,7 @@ fn every_fixture_gets_its_verdict() {
                         job
                     };
                     let Some((case, run)) = job else { return };
-                    let outcome = run_case(CASES[case]);
+                    let outcome = run_case(cases[case]);
                     results.lock().unwrap().push((case, run, outcome));
                 }
             });
@@ -276,16 +315,16 @@ fn every_fixture_gets_its_verdict() {
     // 单独重跑一次(这时只有它一个在跑),还超过期限,才算真的慢。
     for (case, _, outcome) in &mut results {
         if outcome.slow {
-            *outcome = slow_twice(CASES[*case], outcome.elapsed);
+            *outcome = slow_twice(cases[*case], outcome.elapsed);
         } else if outcome.problem.is_some() && (outcome.crowded || !outcome.late.is_zero()) {
-            *outcome = wrong_while_busy(CASES[*case], outcome);
+            *outcome = wrong_while_busy(cases[*case], outcome);
         }
     }
 
     let mut problems = Vec::new();
     println!("例子                                          结论                     用时");
     for (case, run, outcome) in &results {
-        let c = &CASES[*case];
+        let c = cases[*case];
         let name = c.program;
         let verdict = match &c.expect {
             Passes => format!("第 {} 课全部通过", c.lesson.display_number()),
@@ -352,10 +391,10 @@ fn every_fixture_gets_its_verdict() {
             }
         }
     }
-    problems.extend(hints_go_to_their_fixtures(&results));
+    problems.extend(hints_go_to_their_fixtures(&cases, &results));
     let mut times: Vec<f64> = results
         .iter()
-        .filter(|(case, _, _)| matches!(CASES[*case].expect, Fails { .. }))
+        .filter(|(case, _, _)| matches!(cases[*case].expect, Fails { .. }))
         .map(|(_, _, o)| o.elapsed.as_secs_f64())
         .collect();
     times.sort_by(f64::total_cmp);
@@ -366,15 +405,15 @@ fn every_fixture_gets_its_verdict() {
 }
 
 /// 每一条提示都恰好说给该听它的例子:列出的例子的信息里有它,别的例子的信息里没有。
-fn hints_go_to_their_fixtures(results: &[(usize, usize, Outcome)]) -> Vec<String> {
+fn hints_go_to_their_fixtures(cases: &[&Case], results: &[(usize, usize, Outcome)]) -> Vec<String> {
     let mut problems = Vec::new();
     for hint in harness::fixtures::HINTS {
         for (case, _, outcome) in results {
-            let program = CASES[*case].program;
+            let program = cases[*case].program;
             let listed = hint.fixtures.contains(&program);
             let has = outcome.message.contains(hint.marker);
             let wine_differs = under_wine() && WINE_DIFFERS.contains(&(program, hint.marker));
-            if listed && !has && matches!(CASES[*case].expect, Fails { .. }) && !wine_differs {
+            if listed && !has && matches!(cases[*case].expect, Fails { .. }) && !wine_differs {
                 problems.push(format!("✗ {program}:信息里应该有提示「{}」", hint.marker));
             }
             if !listed && has {

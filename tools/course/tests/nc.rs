@@ -19,40 +19,18 @@ const COURSE: &str = env!("CARGO_BIN_EXE_course");
 /// 每次运行 nc 最多等这么久;正常的运行都在 2 秒以内结束。
 const LIMIT: Duration = Duration::from_secs(15);
 
-/// 参考答案的程序。第一次调用时用 cargo 把要用到的几个一起编译好(已经编译过就很快)。
+/// 参考答案的程序。第一次调用时用 cargo 把参考答案编译好(已经编译过就很快)。
 fn solution(package: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let target = BUILT.get_or_init(|| {
+    let dir = BUILT.get_or_init(|| {
         // course 在 <target>/debug/course:参考答案编译到同一个 target 目录里。
         let target = Path::new(COURSE)
             .ancestors()
             .nth(2)
-            .expect("course 在 target/debug/ 下")
-            .to_path_buf();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet"])
-            .args([
-                "-p",
-                "solution-01",
-                "-p",
-                "solution-03",
-                "-p",
-                "solution-04",
-                "-p",
-                "solution-06",
-            ])
-            .arg("--target-dir")
-            .arg(&target)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("无法运行 cargo");
-        assert!(status.success(), "参考答案编译失败");
-        target
+            .expect("course 在 target/debug/ 下");
+        harness::solutions::build(target)
     });
-    target
-        .join("debug")
-        .join(format!("{package}{}", std::env::consts::EXE_SUFFIX))
+    harness::solutions::path_in(dir, package)
 }
 
 /// 用 `--port 0` 启动一份参考答案,等它打印出地址。
