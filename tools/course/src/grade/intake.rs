@@ -68,11 +68,7 @@ pub(super) fn list(class: &Path) -> Result<Vec<Entry>> {
         });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    let twice: Vec<&str> = entries
-        .windows(2)
-        .filter(|w| w[0].name == w[1].name)
-        .map(|w| w[0].name.as_str())
-        .collect();
+    let twice = named_twice(entries.iter().map(|e| e.name.as_str()));
     if !twice.is_empty() {
         bail!(
             "这些学员交了不止一份(比如既有文件夹又有 .zip):{};每人只留一份再评",
@@ -80,6 +76,18 @@ pub(super) fn list(class: &Path) -> Result<Vec<Entry>> {
         );
     }
     Ok(entries)
+}
+
+/// 出现了不止一次的学员名字,按名字排序,每个只列一次(交了两份的学员、在两份报告里的学员)。
+pub(super) fn named_twice<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = std::collections::BTreeMap::new();
+    for name in names {
+        *seen.entry(name).or_insert(0) += 1;
+    }
+    seen.into_iter()
+        .filter(|&(_, times)| times > 1)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// 把一份提交整理到 `dest`,返回其中有 `lessons/` 的那个目录。
@@ -278,6 +286,28 @@ fn collect(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 mod tests {
     use super::*;
     use crate::files::TempDir;
+
+    /// 三份同名的提交只报一次名字;只出现一次的不报;顺序和输入无关。
+    #[test]
+    fn a_name_given_three_times_is_reported_once() {
+        let names = ["bob", "alice", "bob", "carol", "bob", "alice"];
+        assert_eq!(named_twice(names), ["alice", "bob"]);
+        assert!(named_twice(["alice", "bob"]).is_empty());
+    }
+
+    /// 同一个学员既交了文件夹又交了 .zip、.tar.gz:不猜用哪一份,说出名字(只说一次)。
+    #[test]
+    fn a_student_with_a_folder_and_archives_is_named_once() {
+        let tmp = TempDir::new("intake-test").unwrap();
+        fs::create_dir(tmp.0.join("bob")).unwrap();
+        fs::write(tmp.0.join("bob.zip"), b"").unwrap();
+        fs::write(tmp.0.join("bob.tar.gz"), b"").unwrap();
+        fs::create_dir(tmp.0.join("alice")).unwrap();
+        let err = list(&tmp.0).unwrap_err().to_string();
+        assert!(err.contains("交了不止一份"), "{err}");
+        assert!(err.contains("):bob;"), "{err}");
+        assert!(!err.contains("alice"), "{err}");
+    }
 
     fn entry(path: &Path, kind: Kind) -> Entry {
         Entry {

@@ -69,12 +69,7 @@ pub fn merge(_repo: &Repo, args: &MergeArgs) -> Result<ExitCode> {
         bail!("没有要合并的报告");
     };
     book.students.sort_by(|a, b| a.name.cmp(&b.name));
-    let twice: Vec<&str> = book
-        .students
-        .windows(2)
-        .filter(|w| w[0].name == w[1].name)
-        .map(|w| w[0].name.as_str())
-        .collect();
+    let twice = super::intake::named_twice(book.students.iter().map(|s| s.name.as_str()));
     if !twice.is_empty() {
         bail!(
             "这些学员在不止一份报告里:{}(--shard 写错了?)",
